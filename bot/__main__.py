@@ -1,0 +1,32 @@
+"""`python -m bot`: run the bot, or administer it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Maturity self-assessment bot for Slack.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("run", help="run the bot (the default): Socket Mode if SLACK_APP_TOKEN is set, else HTTP on $PORT")
+    commands.add_parser("migrate", help="apply pending database migrations and exit")
+    args = parser.parse_args(argv)
+
+    if args.command == "migrate":
+        from storage.db import describe, make_engine, migrate
+
+        from .config import Settings
+
+        engine = make_engine(Settings().database_url)
+        migrate(engine)
+        print(f"Migrated {describe(engine)}")
+        return 0
+
+    from .main import run
+
+    return run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""Channel and ephemeral messages: usage, the round announcement, status."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+
+from framework.models import Framework
+from framework.progress import progress_bar
+
+from .text import escape, sections, to_dicts
+
+USAGE = (
+    "*How to use* `/maturity`\n"
+    "• `/maturity start`: start a self-assessment round for everyone in this channel\n"
+    "• `/maturity help`: list the areas; `/maturity help <words>` explains one, e.g. `/maturity help risk`\n"
+    "• `/maturity status`: your progress (and the team's, for the facilitator)\n"
+    "You can also mention me with `help <words>` in a channel, or message me directly to pick up where you left off."
+)
+
+
+def usage(problem: str | None = None) -> tuple[str, list[dict]]:
+    text = (f"{escape(problem)}\n\n" if problem else "") + USAGE
+    return "How to use /maturity", to_dicts(sections(text))
+
+
+def announcement(*, framework: Framework, started_by: str, member_count: int) -> tuple[str, list[dict]]:
+    text = (
+        f"<@{started_by}> started a maturity self-assessment round: *{len(framework.areas)} areas* of "
+        f"{escape(framework.title)}.\n"
+        f"Everyone in this channel ({member_count} member{'s' if member_count != 1 else ''}) gets a direct "
+        "message from me to walk through the areas one at a time."
+    )
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=text)),
+        ContextBlock(elements=[MarkdownTextObject(text="Individual answers are not shown in the channel. Ask about an area any time with `/maturity help <words>`.")]),
+    ]
+    return f"<@{started_by}> started a maturity self-assessment round", to_dicts(blocks)
+
+
+def member_status(*, channel_id: str, done: int, total: int) -> str:
+    return f"Your progress in <#{channel_id}>: {progress_bar(done, total)} {done} of {total} areas answered."
+
+
+def team_status(*, counts: dict[str, int], unfinished: list[str], total_members: int) -> str:
+    lines = [
+        f"*Team progress*: {counts['complete']} of {total_members} complete, {counts['in progress']} in progress, "
+        f"{counts['not started']} not started."
+    ]
+    if unfinished:
+        lines.append("Still to finish (only you see this): " + ", ".join(f"<@{u}>" for u in unfinished))
+    return "\n".join(lines)
+
+
+def plain(text: str) -> tuple[str, list[dict]]:
+    """A message with just text, as a section so it renders mrkdwn the same everywhere."""
+    return text, to_dicts(sections(text))

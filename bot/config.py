@@ -1,0 +1,57 @@
+"""Configuration from the environment (and a .env file, read with python-dotenv via pydantic-settings).
+
+Credentials are SecretStr so that they never show up in a log line or an error message by accident.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SLACK_API_URL = "https://slack.com/api/"
+README_SECTION = "README.md, section 'Configuration'"
+
+
+class ConfigurationError(Exception):
+    """Start-up cannot go on; the message says what to set and where to read about it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = SLACK_API_URL
+    database_url: str | None = None
+    maturity_framework: Path | None = None
+    port: int = Field(default=3000, ge=1, le=65535)
+    log_level: str = "INFO"
+    # Answer Slack only after the listener has finished (for FaaS hosts and deterministic tests). The
+    # default acknowledges first and works afterwards, as Slack's 3-second limit requires.
+    process_before_response: bool = False
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    def require_credentials(self) -> None:
+        """Stop start-up when the credentials the chosen mode needs are missing."""
+        needed = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if self.socket_mode else "SLACK_SIGNING_SECRET"]
+        missing = [name for name in needed if not _value(getattr(self, name.lower()))]
+        if missing:
+            mode = "Socket Mode" if self.socket_mode else "HTTP mode"
+            raise ConfigurationError(
+                f"Missing {', '.join(missing)} for {mode}: set them in the environment or in .env "
+                f"(see {README_SECTION})."
+            )
+
+    @property
+    def api_url(self) -> str:
+        return self.slack_api_url if self.slack_api_url.endswith("/") else self.slack_api_url + "/"
+
+
+def _value(secret: SecretStr | None) -> str:
+    return secret.get_secret_value().strip() if secret is not None else ""

@@ -1,0 +1,160 @@
+"""Button clicks in a member's walk-through.
+
+Every click is acknowledged first, then checked: the button's value must name a real round of this
+workspace, an area of the framework and a level of its scale, and the prompt must belong to the member
+who clicked. Anything else gets a polite ephemeral refusal and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from storage.models import Participant, Round
+
+from .. import values
+from ..blocks import help as help_blocks
+from ..blocks import views as view_blocks
+from ..services import Services
+
+log = logging.getLogger(__name__)
+
+UNREADABLE = "Sorry, I couldn't make sense of that button, so nothing was changed. Message me to pick up your walk-through."
+NOT_YOURS = "That walk-through belongs to someone else, so I can't take your answer there. Nothing was changed."
+CLOSED = "This round is closed, so its answers can no longer be changed."
+
+
+class Refusal(Exception):
+    """A click we will not act on; the message goes back to the member ephemerally."""
+
+
+@dataclass(frozen=True)
+class Click:
+    round: Round
+    participant: Participant
+    value: values.PromptValue
+    message_ts: str | None
+
+
+def read_click(services: Services, body: dict, context, *, needs_level: bool = False, value_is_round: bool = False) -> Click:
+    """Validate a click on a walk-through message, or raise Refusal."""
+    action = body["actions"][0]
+    try:
+        if value_is_round:
+            value = values.PromptValue(values.parse_round_value(action.get("value")), "")
+        else:
+            value = values.parse_prompt_value(action.get("value"), services.framework, needs_level=needs_level)
+    except values.BadValue as error:
+        log.info("refused a click with a bad value: %s", error)
+        raise Refusal(UNREADABLE) from None
+    round_ = services.store.get_round(context.team_id, value.round_id)
+    if round_ is None or round_.framework_id != services.framework.id:
+        raise Refusal(UNREADABLE)
+    user_id = body["user"]["id"]
+    participant = services.store.participant(context.team_id, round_.id, user_id)
+    container = body.get("container") or {}
+    if participant is None or (
+        participant.dm_channel_id is not None and container.get("channel_id") not in (None, participant.dm_channel_id)
+    ):
+        raise Refusal(NOT_YOURS)
+    if round_.status != "open":
+        raise Refusal(CLOSED)
+    return Click(round=round_, participant=participant, value=value, message_ts=container.get("message_ts"))
+
+
+def _handle(services: Services, body: dict, context, respond, work, **read_options) -> None:
+    try:
+        click = read_click(services, body, context, **read_options)
+    except Refusal as refusal:
+        respond(text=str(refusal), response_type="ephemeral", replace_original=False)
+        return
+    work(click)
+
+
+def answer(services: Services, *, ack, body: dict, client: WebClient, context, respond) -> None:
+    ack()
+    _handle(
+        services, body, context, respond,
+        lambda c: services.walkthrough.answer(client, c.round, c.participant, c.value.area_id, c.value.level, c.message_ts),
+        needs_level=True,
+    )
+
+
+def skip(services: Services, *, ack, body: dict, client: WebClient, context, respond) -> None:
+    ack()
+    _handle(
+        services, body, context, respond,
+        lambda c: services.walkthrough.skip(client, c.round, c.participant, c.value.area_id, c.message_ts),
+    )
+
+
+def change(services: Services, *, ack, body: dict, client: WebClient, context, respond) -> None:
+    ack()
+    _handle(
+        services, body, context, respond,
+        lambda c: services.walkthrough.reopen(client, c.round, c.participant, c.value.area_id, c.message_ts),
+    )
+
+
+def continue_(services: Services, *, ack, body: dict, client: WebClient, context, respond) -> None:
+    ack()
+    _handle(
+        services, body, context, respond,
+        lambda c: services.walkthrough.resume(client, c.round, c.participant),
+        value_is_round=True,
+    )
+
+
+def help_(services: Services, *, ack, body: dict, client: WebClient, context, respond) -> None:
+    """Help on a prompt: the area's description and help, posted in the member's thread."""
+    ack()
+
+    def post(click: Click) -> None:
+        text, blocks = help_blocks.area_help(services.framework, services.framework.area(click.value.area_id))
+        client.chat_postMessage(
+            channel=click.participant.dm_channel_id, thread_ts=click.participant.thread_ts, text=text, blocks=blocks
+        )
+
+    _handle(services, body, context, respond, post)
+
+
+def comment(services: Services, *, ack, body: dict, client: WebClient, context, respond) -> None:
+    """Open the comment modal for an area, prefilled with the member's current answer and comment."""
+    ack()
+
+    def open_modal(click: Click) -> None:
+        current = services.store.answer(click.round.team_id, click.round.id, click.participant.user_id, click.value.area_id)
+        view = view_blocks.comment_modal(
+            framework=services.framework,
+            area=services.framework.area(click.value.area_id),
+            round_id=click.round.id,
+            current_level=current.level if current else None,
+            current_comment=current.comment if current else None,
+        )
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    _handle(services, body, context, respond, open_modal)
+
+
+def register(app: App, services: Services) -> None:
+    handlers = {
+        values.ANSWER_PATTERN: answer,
+        values.SKIP: skip,
+        values.CHANGE: change,
+        values.CONTINUE: continue_,
+        values.HELP: help_,
+        values.COMMENT: comment,
+    }
+    for action_id, handler in handlers.items():
+        app.action(action_id)(_bind(services, handler))
+
+
+def _bind(services: Services, handler):
+    def listener(ack, body, client, context, respond):
+        handler(services, ack=ack, body=body, client=client, context=context, respond=respond)
+
+    listener.__name__ = handler.__name__
+    return listener

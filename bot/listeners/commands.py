@@ -1,0 +1,145 @@
+"""/maturity and its subcommands."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from storage.assessments import RoundAlreadyOpen
+from storage.models import Round
+
+from ..blocks import help as help_blocks
+from ..blocks import messages
+from ..members import human_members
+from ..permissions import is_facilitator
+from ..services import Services
+
+log = logging.getLogger(__name__)
+
+INVITE_ERRORS = {"not_in_channel", "channel_not_found"}
+
+
+def invite_message(channel_id: str) -> str:
+    return (
+        f"I can't read or post in <#{channel_id}> yet, so no round was started. Invite me to the channel "
+        "(type `/invite @maturity-bot` there, or add the app from the channel's settings) and run "
+        "`/maturity start` again."
+    )
+
+
+def maturity(services: Services, *, ack, command: dict, client: WebClient, context, respond) -> None:
+    """Route `/maturity <subcommand> ...`; bare or unknown subcommands get the usage."""
+    sub, _, rest = (command.get("text") or "").strip().partition(" ")
+    handler = SUBCOMMANDS.get(sub.lower())
+    if handler is None:
+        problem = f"I don't know “{sub}”." if sub else None
+        text, blocks = messages.usage(problem)
+        ack(text=text, blocks=blocks)
+        return
+    handler(services, ack=ack, args=rest.strip(), command=command, client=client, context=context, respond=respond)
+
+
+def start(services: Services, *, ack, args: str, command: dict, client: WebClient, context, respond) -> None:
+    """Start a round for the channel's human members, or resume the caller's walk-through if one is open."""
+    ack()
+    team_id, channel_id, user_id = context.team_id, command["channel_id"], command["user_id"]
+    if args:
+        respond(text=f"`/maturity start` takes no options yet (got “{args}”).", response_type="ephemeral")
+        return
+    if channel_id.startswith("D"):
+        respond(text="Start a round in your team's channel, not in a direct message.", response_type="ephemeral")
+        return
+    existing = services.store.open_round(team_id, channel_id)
+    if existing is not None:
+        _join_open_round(services, existing, user_id, client, respond)
+        return
+    try:
+        members = human_members(client, channel_id, bot_user_id=context.bot_user_id)
+    except SlackApiError as error:
+        if error.response.get("error") in INVITE_ERRORS:
+            respond(text=invite_message(channel_id), response_type="ephemeral")
+            return
+        raise
+    if not members:
+        respond(text="There is nobody in this channel to assess yet.", response_type="ephemeral")
+        return
+    try:
+        round_ = services.store.start_round(
+            team_id=team_id,
+            enterprise_id=context.enterprise_id,
+            channel_id=channel_id,
+            framework=services.framework,
+            started_by=user_id,
+            members=members,
+        )
+    except RoundAlreadyOpen as already:
+        _join_open_round(services, already.round, user_id, client, respond)
+        return
+    text, blocks = messages.announcement(framework=services.framework, started_by=user_id, member_count=len(members))
+    try:
+        posted = client.chat_postMessage(channel=channel_id, text=text, blocks=blocks)
+    except SlackApiError as error:
+        services.store.discard_round(team_id, round_.id)
+        if error.response.get("error") in INVITE_ERRORS:
+            respond(text=invite_message(channel_id), response_type="ephemeral")
+            return
+        raise
+    services.store.set_announcement(team_id, round_.id, posted["ts"])
+    services.walkthrough.kickoff(client, round_)
+
+
+def _join_open_round(services: Services, round_: Round, user_id: str, client: WebClient, respond) -> None:
+    """A second start: say a round is open and pick the caller's walk-through up where they left off."""
+    participant = services.store.participant(round_.team_id, round_.id, user_id)
+    if participant is None:
+        participant = services.store.add_participant(round_, user_id)
+    outcome = services.walkthrough.resume(client, round_, participant)
+    note = "your walk-through is complete" if outcome == "complete" else "I've picked up your walk-through in our direct messages"
+    respond(
+        text=f"A round is already open in this channel (started by <@{round_.started_by}>); {note}.",
+        response_type="ephemeral",
+    )
+
+
+def help_(services: Services, *, ack, args: str, **_) -> None:
+    """`/maturity help [words]`: the list of areas, or one area's description and help."""
+    text, blocks = help_blocks.help_for(services.framework, args)
+    ack(text=text, blocks=blocks)
+
+
+def status(services: Services, *, ack, command: dict, context, respond, **_) -> None:
+    """The caller's own progress, and the team's for the facilitator."""
+    ack()
+    team_id, channel_id, user_id = context.team_id, command["channel_id"], command["user_id"]
+    round_ = services.store.open_round(team_id, channel_id)
+    if round_ is None:
+        respond(text="There is no open round in this channel. Start one with `/maturity start`.", response_type="ephemeral")
+        return
+    total = round_.area_count
+    lines = []
+    if services.store.participant(team_id, round_.id, user_id) is not None:
+        progress = services.walkthrough.progress(round_, user_id)
+        lines.append(messages.member_status(channel_id=channel_id, done=progress.done, total=total))
+    if is_facilitator(round_, user_id):
+        team = services.store.team_progress(team_id, round_.id)
+        counts = {"complete": 0, "in progress": 0, "not started": 0}
+        for member in team:
+            counts[member.status(total)] += 1
+        unfinished = [m.user_id for m in team if m.status(total) != "complete"]
+        lines.append(messages.team_status(counts=counts, unfinished=unfinished, total_members=len(team)))
+    if not lines:
+        lines.append("You are not part of the open round in this channel. Run `/maturity start` to join it.")
+    text, blocks = messages.plain("\n".join(lines))
+    respond(text=text, blocks=blocks, response_type="ephemeral")
+
+
+SUBCOMMANDS = {"start": start, "help": help_, "status": status}
+
+
+def register(app: App, services: Services) -> None:
+    @app.command("/maturity")
+    def _maturity(ack, command, client, context, respond):
+        maturity(services, ack=ack, command=command, client=client, context=context, respond=respond)

@@ -1,0 +1,83 @@
+"""Events: mentions in channels and direct messages to the bot.
+
+Slack delivers events at least once. The first delivery of an event id is recorded in the database and
+later deliveries (Slack's retries) are acknowledged and dropped before any listener runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+
+from ..blocks import help as help_blocks
+from ..blocks import messages
+from ..services import Services
+
+log = logging.getLogger(__name__)
+
+MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+
+
+def app_mention(services: Services, *, event: dict, client: WebClient) -> None:
+    """`@bot help <words>` answers in a thread under the mention; anything else gets a short hint."""
+    words = MENTION.sub("", event.get("text") or "").strip()
+    command, _, query = words.partition(" ")
+    thread_ts = event.get("thread_ts") or event["ts"]
+    if command.lower() == "help":
+        text, blocks = help_blocks.help_for(services.framework, query)
+    else:
+        text, blocks = messages.plain(
+            "Ask me about an area with `@me help <words>` (e.g. `help social value`), or use `/maturity`."
+        )
+    client.chat_postMessage(channel=event["channel"], thread_ts=thread_ts, text=text, blocks=blocks)
+
+
+def direct_message(services: Services, *, event: dict, client: WebClient, context) -> None:
+    """A message to the bot resumes the member's open walk-throughs where they left off."""
+    if event.get("subtype") or event.get("bot_id") or event.get("channel_type") != "im":
+        return
+    user_id = event.get("user")
+    rounds = services.store.open_rounds_for_member(context.team_id, user_id)
+    if not rounds:
+        client.chat_postMessage(
+            channel=event["channel"],
+            text="You have no open self-assessment right now. A facilitator starts one with `/maturity start` in a team channel.",
+        )
+        return
+    for round_, participant in rounds:
+        outcome = services.walkthrough.resume(client, round_, participant)
+        if outcome == "complete":
+            client.chat_postMessage(
+                channel=participant.dm_channel_id,
+                thread_ts=participant.thread_ts,
+                text="You have answered every area in this round. Use an area's *Change* button to change an answer.",
+            )
+
+
+def skip_redelivered_events(services: Services, *, body: dict, next) -> BoltResponse | None:
+    """Global middleware: act on each event id once, whatever Slack retries."""
+    if body.get("type") == "event_callback" and body.get("event_id"):
+        team_id = body.get("team_id") or ""
+        if not services.store.first_delivery(team_id, body["event_id"]):
+            log.info("dropped a redelivered event %s", body["event_id"])
+            return BoltResponse(status=200, body="")
+    return next()
+
+
+def register(app: App, services: Services) -> None:
+    @app.middleware
+    def _skip_redelivered_events(body, next):
+        return skip_redelivered_events(services, body=body, next=next)
+
+    @app.event("app_mention")
+    def _app_mention(ack, event, client):
+        ack()
+        app_mention(services, event=event, client=client)
+
+    @app.event("message")
+    def _message(ack, event, client, context):
+        ack()
+        direct_message(services, event=event, client=client, context=context)

@@ -1,0 +1,53 @@
+"""Modal submissions: the comment form."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from .. import values
+from ..blocks import views as view_blocks
+from ..services import Services
+
+log = logging.getLogger(__name__)
+
+
+def submit_comment(services: Services, *, ack, body: dict, view: dict, client: WebClient, context) -> None:
+    """Store the comment (and the level, for an area not answered yet) with the member's answer."""
+    state = view.get("state", {}).get("values", {})
+    comment = ((state.get(view_blocks.COMMENT_BLOCK) or {}).get(view_blocks.COMMENT_INPUT) or {}).get("value")
+    comment = comment.strip() if comment else None
+    if comment and len(comment) > view_blocks.COMMENT_LIMIT:
+        ack(response_action="errors", errors={view_blocks.COMMENT_BLOCK: f"Please keep it under {view_blocks.COMMENT_LIMIT} characters."})
+        return
+    selected = ((state.get(view_blocks.LEVEL_BLOCK) or {}).get(view_blocks.LEVEL_INPUT) or {}).get("selected_option")
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        value = values.parse_prompt_value(
+            f"{int(meta['round_id'])}|{meta['area_id']}" + (f"|{selected['value']}" if selected else ""),
+            services.framework,
+        )
+    except (ValueError, KeyError, TypeError):
+        ack(response_action="errors", errors={view_blocks.COMMENT_BLOCK: "This form is out of date. Nothing was saved."})
+        return
+    user_id = body["user"]["id"]
+    round_ = services.store.get_round(context.team_id, value.round_id)
+    participant = services.store.participant(context.team_id, value.round_id, user_id) if round_ else None
+    if participant is None or round_.status != "open":
+        ack(response_action="errors", errors={view_blocks.COMMENT_BLOCK: "This round is closed or not yours. Nothing was saved."})
+        return
+    has_answer = services.store.answer(round_.team_id, round_.id, user_id, value.area_id) is not None
+    if not has_answer and value.level is None:
+        ack(response_action="errors", errors={view_blocks.LEVEL_BLOCK: "Choose a level: a comment is stored with your answer."})
+        return
+    ack()
+    services.walkthrough.set_comment(client, round_, participant, value.area_id, comment, value.level)
+
+
+def register(app: App, services: Services) -> None:
+    @app.view(values.COMMENT_VIEW)
+    def _submit_comment(ack, body, view, client, context):
+        submit_comment(services, ack=ack, body=body, view=view, client=client, context=context)

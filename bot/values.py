@@ -1,0 +1,66 @@
+"""Action ids and the values carried by buttons, and the checks applied when a click comes back.
+
+A button's value travels through the member's Slack client and comes back to us, so it is untrusted
+input: `parse_prompt_value` rejects anything that does not name a round, an area of the framework and
+(where needed) a level of the framework's scale.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from framework.models import Framework
+
+ANSWER = "answer_level"  # + "_<n>": one action id per level (action ids are unique within a block)
+ANSWER_PATTERN = re.compile(r"^answer_level_\d+$")
+HELP = "area_help"
+SKIP = "area_skip"
+COMMENT = "area_comment"
+CHANGE = "area_change"
+CONTINUE = "walkthrough_continue"
+COMMENT_VIEW = "comment_modal"
+
+
+class BadValue(ValueError):
+    """A button value that does not name something real."""
+
+
+@dataclass(frozen=True)
+class PromptValue:
+    round_id: int
+    area_id: str
+    level: int | None = None
+
+    def encode(self) -> str:
+        parts = [str(self.round_id), self.area_id]
+        if self.level is not None:
+            parts.append(str(self.level))
+        return "|".join(parts)
+
+
+def answer_action_id(level: int) -> str:
+    return f"{ANSWER}_{level}"
+
+
+def parse_prompt_value(value: str | None, framework: Framework, *, needs_level: bool = False) -> PromptValue:
+    parts = (value or "").split("|")
+    if len(parts) not in (2, 3) or not parts[0].isdigit():
+        raise BadValue("malformed value")
+    round_id, area_id = int(parts[0]), parts[1]
+    if framework.area(area_id) is None:
+        raise BadValue(f"unknown area {area_id!r}")
+    level = None
+    if len(parts) == 3:
+        if not parts[2].isdigit() or framework.level(int(parts[2])) is None:
+            raise BadValue(f"level outside the framework: {parts[2]!r}")
+        level = int(parts[2])
+    if needs_level and level is None:
+        raise BadValue("missing level")
+    return PromptValue(round_id, area_id, level)
+
+
+def parse_round_value(value: str | None) -> int:
+    if not value or not value.isdigit():
+        raise BadValue("malformed round id")
+    return int(value)

@@ -1,0 +1,182 @@
+"""The walk-through as a sequence of Slack messages, driven by the stored state.
+
+Each step reads the state from storage, asks framework/progress.py what comes next, claims the prompt in
+the database and only then posts it. Because the claim is a unique row, a repeated click, two clicks at
+once or a retried request can never post the same prompt twice, and a resume never duplicates anything.
+The Slack client is passed into every call: in a multi-workspace install it is a different client (token)
+per request.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+
+from framework.models import Framework
+from framework.progress import Progress
+from storage.assessments import AssessmentStore
+from storage.models import Participant, Round
+
+from .blocks import walkthrough as blocks
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Walkthrough:
+    store: AssessmentStore
+    framework: Framework
+
+    # -- the parent message ----------------------------------------------------------------------------
+
+    def progress(self, round_: Round, user_id: str) -> Progress:
+        return self.store.progress(round_.team_id, round_.id, user_id, self.framework.area_ids)
+
+    def kickoff(self, client: WebClient, round_: Round) -> int:
+        """Send every owed kick-off message of a round; returns how many were sent."""
+        sent = 0
+        for participant in self.store.owed_kickoffs(round_.team_id, round_.id):
+            self.send_parent(client, round_, participant)
+            sent += 1
+        return sent
+
+    def send_parent(self, client: WebClient, round_: Round, participant: Participant) -> Participant:
+        """Post the member's parent message in their DM (Slack opens the DM when we post to a user id)."""
+        text, message_blocks = blocks.parent_message(
+            round_id=round_.id,
+            channel_id=round_.channel_id,
+            framework=self.framework,
+            progress=self.progress(round_, participant.user_id),
+        )
+        response = client.chat_postMessage(channel=participant.user_id, text=text, blocks=message_blocks)
+        self.store.set_thread(participant.id, response["channel"], response["ts"])
+        participant.dm_channel_id, participant.thread_ts = response["channel"], response["ts"]
+        return participant
+
+    def refresh_parent(self, client: WebClient, round_: Round, participant: Participant, progress: Progress) -> None:
+        text, message_blocks = blocks.parent_message(
+            round_id=round_.id, channel_id=round_.channel_id, framework=self.framework, progress=progress
+        )
+        client.chat_update(channel=participant.dm_channel_id, ts=participant.thread_ts, text=text, blocks=message_blocks)
+
+    # -- moving on -------------------------------------------------------------------------------------
+
+    def resume(self, client: WebClient, round_: Round, participant: Participant) -> str:
+        """Pick up where the member left off (Continue, a second start, a direct message)."""
+        if participant.thread_ts is None:
+            participant = self.send_parent(client, round_, participant)
+        return self.advance(client, round_, participant, resuming=True)
+
+    def advance(self, client: WebClient, round_: Round, participant: Participant, *, resuming: bool = False) -> str:
+        """Post the next area if one is due. Returns what happened: posted, waiting, complete or paused."""
+        progress = self.progress(round_, participant.user_id)
+        area_id = progress.next_area(resuming=resuming)
+        if area_id is not None:
+            prompt = self.store.claim_prompt(round_.team_id, round_.id, participant.user_id, area_id)
+            if prompt is None:
+                return "waiting"  # another request claimed it a moment ago
+            area = self.framework.area(area_id)
+            text, message_blocks = blocks.area_prompt(round_id=round_.id, framework=self.framework, area=area)
+            try:
+                response = client.chat_postMessage(
+                    channel=participant.dm_channel_id,
+                    thread_ts=participant.thread_ts,
+                    text=text,
+                    blocks=message_blocks,
+                )
+            except Exception:
+                self.store.release_prompt(prompt.id)
+                raise
+            self.store.set_prompt_ts(prompt.id, response["ts"])
+            if not progress.started:
+                self.refresh_parent(client, round_, participant, self.progress(round_, participant.user_id))
+            return "posted"
+        if progress.complete:
+            return "complete"
+        waiting = progress.waiting()
+        if waiting is not None:
+            if resuming:
+                self._thread_note(client, participant, blocks.waiting_note(self.framework.area(waiting)))
+            return "waiting"
+        self._thread_note(client, participant, blocks.skipped_left_note(len(progress.skipped)))
+        return "paused"
+
+    def _thread_note(self, client: WebClient, participant: Participant, text: str) -> None:
+        client.chat_postMessage(channel=participant.dm_channel_id, thread_ts=participant.thread_ts, text=text)
+
+    # -- clicks on a prompt ----------------------------------------------------------------------------
+
+    def answer(
+        self, client: WebClient, round_: Round, participant: Participant, area_id: str, level: int, prompt_ts: str
+    ) -> None:
+        result = self.store.record_answer(round_=round_, user_id=participant.user_id, area_id=area_id, level=level)
+        if not result.changed:
+            return  # the same click again: nothing new to show or post
+        self.show_answer(client, round_, participant, area_id, prompt_ts)
+        self._after_answer(client, round_, participant)
+
+    def set_comment(
+        self, client: WebClient, round_: Round, participant: Participant, area_id: str, comment: str | None, level: int | None
+    ) -> None:
+        result = self.store.record_answer(
+            round_=round_, user_id=participant.user_id, area_id=area_id, level=level, comment=comment, set_comment=True
+        )
+        prompt = self.store.latest_prompt(round_.team_id, round_.id, participant.user_id, area_id)
+        if prompt is not None and prompt.ts is not None:
+            self.show_answer(client, round_, participant, area_id, prompt.ts)
+        if result.first:
+            self._after_answer(client, round_, participant)
+
+    def _after_answer(self, client: WebClient, round_: Round, participant: Participant) -> None:
+        progress = self.progress(round_, participant.user_id)
+        self.refresh_parent(client, round_, participant, progress)
+        if progress.complete:
+            self.store.touch(participant.id, completed=True)
+            if participant.completed_at is None:
+                self._post_profile(client, round_, participant)
+            return
+        self.store.touch(participant.id)
+        self.advance(client, round_, participant)
+
+    def _post_profile(self, client: WebClient, round_: Round, participant: Participant) -> None:
+        levels = {a.area_id: a.level for a in self.store.answers(round_.team_id, round_.id, participant.user_id)}
+        text, message_blocks = blocks.profile_message(
+            framework=self.framework, channel_id=round_.channel_id, levels=levels
+        )
+        client.chat_postMessage(
+            channel=participant.dm_channel_id, thread_ts=participant.thread_ts, text=text, blocks=message_blocks
+        )
+
+    def show_answer(self, client: WebClient, round_: Round, participant: Participant, area_id: str, prompt_ts: str) -> None:
+        answer = self.store.answer(round_.team_id, round_.id, participant.user_id, area_id)
+        text, message_blocks = blocks.answered_prompt(
+            round_id=round_.id,
+            framework=self.framework,
+            area=self.framework.area(area_id),
+            level=answer.level,
+            comment=answer.comment,
+        )
+        client.chat_update(channel=participant.dm_channel_id, ts=prompt_ts, text=text, blocks=message_blocks)
+
+    def skip(self, client: WebClient, round_: Round, participant: Participant, area_id: str, prompt_ts: str) -> None:
+        if not self.store.skip(round_.team_id, round_.id, participant.user_id, area_id):
+            return  # already answered or skipped: a repeated click
+        text, message_blocks = blocks.skipped_prompt(
+            round_id=round_.id, framework=self.framework, area=self.framework.area(area_id)
+        )
+        client.chat_update(channel=participant.dm_channel_id, ts=prompt_ts, text=text, blocks=message_blocks)
+        self.store.touch(participant.id)
+        self.advance(client, round_, participant)
+
+    def reopen(self, client: WebClient, round_: Round, participant: Participant, area_id: str, prompt_ts: str) -> None:
+        """Change (or Answer now on a skipped area): show the level buttons again in place."""
+        answer = self.store.answer(round_.team_id, round_.id, participant.user_id, area_id)
+        text, message_blocks = blocks.area_prompt(
+            round_id=round_.id,
+            framework=self.framework,
+            area=self.framework.area(area_id),
+            current_level=answer.level if answer else None,
+        )
+        client.chat_update(channel=participant.dm_channel_id, ts=prompt_ts, text=text, blocks=message_blocks)

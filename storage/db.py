@@ -1,0 +1,72 @@
+"""Engines and migrations.
+
+DATABASE_URL picks the database. The default is a SQLite file in the working directory; SQLite runs in
+WAL mode with a busy timeout, which suits the single-process default. PostgreSQL works through the same
+URL (``postgresql+psycopg://...``) and is what several processes should share.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DATABASE_FILE = "maturity.db"
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{Path(DEFAULT_DATABASE_FILE).resolve()}"
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine for `url` (or the default SQLite file), with SQLite set up for concurrent use."""
+    url = normalise_url(url or default_database_url())
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def normalise_url(url: str) -> str:
+    """Accept the plain ``postgres://`` and ``postgresql://`` forms hosting providers hand out."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def describe(engine: Engine) -> str:
+    """Where the data lives, for the start-up message: a file path, or the URL without its password."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return f"SQLite file {url.database}"
+    return f"{url.get_backend_name()} database {url.render_as_string(hide_password=True)}"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if engine is not None:
+        config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Apply every pending migration (start-up does this, so a new version never meets an old schema)."""
+    command.upgrade(alembic_config(engine), "head")

@@ -1,0 +1,153 @@
+"""SQLModel tables. Every row carries the Slack workspace (team) id, and every query filters on it.
+
+Times are timezone-aware UTC datetimes (SQLModel stores them as UTC on SQLite and PostgreSQL alike).
+Uniqueness that the product relies on is enforced by the database, not by the process, so that several
+web processes on one PostgreSQL database stay correct:
+- one open round per channel (a partial unique index);
+- one participant per round and member;
+- one current answer per round, member and area;
+- one prompt per round, member, area and attempt (a prompt is claimed before it is posted, so a repeated
+  click or a retried request can never post the same prompt twice);
+- one processed Slack event per workspace and event id.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Round(SQLModel, table=True):
+    """One assessment round in one channel, against one version of one framework."""
+
+    __tablename__ = "round"
+    __table_args__ = (
+        Index(
+            "uq_round_open_per_channel",
+            "team_id",
+            "channel_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    channel_id: str = Field(max_length=32)
+    framework_id: str = Field(max_length=60)
+    framework_version: str = Field(max_length=40)
+    area_count: int
+    started_by: str = Field(max_length=32)
+    status: str = Field(default="open", max_length=10)
+    anonymous: bool = True
+    closes_on: date | None = None
+    announcement_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None
+
+
+class Participant(SQLModel, table=True):
+    """A member taking part in a round, and where their walk-through thread lives.
+
+    `thread_ts` is None until the kick-off message has reached the member: a participant without one is
+    a message still owed.
+    """
+
+    __tablename__ = "participant"
+    __table_args__ = (UniqueConstraint("round_id", "user_id", name="uq_participant_round_user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    user_id: str = Field(max_length=32)
+    dm_channel_id: str | None = Field(default=None, max_length=32)
+    thread_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_active_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+class Prompt(SQLModel, table=True):
+    """One area prompt posted (or about to be posted) in a member's thread.
+
+    The row is written before the message is sent; `ts` is filled in once Slack has it. `state` is
+    open, answered or skipped.
+    """
+
+    __tablename__ = "prompt"
+    __table_args__ = (
+        UniqueConstraint("round_id", "user_id", "area_id", "attempt", name="uq_prompt_attempt"),
+        Index("ix_prompt_round_user", "round_id", "user_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    round_id: int = Field(foreign_key="round.id")
+    user_id: str = Field(max_length=32)
+    area_id: str = Field(max_length=60)
+    attempt: int = 1
+    state: str = Field(default="open", max_length=10)
+    ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Answer(SQLModel, table=True):
+    """A member's current answer for one area in one round."""
+
+    __tablename__ = "answer"
+    __table_args__ = (
+        UniqueConstraint("round_id", "user_id", "area_id", name="uq_answer_round_user_area"),
+        Index("ix_answer_round_area", "round_id", "area_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    round_id: int = Field(foreign_key="round.id")
+    user_id: str = Field(max_length=32)
+    area_id: str = Field(max_length=60)
+    level: int
+    comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    framework_id: str = Field(max_length=60)
+    framework_version: str = Field(max_length=40)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AnswerChange(SQLModel, table=True):
+    """The history of an answer: one row each time a level or comment is set or changed."""
+
+    __tablename__ = "answer_change"
+    __table_args__ = (Index("ix_answer_change_round", "round_id", "user_id", "area_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    round_id: int = Field(foreign_key="round.id")
+    user_id: str = Field(max_length=32)
+    area_id: str = Field(max_length=60)
+    old_level: int | None = None
+    new_level: int | None = None
+    old_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    new_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    framework_id: str = Field(max_length=60)
+    framework_version: str = Field(max_length=40)
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Slack events already acted on, so that Slack's retries of the same event change nothing."""
+
+    __tablename__ = "processed_event"
+    __table_args__ = (UniqueConstraint("team_id", "event_id", name="uq_processed_event"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    event_id: str = Field(max_length=64)
+    received_at: datetime = Field(default_factory=utcnow)
