@@ -74,7 +74,8 @@ class Walkthrough:
         progress = self.progress(round_, participant.user_id)
         area_id = progress.next_area(resuming=resuming)
         if area_id is not None:
-            prompt = self.store.claim_prompt(round_.team_id, round_.id, participant.user_id, area_id)
+            attempt = progress.posts(area_id) + 1
+            prompt = self.store.claim_prompt(round_.team_id, round_.id, participant.user_id, area_id, attempt)
             if prompt is None:
                 return "waiting"  # another request claimed it a moment ago
             area = self.framework.area(area_id)

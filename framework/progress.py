@@ -52,6 +52,10 @@ class Progress:
     def skipped(self) -> list[str]:
         return [a for a in self.area_ids if a not in self.answered and self._state(a).skips]
 
+    def posts(self, area_id: str) -> int:
+        """How many times the area's prompt has been posted to the member."""
+        return self._state(area_id).posts
+
     def waiting(self) -> str | None:
         """The area whose prompt is posted and still waiting for an answer, if any."""
         return next(

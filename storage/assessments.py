@@ -233,24 +233,15 @@ class AssessmentStore:
             )
         return Progress(area_ids=area_ids, answered=frozenset(answered), prompts=states)
 
-    def claim_prompt(self, team_id: str, round_id: int, user_id: str, area_id: str) -> Prompt | None:
-        """Reserve the next attempt of an area's prompt before posting it.
+    def claim_prompt(self, team_id: str, round_id: int, user_id: str, area_id: str, attempt: int) -> Prompt | None:
+        """Reserve attempt number `attempt` of an area's prompt before posting it.
 
-        Returns None when another request already claimed it (two quick clicks, a retried request): the
-        database's unique constraint decides, so this holds across processes.
+        The caller passes the attempt its view of the progress expects; when two requests act on the same
+        view (two quick clicks, a retried request) the database's unique constraint lets exactly one of
+        them have it, across processes. Returns None for the loser.
         """
         with Session(self.engine) as session:
-            attempts = session.exec(
-                select(func.max(Prompt.attempt)).where(
-                    Prompt.team_id == team_id,
-                    Prompt.round_id == round_id,
-                    Prompt.user_id == user_id,
-                    Prompt.area_id == area_id,
-                )
-            ).one()
-            prompt = Prompt(
-                team_id=team_id, round_id=round_id, user_id=user_id, area_id=area_id, attempt=(attempts or 0) + 1
-            )
+            prompt = Prompt(team_id=team_id, round_id=round_id, user_id=user_id, area_id=area_id, attempt=attempt)
             session.add(prompt)
             try:
                 session.commit()
