@@ -1,0 +1,593 @@
+"""FakeSlack: a stateful, strict stand-in for Slack's Web API, served over real HTTP.
+
+Tests point the real slack_sdk WebClient at ``FakeSlack().api_url`` so the bot's whole Slack stack (argument
+encoding, retries, error handling) runs unchanged; only Slack itself is replaced.  The fake keeps workspaces,
+messages, views and files, answers like Slack (HTTP 200 ``{"ok": false, "error": ...}`` for API errors), and
+refuses what Slack refuses.  Faults (errors, 429/500, slow answers, dropped connections) can be injected per method.
+
+Routes: ``/api/<method>`` (Web API), ``/upload/<file_id>/<secret>`` (file bytes for files_upload_v2),
+``/response/<token>`` (response_url stand-ins), ``/_fake/state`` (a JSON snapshot, for other processes).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import secrets
+import socket
+import threading
+import time
+from dataclasses import asdict, dataclass
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Iterable
+from urllib.parse import parse_qs, urlsplit
+
+from .methods import HANDLERS, NO_TOKEN_METHODS, ApiRequest
+from .state import DEFAULT_SCOPES, Call, Channel, Message, State, Team, UploadedFile, User, ViewRecord
+from .validation import (
+    DEPRECATED_METHODS,
+    ApiError,
+    MethodCatalog,
+    bool_arg,
+    check_message_text,
+    missing_field_error,
+    parse_message_blocks,
+)
+
+RESPONSE_URL_USES = 5  # Slack lets a response_url be used five times
+
+
+@dataclass
+class Fault:
+    """An injected failure for ``method`` ("*" for any).  ``remaining`` None means unlimited."""
+
+    method: str
+    error: str | None = None
+    status: int = 200
+    retry_after: int | None = None
+    remaining: int | None = 1
+    rate: float | None = None
+    delay: float | None = None
+    drop: bool = False
+
+    @property
+    def answers_with_error(self) -> bool:
+        # A bare fail(method) is an error; delay/drop alone only slow down or cut the answer.
+        return self.error is not None or self.status != 200 or not (self.delay or self.drop)
+
+    def body(self) -> dict[str, Any]:
+        default = "ratelimited" if self.status == 429 else "internal_error"
+        return {"ok": False, "error": self.error or default}
+
+
+@dataclass
+class Reply:
+    status: int
+    body: dict[str, Any] | str
+    headers: dict[str, str]
+
+
+class FakeSlack:
+    """A Slack Web API on 127.0.0.1 for one test (or one test process); see the package docstring."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, seed: int = 0,
+                 spec_path: str | Path | None = None):
+        self._state = State()
+        self._catalog = MethodCatalog.load(Path(spec_path) if spec_path else None)
+        self._random = random.Random(seed)
+        self._faults: list[Fault] = []
+        self._server = _Server((host, port), _Handler)
+        self._server.fake = self
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01},
+                                        name=f"FakeSlack:{self.port}", daemon=True)
+        self._thread.start()
+
+    # ------------------------------------------------------------------------------------------- lifecycle
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> "FakeSlack":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------------------------------- workspace setup
+
+    def add_team(self, team_id: str, bot_token: str | None = None, bot_user_id: str | None = None,
+                 name: str | None = None, enterprise_id: str | None = None, *, bot_id: str | None = None,
+                 app_id: str = "A0FAKEAPP", scopes: str = DEFAULT_SCOPES) -> str:
+        """Install the bot in a workspace.  Returns the bot token (default ``xoxb-<team_id>``)."""
+        with self._state.lock:
+            if team_id in self._state.teams:
+                raise ValueError(f"team {team_id!r} exists")
+            team = Team(id=team_id, name=name or team_id, bot_token=bot_token or f"xoxb-{team_id}",
+                        bot_user_id=bot_user_id or f"UBOT{team_id}", bot_id=bot_id or f"B{team_id}",
+                        app_id=app_id, enterprise_id=enterprise_id, scopes=scopes)
+            if team.bot_token in self._state.tokens:
+                raise ValueError(f"token {team.bot_token!r} already belongs to another team")
+            team.users[team.bot_user_id] = User(id=team.bot_user_id, team_id=team_id, name="maturity_bot",
+                                                real_name="Maturity Bot", is_bot=True, bot_id=team.bot_id)
+            self._state.teams[team_id] = team
+            self._state.tokens[team.bot_token] = team_id
+            return team.bot_token
+
+    def add_user(self, team_id: str, user_id: str, name: str | None = None, real_name: str = "", *,
+                 is_bot: bool = False, deleted: bool = False, is_admin: bool = False, is_owner: bool = False,
+                 tz: str = "Europe/London") -> None:
+        with self._state.lock:
+            team = self._state.team(team_id)
+            team.users[user_id] = User(id=user_id, team_id=team_id, name=name or user_id.lower(),
+                                       real_name=real_name or name or user_id, is_bot=is_bot, deleted=deleted,
+                                       is_admin=is_admin, is_owner=is_owner, tz=tz,
+                                       bot_id=f"B{user_id}" if is_bot else None)
+
+    def add_channel(self, team_id: str, channel_id: str, name: str | None = None, members: Iterable[str] = (),
+                    *, bot_member: bool = True, is_private: bool = False, is_archived: bool = False) -> None:
+        """Create a channel.  Unknown member ids become plain users; the bot is appended when ``bot_member``."""
+        with self._state.lock:
+            team = self._state.team(team_id)
+            member_ids = list(dict.fromkeys(members))
+            for user_id in member_ids:
+                self._state.ensure_user(team, user_id)
+            if bot_member and team.bot_user_id not in member_ids:
+                member_ids.append(team.bot_user_id)
+            team.channels[channel_id] = Channel(id=channel_id, team_id=team_id, name=name or channel_id.lower(),
+                                                is_private=is_private, is_archived=is_archived, members=member_ids)
+            team.messages.setdefault(channel_id, [])
+
+    def add_member(self, team_id: str, channel_id: str, user_id: str) -> None:
+        """Add a user (or the bot, by its user id) to a channel."""
+        with self._state.lock:
+            team = self._state.team(team_id)
+            self._state.ensure_user(team, user_id)
+            channel = team.channels[channel_id]
+            if user_id not in channel.members:
+                channel.members.append(user_id)
+
+    def remove_member(self, team_id: str, channel_id: str, user_id: str) -> None:
+        with self._state.lock:
+            channel = self._state.team(team_id).channels[channel_id]
+            if user_id in channel.members:
+                channel.members.remove(user_id)
+
+    def dm_channel(self, team_id: str, user_id: str) -> str:
+        """The id of the bot's IM with ``user_id`` (``D<user_id>``), created on first use."""
+        with self._state.lock:
+            team = self._state.team(team_id)
+            self._state.ensure_user(team, user_id)
+            return self._state.im_channel(team, user_id).id
+
+    def add_message(self, team_id: str, channel_id: str, user: str, text: str = "", *,
+                    blocks: list[dict[str, Any]] | None = None, thread_ts: str | None = None) -> Message:
+        """A message written by someone else (a person), e.g. to give the bot a thread to read."""
+        with self._state.lock:
+            team = self._state.team(team_id)
+            message = self._state.add_message(team, team.channels[channel_id], user=user, text=text,
+                                              blocks=list(blocks or []), thread_ts=thread_ts)
+            return self._state.snapshot(message)
+
+    def revoke_token(self, token: str) -> None:
+        """Make further calls with ``token`` fail with token_revoked (what follows an uninstall)."""
+        with self._state.lock:
+            self._state.revoked_tokens.add(token)
+
+    def new_trigger_id(self, team_id: str | None = None, user_id: str | None = None) -> str:
+        """A trigger id, as Slack puts in interaction payloads; views.open/push accept only these, once each."""
+        with self._state.lock:
+            team_id = self._state.only_team_id(team_id)
+            trigger_id = f"{int(time.time())}.{secrets.randbelow(10**9)}.{secrets.token_hex(16)}"
+            self._state.triggers[trigger_id] = {"team_id": team_id, "user_id": user_id, "used": False}
+            return trigger_id
+
+    def new_oauth_code(self, team_id: str | None = None, installer_user_id: str = "UINSTALLER") -> str:
+        """A one-time code that oauth.v2.access exchanges for the team's bot token."""
+        with self._state.lock:
+            team_id = self._state.only_team_id(team_id)
+            code = secrets.token_hex(12)
+            self._state.oauth_codes[code] = {"team_id": team_id, "user_id": installer_user_id, "used": False}
+            return code
+
+    def set_oauth_client(self, client_id: str, client_secret: str) -> None:
+        """Make oauth.v2.access check the app's credentials (unchecked until this is called)."""
+        with self._state.lock:
+            self._state.oauth_client = (client_id, client_secret)
+
+    def new_response_url(self, team_id: str | None = None, channel: str | None = None,
+                         user: str | None = None) -> str:
+        """A URL that behaves like a slash command / interaction response_url (five uses)."""
+        with self._state.lock:
+            token = secrets.token_urlsafe(12)
+            self._state.response_urls[token] = {"team_id": team_id, "channel": channel, "user": user, "uses": 0}
+            return f"{self.base_url}/response/{token}"
+
+    # ------------------------------------------------------------------------------------------- inspection
+
+    def messages(self, channel: str, team_id: str | None = None) -> list[Message]:
+        """Every message in ``channel`` (top level and replies) in post order."""
+        with self._state.lock:
+            team = self._state.team_of_channel(channel, team_id)
+            return self._state.snapshot(team.messages.get(channel, []))
+
+    def top_level(self, channel: str, team_id: str | None = None) -> list[Message]:
+        return [m for m in self.messages(channel, team_id) if m.thread_ts is None]
+
+    def replies(self, channel: str, thread_ts: str, team_id: str | None = None) -> list[Message]:
+        """The replies in a thread, without its parent."""
+        return [m for m in self.messages(channel, team_id) if m.thread_ts == thread_ts]
+
+    def message(self, channel: str, ts: str, team_id: str | None = None) -> Message:
+        for message in self.messages(channel, team_id):
+            if message.ts == ts:
+                return message
+        raise KeyError(f"no message {ts} in {channel}")
+
+    @property
+    def calls(self) -> list[Call]:
+        with self._state.lock:
+            return self._state.snapshot(self._state.calls)
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    def reset_calls(self) -> None:
+        with self._state.lock:
+            self._state.calls.clear()
+
+    @property
+    def ephemerals(self) -> list[dict[str, Any]]:
+        with self._state.lock:
+            return self._state.snapshot(self._state.ephemerals)
+
+    @property
+    def responses(self) -> list[dict[str, Any]]:
+        with self._state.lock:
+            return self._state.snapshot(self._state.responses)
+
+    @property
+    def views(self) -> list[ViewRecord]:
+        with self._state.lock:
+            return self._state.snapshot(list(self._state.views.values()))
+
+    @property
+    def files(self) -> list[UploadedFile]:
+        """Files whose upload was completed with files.completeUploadExternal."""
+        with self._state.lock:
+            return self._state.snapshot([f for f in self._state.files.values() if f.completed])
+
+    # ------------------------------------------------------------------------------------------- faults
+
+    def fail(self, method: str, error: str | None = None, status: int = 200, retry_after: int | None = None,
+             times: int | None = None, rate: float | None = None, delay: float | None = None,
+             drop: bool = False) -> Fault:
+        """Inject a failure into calls to ``method`` ("*": any; "upload"/"response_url" for those routes).
+
+        ``error``: answer HTTP ``status`` with ok:false and this error; ``status`` 429 adds Retry-After
+        (``retry_after``, default 1); ``delay``: sleep first; ``drop``: close the connection without answering.
+        ``times``: how many calls fail (default 1, or unlimited when ``rate`` is set); ``rate``: the probability
+        that a matching call fails, drawn from the fake's seeded random generator.
+        """
+        if rate is not None and not 0 <= rate <= 1:
+            raise ValueError("rate must be within [0, 1]")
+        fault = Fault(method=method, error=error, status=status, retry_after=retry_after,
+                      remaining=times if times is not None else (None if rate is not None else 1),
+                      rate=rate, delay=delay, drop=drop)
+        with self._state.lock:
+            self._faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        with self._state.lock:
+            self._faults.clear()
+
+    def _take_fault(self, method: str) -> Fault | None:
+        with self._state.lock:
+            for fault in self._faults:
+                if fault.method not in ("*", method):
+                    continue
+                if fault.rate is not None and self._random.random() >= fault.rate:
+                    continue
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._faults.remove(fault)
+                return fault
+            return None
+
+    # ------------------------------------------------------------------------------------------- request handling
+
+    def _record(self, method: str, args: dict[str, Any], team_id: str | None, reply: Reply) -> None:
+        body = reply.body if isinstance(reply.body, dict) else None
+        error = body.get("error") if body else (None if reply.status == 200 else str(reply.body))
+        with self._state.lock:
+            self._state.calls.append(Call(method=method, args=args, team_id=team_id, status=reply.status,
+                                          error=error, response=body))
+
+    def _fault_reply(self, fault: Fault) -> Reply:
+        headers = {}
+        if fault.status == 429:
+            headers["Retry-After"] = str(fault.retry_after if fault.retry_after is not None else 1)
+        return Reply(fault.status, fault.body(), headers)
+
+    def _call_api(self, method: str, args: dict[str, Any], token: str | None,
+                  basic_auth: tuple[str, str] | None) -> tuple[Reply, str | None]:
+        """Run one Web API call under the state lock; returns the reply and the caller's team id."""
+        with self._state.lock:
+            team: Team | None = None
+            try:
+                if not self._catalog.is_known(method):
+                    raise ApiError("unknown_method", status=404)
+                if method not in NO_TOKEN_METHODS:
+                    team = self._state.team_for_token(token)
+                if method in DEPRECATED_METHODS:
+                    raise ApiError("method_deprecated")
+                missing = self._catalog.missing(method, args)
+                if missing:
+                    raise missing_field_error(missing)
+                handler = HANDLERS.get(method)
+                if handler is None:
+                    raise ApiError("not_implemented_by_fake_slack",
+                                   messages=[f"[ERROR] FakeSlack does not implement {method}"])
+                body = handler(ApiRequest(method=method, args=args, team=team, state=self._state,
+                                          base_url=self.base_url, basic_auth=basic_auth))
+                reply = Reply(200, {"ok": True, **body}, {})
+            except ApiError as exc:
+                reply = Reply(exc.status, exc.body(), {})
+            except Exception as exc:  # a fake bug must fail the test loudly, not hang up on the client
+                reply = Reply(500, {"ok": False, "error": "fake_slack_internal_error",
+                                    "response_metadata": {"messages": [f"{type(exc).__name__}: {exc}"]}}, {})
+            if team is not None:
+                reply.headers["X-OAuth-Scopes"] = team.scopes
+            return reply, team.id if team else None
+
+    def _receive_upload(self, file_id: str, secret: str, content: bytes) -> Reply:
+        with self._state.lock:
+            upload = self._state.files.get(file_id)
+            if upload is None or not secrets.compare_digest(upload.upload_secret, secret) or upload.completed:
+                return Reply(404, "Not Found", {})
+            if len(content) != upload.length:
+                return Reply(400, f"size_mismatch: declared {upload.length} bytes, received {len(content)}", {})
+            upload.content = content
+            return Reply(200, f"OK - {len(content)}", {})
+
+    def _receive_response(self, token: str, url: str, body: Any) -> tuple[Reply, str | None]:
+        """A post to a response_url: recorded in ``responses``; ephemeral ones also in ``ephemerals``."""
+        with self._state.lock:
+            context = self._state.response_urls.get(token)
+            if context is None:
+                return Reply(404, {"ok": False, "error": "expired_url"}, {}), None
+            try:
+                if context["uses"] >= RESPONSE_URL_USES:
+                    raise ApiError("used_url", status=404)
+                if not isinstance(body, dict):
+                    raise ApiError("invalid_payload", status=400)
+                check_message_text(body.get("text"))
+                blocks = parse_message_blocks(body.get("blocks"))
+                removing = bool_arg(body.get("delete_original"))
+                if not (body.get("text") or blocks or body.get("attachments") or removing):
+                    raise ApiError("no_text")
+            except ApiError as exc:
+                status = exc.status if exc.status != 200 else 400
+                return Reply(status, exc.body(), {}), context["team_id"]
+            context["uses"] += 1
+            self._state.responses.append({"url": url, **body})
+            ephemeral = body.get("response_type", "ephemeral") == "ephemeral"
+            if ephemeral and not removing and not bool_arg(body.get("replace_original")):
+                self._state.ephemerals.append({
+                    "team_id": context["team_id"], "channel": context["channel"], "user": context["user"],
+                    "ts": self._state.next_ts(), "text": body.get("text", ""), "blocks": blocks or [],
+                    "attachments": body.get("attachments") or [], "thread_ts": body.get("thread_ts"),
+                    "source": "response_url"})
+            return Reply(200, {"ok": True}, {}), context["team_id"]
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything tests inspect, as JSON-ready data (file bytes base64-encoded)."""
+        with self._state.lock:
+            files = []
+            for upload in self._state.files.values():
+                data = asdict(upload)
+                data["content"] = base64.b64encode(upload.content).decode() if upload.content is not None else None
+                data.pop("upload_secret")
+                files.append(data)
+            return {
+                "messages": {team.id: {cid: [asdict(m) for m in ms] for cid, ms in team.messages.items()}
+                             for team in self._state.teams.values()},
+                "calls": [asdict(c) for c in self._state.calls],
+                "ephemerals": self._state.snapshot(self._state.ephemerals),
+                "responses": self._state.snapshot(self._state.responses),
+                "views": [asdict(v) for v in self._state.views.values()],
+                "files": files,
+            }
+
+
+# ---------------------------------------------------------------------------------------------------- HTTP
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default backlog of 5 drops SYNs under concurrent clients (1 s retransmits)
+    fake: FakeSlack
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Thin HTTP layer: decode the request, apply faults, hand over to FakeSlack, encode the reply."""
+
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence per-request stderr lines
+        pass
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        fake = self.server.fake
+        url = urlsplit(self.path)
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        parts = url.path.strip("/").split("/")
+        if url.path == "/_fake/state":
+            self._send(Reply(200, fake.snapshot(), {}))
+            return
+        if parts[0] == "api" and len(parts) == 2:
+            route = parts[1]
+        elif parts[0] == "upload" and len(parts) == 3:
+            route = "upload"
+        elif parts[0] == "response" and len(parts) == 2:
+            route = "response_url"
+        else:
+            self._send(Reply(404, "Not Found", {}))
+            return
+
+        try:
+            args, token = self._parse_args(url.query, body, route)
+        except ApiError as exc:
+            reply = Reply(exc.status, exc.body(), {})
+            fake._record(route, {}, None, reply)
+            self._send(reply)
+            return
+
+        fault = fake._take_fault(route)
+        if fault is not None:
+            if fault.delay:
+                time.sleep(fault.delay)
+            if fault.drop:
+                fake._record(route, args, None, Reply(0, "dropped", {}))
+                self._drop()
+                return
+            if fault.answers_with_error:
+                reply = fake._fault_reply(fault)
+                fake._record(route, args, None, reply)
+                self._send(reply)
+                return
+
+        team_id = None
+        if route == "upload":
+            reply = fake._receive_upload(parts[1], parts[2], self._upload_bytes(body))
+            args = {"file_id": parts[1], "bytes": len(body)}
+        elif route == "response_url":
+            reply, team_id = fake._receive_response(parts[1], fake.base_url + url.path, args.get("_json", args))
+            args = args.get("_json", args)
+        else:
+            reply, team_id = fake._call_api(route, args, token, self._basic_auth())
+        fake._record(route, args, team_id, reply)
+        self._send(reply)
+
+    def _parse_args(self, query: str, body: bytes, route: str) -> tuple[dict[str, Any], str | None]:
+        """Query string plus form, multipart or JSON body, as Slack accepts them.
+
+        A token counts only from the Authorization header or a form/query ``token`` field: Slack ignores a token
+        inside a JSON body.
+        """
+        args: dict[str, Any] = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        content_type = self.headers.get("Content-Type", "")
+        kind = content_type.split(";")[0].strip().lower()
+        if route == "upload" or not body:
+            pass
+        elif kind == "application/json":
+            try:
+                data = json.loads(body)
+            except ValueError:
+                raise ApiError("invalid_json") from None
+            if not isinstance(data, dict):
+                raise ApiError("invalid_json")
+            if route == "response_url":
+                return {"_json": data}, None
+            data.pop("token", None)
+            args.update(data)
+        elif kind == "multipart/form-data":
+            args.update(self._multipart(content_type, body))
+        else:
+            try:
+                form = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+            except UnicodeDecodeError:
+                raise ApiError("invalid_form_data") from None
+            args.update({k: v[-1] for k, v in form.items()})
+            if route == "response_url" and "payload" in args:  # form-encoded JSON payload
+                try:
+                    return {"_json": json.loads(args["payload"])}, None
+                except ValueError:
+                    raise ApiError("invalid_payload", status=400) from None
+        header = self.headers.get("Authorization", "")
+        token = args.pop("token", None)
+        if header.lower().startswith("bearer "):
+            token = header[7:].strip()
+        elif header and not header.lower().startswith("basic "):
+            token = "malformed-authorization-header"
+        return args, token
+
+    @staticmethod
+    def _multipart(content_type: str, body: bytes) -> dict[str, Any]:
+        message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+        fields: dict[str, Any] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True) or b""
+            if name:
+                fields[name] = payload if part.get_filename() else payload.decode("utf-8", "replace")
+        return fields
+
+    def _upload_bytes(self, body: bytes) -> bytes:
+        """slack_sdk posts raw bytes; other clients send multipart with one file part."""
+        content_type = self.headers.get("Content-Type", "")
+        if content_type.lower().startswith("multipart/form-data"):
+            for value in self._multipart(content_type, body).values():
+                if isinstance(value, bytes):
+                    return value
+        return body
+
+    def _basic_auth(self) -> tuple[str, str] | None:
+        header = self.headers.get("Authorization", "")
+        if not header.lower().startswith("basic "):
+            return None
+        try:
+            user, _, password = base64.b64decode(header[6:].strip()).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return user, password
+
+    def _send(self, reply: Reply) -> None:
+        if isinstance(reply.body, str):
+            payload, content_type = reply.body.encode(), "text/plain; charset=utf-8"
+        else:
+            payload, content_type = json.dumps(reply.body).encode(), "application/json; charset=utf-8"
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (e.g. its timeout ran out during a delay)
+
+    def _drop(self) -> None:
+        """Close the socket without a byte of response, like a load balancer cutting the connection."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
