@@ -93,3 +93,65 @@ def nps():
 def small_framework():
     """A second, tiny framework: proof that nothing is hard-wired to the NPS."""
     return load_framework(TESTS_DIR / "data" / "team-health.yaml")
+
+
+# -- the fake Slack and the real bot over HTTP ---------------------------------------------------------
+
+from bot.app import create_app  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.services import Services  # noqa: E402
+from tests.fake_slack import FakeSlack  # noqa: E402
+from tests.harness import SIGNING_SECRET, BotServer, Workspace  # noqa: E402
+
+TEAM = "T1"
+MEMBERS = ["U1", "U2", "U3"]
+
+
+@pytest.fixture
+def slack():
+    """A workspace with three people, a bot, a deactivated account and the team channel C1."""
+    fake = FakeSlack()
+    fake.add_team(TEAM, bot_token="xoxb-T1", bot_user_id="UBOT")
+    for user_id, name in zip(MEMBERS, ["alice", "bob", "carol"]):
+        fake.add_user(TEAM, user_id, name=name, real_name=name.title())
+    fake.add_user(TEAM, "UOTHERBOT", name="otherbot", is_bot=True)
+    fake.add_user(TEAM, "UGONE", name="gone", deleted=True)
+    fake.add_user(TEAM, "U9", name="dave", real_name="Dave")
+    fake.add_channel(TEAM, "C1", name="procurement", members=[*MEMBERS, "UOTHERBOT", "UGONE"])
+    yield fake
+    fake.stop()
+
+
+def make_settings(slack, **overrides) -> Settings:
+    values = dict(
+        slack_bot_token="xoxb-T1",
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.api_url,
+        process_before_response=True,
+    )
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def make_bot(slack, engine):
+    """Start the real App (with a given framework) behind a real HTTP server; returns its Workspace."""
+    servers = []
+
+    def start(framework=None, **settings):
+        services = Services.build(framework or load_framework(), engine)
+        app = create_app(make_settings(slack, **settings), services)
+        server = BotServer(app)
+        servers.append(server)
+        workspace = Workspace(slack, server.url, TEAM)
+        workspace.services = services
+        return workspace
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def workspace(make_bot):
+    return make_bot()
