@@ -87,7 +87,7 @@ def buttons(message) -> list[str]:
 
 
 def text_of(message) -> str:
-    """All the visible text of a message (its blocks' text, or its plain text)."""
+    """All the visible text of a message (its blocks' text, or its plain text), unescaped as Slack shows it."""
     parts = []
 
     def walk(node):
@@ -102,7 +102,8 @@ def text_of(message) -> str:
                 walk(item)
 
     walk(message.blocks)
-    return "\n".join(parts) if parts else message.text
+    shown = "\n".join(parts) if parts else message.text
+    return shown.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 class Workspace:
