@@ -8,8 +8,14 @@ from sqlalchemy import Engine
 
 from framework.models import Framework
 from storage.assessments import AssessmentStore
+from storage.schedules import ScheduleStore
+from storage.summaries import SummaryStore
 
+from .reminders import Reminders
+from .summaries import Summaries
 from .walkthrough import Walkthrough
+
+DEFAULT_MIN_GROUP = 3
 
 
 @dataclass
@@ -17,9 +23,25 @@ class Services:
     framework: Framework
     engine: Engine
     store: AssessmentStore
+    summaries: SummaryStore
+    schedules: ScheduleStore
     walkthrough: Walkthrough
+    summary: Summaries
+    reminders: Reminders
+    min_group: int
 
     @classmethod
-    def build(cls, framework: Framework, engine: Engine) -> Services:
-        store = AssessmentStore(engine)
-        return cls(framework=framework, engine=engine, store=store, walkthrough=Walkthrough(store, framework))
+    def build(cls, framework: Framework, engine: Engine, *, min_group: int = DEFAULT_MIN_GROUP) -> Services:
+        store, summaries, schedules = AssessmentStore(engine), SummaryStore(engine), ScheduleStore(engine)
+        walkthrough = Walkthrough(store, framework)
+        return cls(
+            framework=framework,
+            engine=engine,
+            store=store,
+            summaries=summaries,
+            schedules=schedules,
+            walkthrough=walkthrough,
+            summary=Summaries(store, summaries, framework, min_group),
+            reminders=Reminders(store, schedules, summaries, walkthrough),
+            min_group=min_group,
+        )

@@ -19,7 +19,9 @@ SKIP = "area_skip"
 COMMENT = "area_comment"
 CHANGE = "area_change"
 CONTINUE = "walkthrough_continue"
+STOP_REMINDERS = "reminders_stop"
 COMMENT_VIEW = "comment_modal"
+TARGETS_VIEW = "targets_modal"
 
 
 class BadValue(ValueError):

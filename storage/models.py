@@ -49,6 +49,8 @@ class Round(SQLModel, table=True):
     status: str = Field(default="open", max_length=10)
     anonymous: bool = True
     closes_on: date | None = None
+    closes_at: datetime | None = None  # the end of closes_on in the facilitator's time zone
+    timezone: str = Field(default="Europe/London", max_length=64)
     announcement_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
@@ -73,6 +75,7 @@ class Participant(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_active_at: datetime | None = None
     completed_at: datetime | None = None
+    reminders_off: bool = False
 
 
 class Prompt(SQLModel, table=True):
@@ -151,3 +154,65 @@ class ProcessedEvent(SQLModel, table=True):
     team_id: str = Field(max_length=32)
     event_id: str = Field(max_length=64)
     received_at: datetime = Field(default_factory=utcnow)
+
+
+class Target(SQLModel, table=True):
+    """The level a team aims for in an area. Kept per channel and framework, so it carries over to the
+    channel's next round."""
+
+    __tablename__ = "target"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", "framework_id", "area_id", name="uq_target"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    channel_id: str = Field(max_length=32)
+    framework_id: str = Field(max_length=60)
+    area_id: str = Field(max_length=60)
+    level: int
+    set_by: str = Field(max_length=32)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Schedule(SQLModel, table=True):
+    """When a channel's summary is posted automatically: a cron-like rule in a time zone."""
+
+    __tablename__ = "schedule"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", name="uq_schedule_channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    channel_id: str = Field(max_length=32)
+    frequency: str = Field(max_length=10)  # daily, weekly or monthly
+    day: str | None = Field(default=None, max_length=3)  # mon..sun for weekly, 1..28 for monthly
+    time: str = Field(max_length=5)  # HH:MM
+    timezone: str = Field(max_length=64)
+    created_by: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ScheduledRun(SQLModel, table=True):
+    """A claimed slot: the unique row that lets exactly one process post a scheduled message."""
+
+    __tablename__ = "scheduled_run"
+    __table_args__ = (UniqueConstraint("team_id", "kind", "key", "slot", name="uq_scheduled_run"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    kind: str = Field(max_length=20)  # summary, closing-soon, close
+    key: str = Field(max_length=64)  # the schedule or round it belongs to
+    slot: datetime
+    claimed_at: datetime = Field(default_factory=utcnow)
+
+
+class Reminder(SQLModel, table=True):
+    """A reminder sent to a member, so that nobody is nudged more than once a day."""
+
+    __tablename__ = "reminder"
+    __table_args__ = (Index("ix_reminder_round_user", "round_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    round_id: int = Field(foreign_key="round.id")
+    user_id: str = Field(max_length=32)
+    reason: str = Field(max_length=20)  # facilitator, idle, closing-soon
+    sent_at: datetime = Field(default_factory=utcnow)

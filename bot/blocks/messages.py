@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from framework.models import Framework
@@ -14,6 +16,7 @@ USAGE = (
     "• `/maturity start`: start a self-assessment round for everyone in this channel\n"
     "• `/maturity help`: list the areas; `/maturity help <words>` explains one, e.g. `/maturity help risk`\n"
     "• `/maturity status`: your progress (and the team's, for the facilitator)\n"
+    "Facilitators: `/maturity start closes YYYY-MM-DD`, `summary`, `schedule`, `targets`, `remind`, `close`\n"
     "You can also mention me with `help <words>` in a channel, or message me directly to pick up where you left off."
 )
 
@@ -23,12 +26,13 @@ def usage(problem: str | None = None) -> tuple[str, list[dict]]:
     return "How to use /maturity", to_dicts(sections(text))
 
 
-def announcement(*, framework: Framework, started_by: str, member_count: int) -> tuple[str, list[dict]]:
+def announcement(*, framework: Framework, started_by: str, member_count: int, closes_on: date | None = None) -> tuple[str, list[dict]]:
+    closing = f" The round closes at the end of {closes_on:%-d %B %Y}." if closes_on else ""
     text = (
         f"<@{started_by}> started a maturity self-assessment round: *{len(framework.areas)} areas* of "
         f"{escape(framework.title)}.\n"
         f"Everyone in this channel ({member_count} member{'s' if member_count != 1 else ''}) gets a direct "
-        "message from me to walk through the areas one at a time."
+        f"message from me to walk through the areas one at a time.{closing}"
     )
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=text)),

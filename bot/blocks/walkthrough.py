@@ -182,3 +182,23 @@ def skipped_left_note(count: int) -> str:
         "top of this thread when you are ready to answer."
     )
 
+
+
+def reminder_message(*, round_id: int, channel_id: str, progress: Progress, closes_on: str | None) -> tuple[str, list[dict]]:
+    """A nudge in the member's thread, with Continue and a way to stop reminders for this round."""
+    left = progress.total - progress.done
+    closing = f" The round closes on {closes_on}." if closes_on else ""
+    text = (
+        f"Reminder: {left} of {progress.total} areas are still waiting for your answer in the self-assessment "
+        f"for <#{channel_id}>.{closing}"
+    )
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=text)),
+        ActionsBlock(
+            elements=[
+                ButtonElement(text="Continue", action_id=values.CONTINUE, value=str(round_id), style="primary"),
+                ButtonElement(text="Stop reminders for this round", action_id=values.STOP_REMINDERS, value=str(round_id)),
+            ]
+        ),
+    ]
+    return text, to_dicts(blocks)

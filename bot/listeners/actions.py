@@ -108,6 +108,17 @@ def continue_(services: Services, *, ack, body: dict, client: WebClient, context
     )
 
 
+def stop_reminders(services: Services, *, ack, body: dict, client: WebClient, context, respond) -> None:
+    """Honour "Stop reminders for this round"."""
+    ack()
+
+    def stop(click: Click) -> None:
+        services.schedules.stop_reminders(click.round.team_id, click.round.id, click.participant.user_id)
+        respond(text="Done: no more reminders for this round.", response_type="ephemeral", replace_original=False)
+
+    _handle(services, body, context, respond, stop, value_is_round=True)
+
+
 def help_(services: Services, *, ack, body: dict, client: WebClient, context, respond) -> None:
     """Help on a prompt: the area's description and help, posted in the member's thread."""
     ack()
@@ -145,6 +156,7 @@ def register(app: App, services: Services) -> None:
         values.SKIP: skip,
         values.CHANGE: change,
         values.CONTINUE: continue_,
+        values.STOP_REMINDERS: stop_reminders,
         values.HELP: help_,
         values.COMMENT: comment,
     }

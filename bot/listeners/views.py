@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from .. import values
 from ..blocks import views as view_blocks
+from ..permissions import is_facilitator
 from ..services import Services
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,32 @@ def submit_comment(services: Services, *, ack, body: dict, view: dict, client: W
     services.walkthrough.set_comment(client, round_, participant, value.area_id, comment, value.level)
 
 
+def submit_targets(services: Services, *, ack, body: dict, view: dict, client: WebClient, context) -> None:
+    """Save the team's targets, if the member still facilitates the channel's round."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        channel_id = str(meta["channel_id"])
+    except (ValueError, KeyError, TypeError):
+        ack(response_action="errors", errors={})
+        return
+    user_id = body["user"]["id"]
+    round_ = services.summaries.latest_round(context.team_id, channel_id)
+    if round_ is None or not is_facilitator(round_, user_id) or meta.get("framework_id") != services.framework.id:
+        ack()
+        client.chat_postEphemeral(channel=channel_id, user=user_id, text="Sorry, only the round's facilitator can set targets. Nothing was changed.")
+        return
+    ack()
+    chosen = view_blocks.chosen_targets(services.framework, view.get("state", {}).get("values", {}))
+    services.summaries.set_targets(context.team_id, channel_id, services.framework.id, chosen, user_id)
+    count = sum(1 for level in chosen.values() if level)
+    client.chat_postEphemeral(channel=channel_id, user=user_id, text=f"Targets saved: {count} of {len(chosen)} areas have one.")
+
+
 def register(app: App, services: Services) -> None:
     @app.view(values.COMMENT_VIEW)
     def _submit_comment(ack, body, view, client, context):
         submit_comment(services, ack=ack, body=body, view=view, client=client, context=context)
+
+    @app.view(values.TARGETS_VIEW)
+    def _submit_targets(ack, body, view, client, context):
+        submit_targets(services, ack=ack, body=body, view=view, client=client, context=context)

@@ -1,21 +1,25 @@
-"""/maturity and its subcommands."""
+"""The subcommands every member uses: start (or resume), help and status."""
 
 from __future__ import annotations
 
 import logging
+import re
+from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
+from zoneinfo import ZoneInfo
 
-from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from storage.assessments import RoundAlreadyOpen
 from storage.models import Round
 
-from ..blocks import help as help_blocks
-from ..blocks import messages
-from ..members import human_members
-from ..permissions import is_facilitator
-from ..services import Services
+from ...blocks import help as help_blocks
+from ...blocks import messages
+from ...members import human_members
+from ...permissions import is_facilitator
+from ...services import Services
+from .facilitation import user_timezone
 
 log = logging.getLogger(__name__)
 
@@ -30,25 +34,17 @@ def invite_message(channel_id: str) -> str:
     )
 
 
-def maturity(services: Services, *, ack, command: dict, client: WebClient, context, respond) -> None:
-    """Route `/maturity <subcommand> ...`; bare or unknown subcommands get the usage."""
-    sub, _, rest = (command.get("text") or "").strip().partition(" ")
-    handler = SUBCOMMANDS.get(sub.lower())
-    if handler is None:
-        problem = f"I don't know “{sub}”." if sub else None
-        text, blocks = messages.usage(problem)
-        ack(text=text, blocks=blocks)
-        return
-    handler(services, ack=ack, args=rest.strip(), command=command, client=client, context=context, respond=respond)
-
-
 def start(services: Services, *, ack, args: str, command: dict, client: WebClient, context, respond) -> None:
     """Start a round for the channel's human members, or resume the caller's walk-through if one is open."""
     ack()
     team_id, channel_id, user_id = context.team_id, command["channel_id"], command["user_id"]
+    closing = None
     if args:
-        respond(text=f"`/maturity start` takes no options yet (got “{args}”).", response_type="ephemeral")
-        return
+        try:
+            closing = closing_date(args, user_timezone(client, user_id))
+        except ValueError as error:
+            respond(text=str(error), response_type="ephemeral")
+            return
     if channel_id.startswith("D"):
         respond(text="Start a round in your team's channel, not in a direct message.", response_type="ephemeral")
         return
@@ -78,7 +74,14 @@ def start(services: Services, *, ack, args: str, command: dict, client: WebClien
     except RoundAlreadyOpen as already:
         _join_open_round(services, already.round, user_id, client, respond)
         return
-    text, blocks = messages.announcement(framework=services.framework, started_by=user_id, member_count=len(members))
+    if closing is not None:
+        services.summaries.set_closing(team_id, round_.id, *closing)
+    text, blocks = messages.announcement(
+        framework=services.framework,
+        started_by=user_id,
+        member_count=len(members),
+        closes_on=closing[0] if closing else None,
+    )
     try:
         posted = client.chat_postMessage(channel=channel_id, text=text, blocks=blocks)
     except SlackApiError as error:
@@ -89,6 +92,22 @@ def start(services: Services, *, ack, args: str, command: dict, client: WebClien
         raise
     services.store.set_announcement(team_id, round_.id, posted["ts"])
     services.walkthrough.kickoff(client, round_)
+
+
+def closing_date(args: str, timezone: str) -> tuple[date, datetime, str]:
+    """`closes YYYY-MM-DD`: the date, the moment it ends in the facilitator's time zone (UTC), the zone."""
+    match = re.fullmatch(r"closes\s+(\d{4}-\d{2}-\d{2})", args.strip(), flags=re.IGNORECASE)
+    if not match:
+        raise ValueError(f"I don't understand “{args}”. Use `/maturity start`, or `/maturity start closes 2026-12-31`.")
+    try:
+        closes_on = date.fromisoformat(match.group(1))
+    except ValueError:
+        raise ValueError(f"“{match.group(1)}” is not a date. Use the form YYYY-MM-DD, e.g. 2026-12-31.") from None
+    zone = ZoneInfo(timezone)
+    if closes_on < datetime.now(zone).date():
+        raise ValueError(f"{closes_on:%-d %B %Y} has passed: choose a closing date from today on.")
+    closes_at = datetime.combine(closes_on + timedelta(days=1), time(0, 0), tzinfo=zone).astimezone(dt_timezone.utc)
+    return closes_on, closes_at, timezone
 
 
 def _join_open_round(services: Services, round_: Round, user_id: str, client: WebClient, respond) -> None:
@@ -135,11 +154,3 @@ def status(services: Services, *, ack, command: dict, context, respond, **_) -> 
     text, blocks = messages.plain("\n".join(lines))
     respond(text=text, blocks=blocks, response_type="ephemeral")
 
-
-SUBCOMMANDS = {"start": start, "help": help_, "status": status}
-
-
-def register(app: App, services: Services) -> None:
-    @app.command("/maturity")
-    def _maturity(ack, command, client, context, respond):
-        maturity(services, ack=ack, command=command, client=client, context=context, respond=respond)

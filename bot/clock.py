@@ -1,0 +1,82 @@
+"""The clock: scheduled summaries, rounds closing on their date, and automatic reminders.
+
+It runs inside `python -m bot` by default, or alone as `python -m bot clock` for deployments with several
+web processes. Every action is claimed in the database first (a unique row per schedule and slot, per round
+closing, per member reminder and day), so two clocks, or a web process and a clock, never both post. A slot
+missed while the bot was down is posted once on restart if it is less than 6 hours late.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from slack_sdk import WebClient
+
+from .schedules import ScheduleSpec
+from .services import Services
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 30
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Clock:
+    def __init__(self, services: Services, client_for: Callable[[str], WebClient], now: Callable[[], datetime] = utcnow):
+        self.services = services
+        self.client_for = client_for
+        self.now = now
+        self._scheduler = None
+
+    def tick(self) -> None:
+        """Do whatever is due now. Safe to call from several processes at once."""
+        now = self.now()
+        for step in (self.post_scheduled_summaries, self.close_due_rounds):
+            try:
+                step(now)
+            except Exception:  # noqa: BLE001 (a failing step must not stop the clock)
+                log.exception("clock step %s failed", step.__name__)
+        self.services.reminders.run_automatic(self.client_for, now)
+
+    def post_scheduled_summaries(self, now: datetime) -> int:
+        posted = 0
+        for schedule in self.services.schedules.all_schedules():
+            spec = ScheduleSpec(schedule.frequency, schedule.day, schedule.time, schedule.timezone)
+            slot = spec.due_slot(now)
+            if slot is None:
+                continue
+            round_ = self.services.store.open_round(schedule.team_id, schedule.channel_id)
+            if round_ is None:
+                continue
+            if not self.services.schedules.claim(schedule.team_id, "summary", str(schedule.id), slot):
+                continue
+            self.services.summary.post(self.client_for(schedule.team_id), round_)
+            posted += 1
+        return posted
+
+    def close_due_rounds(self, now: datetime) -> int:
+        closed = 0
+        for round_ in self.services.summaries.rounds_due_to_close(now):
+            final = self.services.summaries.close_round(round_.team_id, round_.id)
+            if final is not None:
+                self.services.summary.post(self.client_for(round_.team_id), final, final=True)
+                closed += 1
+        return closed
+
+    def start(self) -> None:
+        """Tick every 30 seconds in a background thread (APScheduler), starting now."""
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        self._scheduler = BackgroundScheduler(timezone=timezone.utc)
+        self._scheduler.add_job(self.tick, "interval", seconds=TICK_SECONDS, next_run_time=self.now(), max_instances=1, coalesce=True)
+        self._scheduler.start()
+        log.info("Clock started: scheduled summaries, closing dates and reminders")
+
+    def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)

@@ -1,0 +1,39 @@
+"""/maturity and its subcommands: routing here, the handlers in members.py and facilitation.py."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from ...blocks import messages
+from ...services import Services
+from . import facilitation, members
+
+SUBCOMMANDS = {
+    "start": members.start,
+    "help": members.help_,
+    "status": members.status,
+    "summary": facilitation.summary,
+    "schedule": facilitation.schedule,
+    "targets": facilitation.targets,
+    "remind": facilitation.remind,
+    "close": facilitation.close,
+}
+
+
+def maturity(services: Services, *, ack, command: dict, client: WebClient, context, respond) -> None:
+    """Route `/maturity <subcommand> ...`; bare or unknown subcommands get the usage."""
+    sub, _, rest = (command.get("text") or "").strip().partition(" ")
+    handler = SUBCOMMANDS.get(sub.lower())
+    if handler is None:
+        problem = f"I don't know “{sub}”." if sub else None
+        text, blocks = messages.usage(problem)
+        ack(text=text, blocks=blocks)
+        return
+    handler(services, ack=ack, args=rest.strip(), command=command, client=client, context=context, respond=respond)
+
+
+def register(app: App, services: Services) -> None:
+    @app.command("/maturity")
+    def _maturity(ack, command, client, context, respond):
+        maturity(services, ack=ack, command=command, client=client, context=context, respond=respond)

@@ -1,0 +1,132 @@
+"""The facilitator's subcommands: summary, schedule, targets, remind and close.
+
+Each acknowledges Slack first, then checks that the caller facilitates the channel's round; anyone else
+gets a polite ephemeral refusal and nothing changes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+
+from storage.models import Round
+
+from ...blocks import messages
+from ...blocks import views as view_blocks
+from ...clock import utcnow
+from ...permissions import is_facilitator
+from ...schedules import ScheduleError, ScheduleSpec, check_timezone, format_moment, parse_schedule
+from ...services import Services
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEZONE = "Europe/London"
+
+
+def _say(respond, text: str) -> None:
+    text, blocks = messages.plain(text)
+    respond(text=text, blocks=blocks, response_type="ephemeral")
+
+
+def facilitated_round(services: Services, context, command: dict, respond, *, open_only: bool) -> Round | None:
+    """The channel's round if the caller facilitates it; otherwise say why not and return None."""
+    team_id, channel_id, user_id = context.team_id, command["channel_id"], command["user_id"]
+    if open_only:
+        round_ = services.store.open_round(team_id, channel_id)
+    else:
+        round_ = services.summaries.latest_round(team_id, channel_id)
+    if round_ is None:
+        _say(respond, "There is no open round in this channel. Start one with `/maturity start`.")
+        return None
+    if not is_facilitator(round_, user_id):
+        _say(respond, f"Sorry, only the round's facilitator can do that (<@{round_.started_by}> started it). Nothing was changed.")
+        return None
+    return round_
+
+
+def user_timezone(client: WebClient, user_id: str) -> str:
+    """The member's Slack time zone (users.info), or Europe/London when Slack gives none we know."""
+    try:
+        return check_timezone(client.users_info(user=user_id)["user"].get("tz") or DEFAULT_TIMEZONE)
+    except (ScheduleError, KeyError):
+        return DEFAULT_TIMEZONE
+
+
+def summary(services: Services, *, ack, command: dict, client: WebClient, context, respond, **_) -> None:
+    """Post the channel's summary now; tell the facilitator (only) who has not finished."""
+    ack()
+    round_ = facilitated_round(services, context, command, respond, open_only=False)
+    if round_ is None:
+        return
+    services.summary.post(client, round_, final=round_.status == "closed")
+    unfinished = [m.user_id for m in services.store.team_progress(round_.team_id, round_.id) if m.status(round_.area_count) != "complete"]
+    note = "Summary posted."
+    if unfinished and round_.status == "open":
+        note += " Still to finish (only you see this): " + ", ".join(f"<@{u}>" for u in unfinished)
+    _say(respond, note)
+
+
+def schedule(services: Services, *, ack, args: str, command: dict, client: WebClient, context, respond) -> None:
+    """Show, set or remove the channel's summary schedule."""
+    ack()
+    team_id, channel_id = context.team_id, command["channel_id"]
+    current = services.schedules.schedule(team_id, channel_id)
+    if not args:
+        if current is None:
+            _say(respond, "No summary schedule in this channel. Set one with `/maturity schedule weekly mon 09:00`.")
+        else:
+            spec = ScheduleSpec(current.frequency, current.day, current.time, current.timezone)
+            _say(respond, f"Summaries are posted {spec.describe()}. Next: {format_moment(spec.next_run(utcnow()), spec.timezone)}.")
+        return
+    round_ = facilitated_round(services, context, command, respond, open_only=False)
+    if round_ is None:
+        return
+    if args.lower() == "off":
+        removed = services.schedules.remove_schedule(team_id, channel_id)
+        _say(respond, "Scheduled summaries are off." if removed else "There was no schedule to turn off.")
+        return
+    try:
+        spec = parse_schedule(args, default_timezone=user_timezone(client, command["user_id"]))
+    except ScheduleError as error:
+        _say(respond, str(error))
+        return
+    services.schedules.set_schedule(
+        team_id, channel_id, frequency=spec.frequency, day=spec.day, time=spec.time, timezone=spec.timezone, created_by=command["user_id"]
+    )
+    _say(respond, f"Summaries will be posted here {spec.describe()}. Next: {format_moment(spec.next_run(utcnow()), spec.timezone)}.")
+
+
+def targets(services: Services, *, ack, command: dict, client: WebClient, context, respond, **_) -> None:
+    """Open the targets form: one level per area, the current targets preselected."""
+    ack()
+    round_ = facilitated_round(services, context, command, respond, open_only=False)
+    if round_ is None:
+        return
+    current = services.summaries.targets(round_.team_id, round_.channel_id, services.framework.id)
+    view = view_blocks.targets_modal(framework=services.framework, channel_id=round_.channel_id, current=current)
+    client.views_open(trigger_id=command["trigger_id"], view=view)
+
+
+def remind(services: Services, *, ack, command: dict, client: WebClient, context, respond, **_) -> None:
+    """Nudge every unfinished member in their own thread."""
+    ack()
+    round_ = facilitated_round(services, context, command, respond, open_only=True)
+    if round_ is None:
+        return
+    count = services.reminders.remind_unfinished(client, round_)
+    _say(respond, f"Reminded {count} member{'s' if count != 1 else ''} who have not finished." if count else "Everyone has finished (or asked not to be reminded).")
+
+
+def close(services: Services, *, ack, command: dict, client: WebClient, context, respond, **_) -> None:
+    """Close the round and post the final summary."""
+    ack()
+    round_ = facilitated_round(services, context, command, respond, open_only=True)
+    if round_ is None:
+        return
+    closed = services.summaries.close_round(round_.team_id, round_.id)
+    if closed is None:
+        _say(respond, "This round was already closed.")
+        return
+    services.summary.post(client, closed, final=True)
+    _say(respond, "The round is closed and the final summary is posted. `/maturity start` begins the next round.")

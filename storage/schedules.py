@@ -1,0 +1,92 @@
+"""Schedules, claimed slots and reminders: what the clock needs to post each thing exactly once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine, func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from .models import Participant, Reminder, Schedule, ScheduledRun
+
+
+class ScheduleStore:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def schedule(self, team_id: str, channel_id: str) -> Schedule | None:
+        with Session(self.engine) as session:
+            return session.exec(
+                select(Schedule).where(Schedule.team_id == team_id, Schedule.channel_id == channel_id)
+            ).first()
+
+    def all_schedules(self) -> list[Schedule]:
+        with Session(self.engine) as session:
+            return list(session.exec(select(Schedule).order_by(Schedule.id)))
+
+    def set_schedule(self, team_id: str, channel_id: str, *, frequency: str, day: str | None, time: str, timezone: str, created_by: str) -> Schedule:
+        with Session(self.engine) as session:
+            schedule = session.exec(
+                select(Schedule).where(Schedule.team_id == team_id, Schedule.channel_id == channel_id)
+            ).first() or Schedule(team_id=team_id, channel_id=channel_id, frequency=frequency, time=time, timezone=timezone, created_by=created_by)
+            schedule.frequency, schedule.day, schedule.time = frequency, day, time
+            schedule.timezone, schedule.created_by = timezone, created_by
+            session.add(schedule)
+            session.commit()
+            session.refresh(schedule)
+            return schedule
+
+    def remove_schedule(self, team_id: str, channel_id: str) -> bool:
+        with Session(self.engine) as session:
+            schedule = session.exec(
+                select(Schedule).where(Schedule.team_id == team_id, Schedule.channel_id == channel_id)
+            ).first()
+            if schedule is None:
+                return False
+            session.delete(schedule)
+            session.commit()
+            return True
+
+    def claim(self, team_id: str, kind: str, key: str, slot: datetime) -> bool:
+        """Claim one slot of one thing (a scheduled summary, a round's closing): True for exactly one caller,
+        in any number of processes sharing the database."""
+        with Session(self.engine) as session:
+            session.add(ScheduledRun(team_id=team_id, kind=kind, key=key, slot=slot))
+            try:
+                session.commit()
+                return True
+            except IntegrityError:
+                session.rollback()
+                return False
+
+    # -- reminders -------------------------------------------------------------------------------------
+
+    def last_reminded(self, team_id: str, round_id: int) -> dict[str, datetime]:
+        """When each member of a round was last reminded."""
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(Reminder.user_id, func.max(Reminder.sent_at))
+                .where(Reminder.team_id == team_id, Reminder.round_id == round_id)
+                .group_by(Reminder.user_id)
+            )
+            return dict(rows.all())
+
+    def record_reminder(self, team_id: str, round_id: int, user_id: str, reason: str) -> None:
+        with Session(self.engine) as session:
+            session.add(Reminder(team_id=team_id, round_id=round_id, user_id=user_id, reason=reason))
+            session.commit()
+
+    def stop_reminders(self, team_id: str, round_id: int, user_id: str) -> bool:
+        with Session(self.engine) as session:
+            participant = session.exec(
+                select(Participant).where(
+                    Participant.team_id == team_id, Participant.round_id == round_id, Participant.user_id == user_id
+                )
+            ).first()
+            if participant is None:
+                return False
+            participant.reminders_off = True
+            session.add(participant)
+            session.commit()
+            return True

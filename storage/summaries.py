@@ -1,0 +1,136 @@
+"""Queries behind team summaries: chosen levels per area, targets, the previous round, closing."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+
+from sqlalchemy import Engine, func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from .models import Answer, Round, Target, utcnow
+
+
+class SummaryStore:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def chosen_levels(self, team_id: str, round_id: int) -> dict[str, list[int]]:
+        """Every chosen level per area of a round (who chose what is deliberately left out)."""
+        levels: dict[str, list[int]] = defaultdict(list)
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(Answer.area_id, Answer.level).where(Answer.team_id == team_id, Answer.round_id == round_id)
+            )
+            for area_id, level in rows:
+                levels[area_id].append(level)
+        return dict(levels)
+
+    def previous_round(self, round_: Round) -> Round | None:
+        """The channel's last closed round before this one, with the same framework."""
+        with Session(self.engine) as session:
+            return session.exec(
+                select(Round)
+                .where(
+                    Round.team_id == round_.team_id,
+                    Round.channel_id == round_.channel_id,
+                    Round.framework_id == round_.framework_id,
+                    Round.status == "closed",
+                    col(Round.id) < round_.id,
+                )
+                .order_by(col(Round.id).desc())
+            ).first()
+
+    def round_number(self, round_: Round) -> int:
+        """1 for a channel's first round, 2 for its second..."""
+        with Session(self.engine) as session:
+            return session.exec(
+                select(func.count()).select_from(Round).where(
+                    Round.team_id == round_.team_id, Round.channel_id == round_.channel_id, col(Round.id) <= round_.id
+                )
+            ).one()
+
+    def latest_round(self, team_id: str, channel_id: str) -> Round | None:
+        """The channel's newest round, open or closed."""
+        with Session(self.engine) as session:
+            return session.exec(
+                select(Round)
+                .where(Round.team_id == team_id, Round.channel_id == channel_id)
+                .order_by(col(Round.id).desc())
+            ).first()
+
+    # -- targets ---------------------------------------------------------------------------------------
+
+    def targets(self, team_id: str, channel_id: str, framework_id: str) -> dict[str, int]:
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(Target).where(
+                    Target.team_id == team_id, Target.channel_id == channel_id, Target.framework_id == framework_id
+                )
+            )
+            return {t.area_id: t.level for t in rows}
+
+    def set_targets(self, team_id: str, channel_id: str, framework_id: str, targets: dict[str, int | None], set_by: str) -> None:
+        """Replace the channel's targets: areas mapped to None lose theirs."""
+        with Session(self.engine) as session:
+            existing = {
+                t.area_id: t
+                for t in session.exec(
+                    select(Target).where(
+                        Target.team_id == team_id, Target.channel_id == channel_id, Target.framework_id == framework_id
+                    )
+                )
+            }
+            for area_id, level in targets.items():
+                row = existing.get(area_id)
+                if level is None:
+                    if row is not None:
+                        session.delete(row)
+                    continue
+                if row is None:
+                    row = Target(team_id=team_id, channel_id=channel_id, framework_id=framework_id, area_id=area_id, level=level, set_by=set_by)
+                else:
+                    row.level, row.set_by, row.updated_at = level, set_by, utcnow()
+                session.add(row)
+            try:
+                session.commit()
+            except IntegrityError:  # someone saved at the same moment: theirs stands, ours is retried once
+                session.rollback()
+                self.set_targets(team_id, channel_id, framework_id, targets, set_by)
+
+    # -- closing ---------------------------------------------------------------------------------------
+
+    def set_closing(self, team_id: str, round_id: int, closes_on: date, closes_at: datetime, timezone: str) -> None:
+        with Session(self.engine) as session:
+            round_ = session.exec(select(Round).where(Round.team_id == team_id, Round.id == round_id)).one()
+            round_.closes_on, round_.closes_at, round_.timezone = closes_on, closes_at, timezone
+            session.add(round_)
+            session.commit()
+
+    def close_round(self, team_id: str, round_id: int) -> Round | None:
+        """Close an open round. A conditional UPDATE, so that of several callers (a command and the clock,
+        two processes) exactly one gets the round back and posts the final summary; the others get None."""
+        with Session(self.engine) as session:
+            result = session.exec(
+                update(Round)
+                .where(Round.team_id == team_id, Round.id == round_id, Round.status == "open")
+                .values(status="closed", closed_at=utcnow())
+            )
+            session.commit()
+            if result.rowcount != 1:
+                return None
+            return session.get(Round, round_id)
+
+    def rounds_due_to_close(self, now: datetime) -> list[Round]:
+        with Session(self.engine) as session:
+            return list(
+                session.exec(
+                    select(Round).where(Round.status == "open", col(Round.closes_at).is_not(None), col(Round.closes_at) <= now)
+                )
+            )
+
+    def open_rounds(self) -> list[Round]:
+        """Every open round of every workspace (for the clock's reminders)."""
+        with Session(self.engine) as session:
+            return list(session.exec(select(Round).where(Round.status == "open").order_by(Round.id)))
