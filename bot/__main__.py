@@ -10,6 +10,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Maturity self-assessment bot for Slack.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="run the bot (the default): Socket Mode if SLACK_APP_TOKEN is set, else HTTP on $PORT")
+    commands.add_parser("clock", help="run only the clock: scheduled summaries, closing dates and reminders")
     commands.add_parser("migrate", help="apply pending database migrations and exit")
     args = parser.parse_args(argv)
 
@@ -23,9 +24,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Migrated {describe(engine)}")
         return 0
 
-    from .main import run
+    from .main import run, run_clock
 
-    return run()
+    return run_clock() if args.command == "clock" else run()
 
 
 if __name__ == "__main__":

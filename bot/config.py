@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     maturity_framework: Path | None = None
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"
+    # An area's figures appear in summaries only once it has this many answers (anonymity).
+    maturity_min_group: int = Field(default=3, ge=1)
+    # Run the clock (scheduled summaries, closing dates, reminders) inside `python -m bot`. Turn it off
+    # when a separate `python -m bot clock` process runs it.
+    maturity_clock: bool = True
     # Answer Slack only after the listener has finished (for FaaS hosts and deterministic tests). The
     # default acknowledges first and works afterwards, as Slack's 3-second limit requires.
     process_before_response: bool = False

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -12,6 +14,8 @@ from slack_bolt import App
 from framework.loader import FrameworkError
 
 from .app import build_services, create_app
+from .clock import Clock
+from .services import Services
 from .config import ConfigurationError, Settings
 from .logs import configure_logging
 from .wsgi import EVENTS_PATH, wsgi_app
@@ -20,10 +24,36 @@ log = logging.getLogger("bot")
 
 
 def build_from_environment(settings: Settings | None = None) -> App:
-    settings = settings or Settings()
+    app, _ = build_app_and_services(settings or Settings())
+    return app
+
+
+def build_app_and_services(settings: Settings) -> tuple[App, Services]:
     configure_logging(settings.log_level)
     settings.require_credentials()
-    return create_app(settings, build_services(settings))
+    services = build_services(settings)
+    return create_app(settings, services), services
+
+
+def run_clock(settings: Settings | None = None) -> int:
+    """`python -m bot clock`: only the clock, for deployments with several web processes."""
+    settings = settings or Settings()
+    try:
+        app, services = build_app_and_services(settings)
+    except (ConfigurationError, FrameworkError) as error:
+        print(f"Cannot start: {error}", file=sys.stderr)
+        return 2
+    clock = Clock(services, lambda team_id: app.client)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    clock.start()
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        clock.stop()
+    return 0
 
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
@@ -39,10 +69,12 @@ def run(settings: Settings | None = None) -> int:
     """`python -m bot`: Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP on $PORT."""
     settings = settings or Settings()
     try:
-        app = build_from_environment(settings)
+        app, services = build_app_and_services(settings)
     except (ConfigurationError, FrameworkError) as error:
         print(f"Cannot start: {error}", file=sys.stderr)
         return 2
+    if settings.maturity_clock:
+        Clock(services, lambda team_id: app.client).start()
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -50,6 +82,8 @@ def run(settings: Settings | None = None) -> int:
         SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
         return 0
     server = make_server("0.0.0.0", settings.port, wsgi_app(app), server_class=_ThreadingServer, handler_class=_QuietHandler)
+    # SIGTERM: stop taking requests, let the ones in flight finish, then exit.
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
     log.info("Listening on http://0.0.0.0:%d%s", settings.port, EVENTS_PATH)
     try:
         server.serve_forever()

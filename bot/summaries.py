@@ -46,6 +46,7 @@ class Summaries:
             participation,
             targets=self.summaries.targets(round_.team_id, round_.channel_id, round_.framework_id),
             previous=previous,
+            min_group=self.min_group,
         )
 
     def post(self, client: WebClient, round_: Round, *, final: bool = False) -> str:

@@ -6,7 +6,8 @@ The rules (also in the README):
   lower of the two middle levels is taken, so a team is not "Leader" until at least half of it says so.
 - The spread is the highest chosen level minus the lowest; a spread of 2 levels or more flags the area as
   one where views differ and should be discussed.
-- A theme's level, and the overall level, is the lower median of the team levels of its areas.
+- A theme's level, and the overall level, is the lower median of the team levels of its areas (areas
+  with too few answers to show are left out).
 - The gap is the target minus the team level (positive: below target); the trend is the team level minus
   the team level of the same area in the team's previous closed round.
 """
@@ -114,10 +115,13 @@ def summarise(
     *,
     targets: Mapping[str, int] | None = None,
     previous: Mapping[str, int] | None = None,
+    min_group: int = 1,
 ) -> Summary:
     """Score every area of the framework from the chosen levels per area (`answers`), in framework order.
 
-    `previous` holds the team level per area of the previous closed round (see `team_levels`).
+    `previous` holds the team level per area of the previous closed round (see `team_levels`). Areas with
+    fewer than `min_group` answers are left out of the theme and overall levels, which would otherwise
+    reveal what a group too small to show has chosen.
     """
     targets, previous = targets or {}, previous or {}
     areas = [
@@ -130,12 +134,12 @@ def summarise(
         )
         for area in framework.areas
     ]
-    by_id = {a.area_id: a for a in areas}
+    shown = {a.area_id: a.team_level for a in areas if a.team_level is not None and a.answers >= min_group}
     themes = [
-        ThemeScore(theme.id, lower_median(by_id[a.id].team_level for a in theme.areas if by_id[a.id].team_level))
+        ThemeScore(theme.id, lower_median(shown[a.id] for a in theme.areas if a.id in shown))
         for theme in framework.themes
     ]
-    overall = lower_median(a.team_level for a in areas if a.team_level is not None)
+    overall = lower_median(shown.values())
     return Summary(areas=areas, themes=themes, overall=overall, participation=participation)
 
 

@@ -219,3 +219,14 @@ def test_team_level_lies_between_the_lowest_and_highest_answer(levels):
     score = score_area("a", levels, 5)
     assert min(levels) <= score.team_level <= max(levels)
     assert sum(score.counts.values()) == score.answers == len(levels)
+
+
+def test_areas_too_small_to_show_do_not_move_theme_or_overall_levels():
+    framework = load_framework()
+    theme = framework.themes[0]
+    answers = {theme.areas[0].id: [2, 2, 2], theme.areas[1].id: [3, 3, 3], theme.areas[2].id: [5, 5]}
+    participation = Participation(members=3, complete=0, in_progress=3)
+    hidden = summarise(framework, answers, participation, min_group=3)
+    assert hidden.themes[0].level == 2 and hidden.overall == 2
+    shown = summarise(framework, answers, participation, min_group=2)
+    assert shown.themes[0].level == 3 and shown.overall == 3
