@@ -37,6 +37,7 @@ def _postgres_url() -> tuple[str | None, str]:
 
 
 POSTGRES_URL, POSTGRES_NOTE = _postgres_url()
+SCHEMAS: dict = {}  # PostgreSQL test engine -> its schema
 
 
 def pytest_report_header(config):
@@ -76,12 +77,23 @@ def engine(request, tmp_path):
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine = _postgres_engine(schema)
+    SCHEMAS[engine] = schema
     migrate(engine)
     yield engine
     engine.dispose()
+    SCHEMAS.pop(engine, None)
     with admin.begin() as connection:
         connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture
+def second_engine(engine):
+    """Another engine (its own connection pool) on the same database: what a second process would have."""
+    schema = SCHEMAS.get(engine)
+    other = _postgres_engine(schema) if schema else make_engine(engine.url.render_as_string(hide_password=False))
+    yield other
+    other.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -155,3 +167,12 @@ def make_bot(slack, engine):
 @pytest.fixture
 def workspace(make_bot):
     return make_bot()
+
+
+@pytest.fixture
+def team(slack, workspace):
+    """A round in C4 with four members (U1 to U4), started by U1."""
+    slack.add_user(TEAM, "U4", name="erin", real_name="Erin")
+    slack.add_channel(TEAM, "C4", name="procurement-team", members=["U1", "U2", "U3", "U4"])
+    workspace.command("U1", "start", channel_id="C4")
+    return workspace.services.store.open_round(TEAM, "C4")

@@ -19,15 +19,6 @@ PARTNERS = "working-with-partners"
 SUPPLIERS = "engaging-strategic-suppliers"
 
 
-@pytest.fixture
-def team(slack, workspace):
-    """A round in C4 with four members, started by U1."""
-    slack.add_user("T1", "U4", name="erin", real_name="Erin")
-    slack.add_channel("T1", "C4", name="procurement-team", members=TEAM)
-    workspace.command("U1", "start", channel_id="C4")
-    return workspace.services.store.open_round("T1", "C4")
-
-
 def answer(workspace, round_, user_id, area_id, level):
     workspace.services.store.record_answer(round_=round_, user_id=user_id, area_id=area_id, level=level)
 
