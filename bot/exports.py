@@ -1,0 +1,218 @@
+"""CSV exports a facilitator downloads: every answer of a round, and the round's summary per area.
+
+Pure functions: they take already-loaded objects (no Slack calls, no database sessions) and return the
+file's bytes, ready to upload.
+
+The files are written so that Excel and LibreOffice open them cleanly:
+- UTF-8 with a byte order mark (without it Excel reads UTF-8 as the local code page and mangles £, é, emoji);
+- every field quoted (csv.QUOTE_ALL) and lines ended with "\\r\\n", so commas, double quotes and new lines
+  inside a comment stay inside their cell.
+
+Spreadsheet formula injection (OWASP "CSV Injection"): a spreadsheet treats a cell that starts with =, +, -
+or @ (or a tab or carriage return, which some applications skip before looking for one) as a formula, so a
+member could put ``=HYPERLINK(...)`` in a comment and have it run on the facilitator's machine. Every cell
+that comes from user text - comments and member names - and starts with one of those characters is given a
+leading apostrophe ('), which spreadsheets show as text. Framework wording, ids and numbers are written as
+they are.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+
+from framework.models import Framework
+from framework.scoring import Summary
+from storage.models import Answer, Participant, Round
+
+ANSWERS_HEADER = [
+    "round",
+    "framework id",
+    "framework version",
+    "area id",
+    "area title",
+    "theme",
+    "member",
+    "level number",
+    "level name",
+    "comment",
+    "answered at",
+]
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def answers_csv(
+    framework: Framework,
+    round_: Round,
+    round_number: int,
+    participants: list[Participant],
+    answers: list[Answer],
+    names: dict[str, str] | None = None,
+) -> bytes:
+    """Every answer of a round, one row per answer, ordered by member (the order of `participants`) then
+    by framework area order.
+
+    In an anonymous round (the default) members are shown as "Member 1", "Member 2", ... numbered by their
+    position in `participants`, so a member keeps the same pseudonym in every export of the round whether
+    or not the others have answered; comments are kept. In a named round the member is `names[user_id]`,
+    or the user id when no name is known. The framework id and version are the ones the answer recorded.
+    Answers from a member who is not in `participants`, or for an area the framework does not have, are
+    kept and put last (by user id, and by area id). Comments and names are guarded against formula
+    injection (see the module docstring).
+    """
+    names = names or {}
+    member_rank: dict[str, int] = {}
+    for participant in participants:
+        member_rank.setdefault(participant.user_id, len(member_rank))
+    for user_id in sorted({a.user_id for a in answers} - member_rank.keys()):
+        member_rank[user_id] = len(member_rank)
+    area_rank = {area_id: i for i, area_id in enumerate(framework.area_ids)}
+
+    def order(answer: Answer):
+        known = answer.area_id in area_rank
+        return (member_rank[answer.user_id], not known, area_rank.get(answer.area_id, 0), answer.area_id)
+
+    def member(user_id: str) -> str:
+        if round_.anonymous:
+            return f"Member {member_rank[user_id] + 1}"
+        return guard_formula(names.get(user_id) or user_id)
+
+    rows: list[list[object]] = []
+    for answer in sorted(answers, key=order):
+        area = framework.area(answer.area_id)
+        theme = framework.theme_of(answer.area_id)
+        level = framework.level(answer.level)
+        rows.append(
+            [
+                round_number,
+                answer.framework_id,
+                answer.framework_version,
+                answer.area_id,
+                area.title if area else None,
+                theme.title if theme else None,
+                member(answer.user_id),
+                answer.level,
+                level.name if level else None,
+                guard_formula(answer.comment or ""),
+                iso_utc(answer.updated_at),
+            ]
+        )
+    return _write(ANSWERS_HEADER, rows)
+
+
+def summary_header(framework: Framework) -> list[str]:
+    return [
+        "round",
+        "framework id",
+        "framework version",
+        "area id",
+        "area title",
+        "theme",
+        "answers",
+        *(f"{level.name} answers" for level in framework.levels),
+        "team level number",
+        "team level name",
+        "spread",
+        "views differ",
+        "target level number",
+        "target level name",
+        "gap",
+        "previous team level number",
+        "trend",
+    ]
+
+
+def summary_csv(framework: Framework, round_: Round, round_number: int, summary: Summary) -> bytes:
+    """The round's summary: one row per area in framework order, with how many members chose each level,
+    the team level, the spread, whether views differ (yes/no; empty when nobody answered the area), the
+    target and gap, and the previous round's team level and the trend. Empty cells where a value is None.
+    The framework id and version are the round's.
+    """
+    rows: list[list[object]] = []
+    for area in framework.areas:
+        score = summary.by_area.get(area.id)
+        theme = framework.theme_of(area.id)
+        if score is None:
+            counts: list[object] = [None] * len(framework.levels)
+            answers = team = spread = differ = target = gap = previous = trend = None
+        else:
+            counts = [score.counts.get(level.number, 0) for level in framework.levels]
+            answers, team, spread = score.answers, score.team_level, score.spread
+            differ = None if score.spread is None else ("yes" if score.disagreement else "no")
+            target, gap, previous, trend = score.target, score.gap, score.previous_level, score.trend
+        rows.append(
+            [
+                round_number,
+                round_.framework_id,
+                round_.framework_version,
+                area.id,
+                area.title,
+                theme.title if theme else None,
+                answers,
+                *counts,
+                team,
+                _level_name(framework, team),
+                spread,
+                differ,
+                target,
+                _level_name(framework, target),
+                gap,
+                previous,
+                trend,
+            ]
+        )
+    return _write(summary_header(framework), rows)
+
+
+def export_filename(kind: str, channel_name: str, round_number: int) -> str:
+    """A safe file name such as "maturity-answers-procurement-round-2.csv".
+
+    Kind and channel name are reduced to lower-case ASCII letters, digits and single hyphens (accents are
+    dropped, "#" and path separators removed); an empty channel name becomes "channel".
+    """
+    kind_slug = _slug(kind) or "export"
+    channel_slug = _slug(channel_name)[:80].strip("-") or "channel"
+    return f"maturity-{kind_slug}-{channel_slug}-round-{int(round_number)}.csv"
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def guard_formula(text: str) -> str:
+    """Prefix user text that a spreadsheet would read as a formula with an apostrophe (OWASP)."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def iso_utc(moment: datetime | None) -> str:
+    """ISO 8601 in UTC to the second with a trailing Z; a naive datetime is taken to be UTC already."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+
+
+def _level_name(framework: Framework, number: int | None) -> str | None:
+    if number is None:
+        return None
+    level = framework.level(number)
+    return level.name if level else None
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def _write(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if value is None else value for value in row])
+    return buffer.getvalue().encode("utf-8-sig")
