@@ -8,9 +8,11 @@ from sqlalchemy import Engine
 
 from framework.models import Framework
 from storage.assessments import AssessmentStore
+from storage.facilitators import FacilitatorStore, WorkspaceStore
 from storage.schedules import ScheduleStore
 from storage.summaries import SummaryStore
 
+from .permissions import Permissions
 from .reminders import Reminders
 from .summaries import Summaries
 from .walkthrough import Walkthrough
@@ -28,11 +30,22 @@ class Services:
     walkthrough: Walkthrough
     summary: Summaries
     reminders: Reminders
+    facilitators: FacilitatorStore
+    workspaces: WorkspaceStore
+    permissions: Permissions
     min_group: int
 
     @classmethod
-    def build(cls, framework: Framework, engine: Engine, *, min_group: int = DEFAULT_MIN_GROUP) -> Services:
+    def build(
+        cls,
+        framework: Framework,
+        engine: Engine,
+        *,
+        min_group: int = DEFAULT_MIN_GROUP,
+        facilitator_ids: frozenset[str] = frozenset(),
+    ) -> Services:
         store, summaries, schedules = AssessmentStore(engine), SummaryStore(engine), ScheduleStore(engine)
+        facilitators = FacilitatorStore(engine)
         walkthrough = Walkthrough(store, framework)
         return cls(
             framework=framework,
@@ -43,5 +56,8 @@ class Services:
             walkthrough=walkthrough,
             summary=Summaries(store, summaries, framework, min_group),
             reminders=Reminders(store, schedules, summaries, walkthrough),
+            facilitators=facilitators,
+            workspaces=WorkspaceStore(engine),
+            permissions=Permissions(facilitators, facilitator_ids),
             min_group=min_group,
         )

@@ -216,3 +216,33 @@ class Reminder(SQLModel, table=True):
     user_id: str = Field(max_length=32)
     reason: str = Field(max_length=20)  # facilitator, idle, closing-soon
     sent_at: datetime = Field(default_factory=utcnow)
+
+
+class Facilitator(SQLModel, table=True):
+    """An extra facilitator of a channel's rounds, added with `/maturity facilitators add`."""
+
+    __tablename__ = "facilitator"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", "user_id", name="uq_facilitator"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    channel_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    added_by: str = Field(max_length=32)
+    added_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEntry(SQLModel, table=True):
+    """A facilitator action (who, what, when), shown to facilitators in `/maturity status`."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_channel", "team_id", "channel_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    channel_id: str = Field(max_length=32)
+    round_id: int | None = None
+    user_id: str = Field(max_length=32)
+    action: str = Field(max_length=30)
+    detail: str = Field(default="", max_length=200)
+    at: datetime = Field(default_factory=utcnow)

@@ -85,7 +85,7 @@ def test_unfinished_names_go_only_to_the_facilitator(workspace, slack, team, nps
 def test_facilitator_commands_refuse_everyone_else(workspace, slack, team, subcommand):
     before = len(slack.top_level("C4", team_id="T1"))
     workspace.command("U2", subcommand, channel_id="C4")
-    assert slack.ephemerals[-1]["text"].startswith("Sorry, only the round's facilitator can do that")
+    assert slack.ephemerals[-1]["text"].startswith("Sorry, only the round's facilitators can do that")
     assert len(slack.top_level("C4", team_id="T1")) == before
     assert workspace.services.store.open_round("T1", "C4") is not None
     assert workspace.services.schedules.schedule("T1", "C4") is None

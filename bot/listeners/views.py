@@ -10,7 +10,6 @@ from slack_sdk import WebClient
 
 from .. import values
 from ..blocks import views as view_blocks
-from ..permissions import is_facilitator
 from ..services import Services
 
 log = logging.getLogger(__name__)
@@ -58,13 +57,16 @@ def submit_targets(services: Services, *, ack, body: dict, view: dict, client: W
         return
     user_id = body["user"]["id"]
     round_ = services.summaries.latest_round(context.team_id, channel_id)
-    if round_ is None or not is_facilitator(round_, user_id) or meta.get("framework_id") != services.framework.id:
+    allowed = round_ is not None and services.permissions.is_facilitator(client, context.team_id, channel_id, user_id, round_)
+    if not allowed or meta.get("framework_id") != services.framework.id:
         ack()
         client.chat_postEphemeral(channel=channel_id, user=user_id, text="Sorry, only the round's facilitator can set targets. Nothing was changed.")
         return
     ack()
     chosen = view_blocks.chosen_targets(services.framework, view.get("state", {}).get("values", {}))
     services.summaries.set_targets(context.team_id, channel_id, services.framework.id, chosen, user_id)
+    detail = ", ".join(f"{area_id}={level}" for area_id, level in chosen.items() if level)
+    services.facilitators.record(context.team_id, channel_id, user_id, "targets", detail or "cleared", round_.id)
     count = sum(1 for level in chosen.values() if level)
     client.chat_postEphemeral(channel=channel_id, user=user_id, text=f"Targets saved: {count} of {len(chosen)} areas have one.")
 

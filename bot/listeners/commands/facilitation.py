@@ -15,7 +15,6 @@ from storage.models import Round
 from ...blocks import messages
 from ...blocks import views as view_blocks
 from ...clock import utcnow
-from ...permissions import is_facilitator
 from ...schedules import ScheduleError, ScheduleSpec, check_timezone, format_moment, parse_schedule
 from ...services import Services
 
@@ -29,7 +28,7 @@ def _say(respond, text: str) -> None:
     respond(text=text, blocks=blocks, response_type="ephemeral")
 
 
-def facilitated_round(services: Services, context, command: dict, respond, *, open_only: bool) -> Round | None:
+def facilitated_round(services: Services, client: WebClient, context, command: dict, respond, *, open_only: bool) -> Round | None:
     """The channel's round if the caller facilitates it; otherwise say why not and return None."""
     team_id, channel_id, user_id = context.team_id, command["channel_id"], command["user_id"]
     if open_only:
@@ -39,10 +38,20 @@ def facilitated_round(services: Services, context, command: dict, respond, *, op
     if round_ is None:
         _say(respond, "There is no open round in this channel. Start one with `/maturity start`.")
         return None
-    if not is_facilitator(round_, user_id):
-        _say(respond, f"Sorry, only the round's facilitator can do that (<@{round_.started_by}> started it). Nothing was changed.")
+    if not services.permissions.is_facilitator(client, team_id, channel_id, user_id, round_):
+        _say(respond, refusal(round_))
         return None
     return round_
+
+
+def refusal(round_: Round) -> str:
+    return f"Sorry, only the round's facilitators can do that (<@{round_.started_by}> started it). Nothing was changed."
+
+
+def audit(services: Services, command: dict, context, action: str, detail: str = "", round_: Round | None = None) -> None:
+    services.facilitators.record(
+        context.team_id, command["channel_id"], command["user_id"], action, detail, round_.id if round_ else None
+    )
 
 
 def user_timezone(client: WebClient, user_id: str) -> str:
@@ -56,10 +65,11 @@ def user_timezone(client: WebClient, user_id: str) -> str:
 def summary(services: Services, *, ack, command: dict, client: WebClient, context, respond, **_) -> None:
     """Post the channel's summary now; tell the facilitator (only) who has not finished."""
     ack()
-    round_ = facilitated_round(services, context, command, respond, open_only=False)
+    round_ = facilitated_round(services, client, context, command, respond, open_only=False)
     if round_ is None:
         return
     services.summary.post(client, round_, final=round_.status == "closed")
+    audit(services, command, context, "summary", round_=round_)
     unfinished = [m.user_id for m in services.store.team_progress(round_.team_id, round_.id) if m.status(round_.area_count) != "complete"]
     note = "Summary posted."
     if unfinished and round_.status == "open":
@@ -79,11 +89,12 @@ def schedule(services: Services, *, ack, args: str, command: dict, client: WebCl
             spec = ScheduleSpec(current.frequency, current.day, current.time, current.timezone)
             _say(respond, f"Summaries are posted {spec.describe()}. Next: {format_moment(spec.next_run(utcnow()), spec.timezone)}.")
         return
-    round_ = facilitated_round(services, context, command, respond, open_only=False)
+    round_ = facilitated_round(services, client, context, command, respond, open_only=False)
     if round_ is None:
         return
     if args.lower() == "off":
         removed = services.schedules.remove_schedule(team_id, channel_id)
+        audit(services, command, context, "schedule", "off", round_)
         _say(respond, "Scheduled summaries are off." if removed else "There was no schedule to turn off.")
         return
     try:
@@ -94,39 +105,43 @@ def schedule(services: Services, *, ack, args: str, command: dict, client: WebCl
     services.schedules.set_schedule(
         team_id, channel_id, frequency=spec.frequency, day=spec.day, time=spec.time, timezone=spec.timezone, created_by=command["user_id"]
     )
+    audit(services, command, context, "schedule", spec.describe(), round_)
     _say(respond, f"Summaries will be posted here {spec.describe()}. Next: {format_moment(spec.next_run(utcnow()), spec.timezone)}.")
 
 
 def targets(services: Services, *, ack, command: dict, client: WebClient, context, respond, **_) -> None:
     """Open the targets form: one level per area, the current targets preselected."""
     ack()
-    round_ = facilitated_round(services, context, command, respond, open_only=False)
+    round_ = facilitated_round(services, client, context, command, respond, open_only=False)
     if round_ is None:
         return
     current = services.summaries.targets(round_.team_id, round_.channel_id, services.framework.id)
     view = view_blocks.targets_modal(framework=services.framework, channel_id=round_.channel_id, current=current)
     client.views_open(trigger_id=command["trigger_id"], view=view)
+    audit(services, command, context, "targets", "opened the targets form", round_)
 
 
 def remind(services: Services, *, ack, command: dict, client: WebClient, context, respond, **_) -> None:
     """Nudge every unfinished member in their own thread."""
     ack()
-    round_ = facilitated_round(services, context, command, respond, open_only=True)
+    round_ = facilitated_round(services, client, context, command, respond, open_only=True)
     if round_ is None:
         return
     count = services.reminders.remind_unfinished(client, round_)
+    audit(services, command, context, "remind", f"{count} reminded", round_)
     _say(respond, f"Reminded {count} member{'s' if count != 1 else ''} who have not finished." if count else "Everyone has finished (or asked not to be reminded).")
 
 
 def close(services: Services, *, ack, command: dict, client: WebClient, context, respond, **_) -> None:
     """Close the round and post the final summary."""
     ack()
-    round_ = facilitated_round(services, context, command, respond, open_only=True)
+    round_ = facilitated_round(services, client, context, command, respond, open_only=True)
     if round_ is None:
         return
     closed = services.summaries.close_round(round_.team_id, round_.id)
     if closed is None:
         _say(respond, "This round was already closed.")
         return
+    audit(services, command, context, "close", round_=closed)
     services.summary.post(client, closed, final=True)
     _say(respond, "The round is closed and the final summary is posted. `/maturity start` begins the next round.")

@@ -17,7 +17,6 @@ from storage.models import Round
 from ...blocks import help as help_blocks
 from ...blocks import messages
 from ...members import human_members
-from ...permissions import is_facilitator
 from ...services import Services
 from .facilitation import user_timezone
 
@@ -129,7 +128,7 @@ def help_(services: Services, *, ack, args: str, **_) -> None:
     ack(text=text, blocks=blocks)
 
 
-def status(services: Services, *, ack, command: dict, context, respond, **_) -> None:
+def status(services: Services, *, ack, command: dict, client: WebClient, context, respond, **_) -> None:
     """The caller's own progress, and the team's for the facilitator."""
     ack()
     team_id, channel_id, user_id = context.team_id, command["channel_id"], command["user_id"]
@@ -142,7 +141,7 @@ def status(services: Services, *, ack, command: dict, context, respond, **_) -> 
     if services.store.participant(team_id, round_.id, user_id) is not None:
         progress = services.walkthrough.progress(round_, user_id)
         lines.append(messages.member_status(channel_id=channel_id, done=progress.done, total=total))
-    if is_facilitator(round_, user_id):
+    if services.permissions.is_facilitator(client, team_id, channel_id, user_id, round_):
         team = services.store.team_progress(team_id, round_.id)
         counts = {"complete": 0, "in progress": 0, "not started": 0}
         for member in team:

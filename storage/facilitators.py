@@ -1,0 +1,94 @@
+"""Extra facilitators per channel, and the record of what facilitators did."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from .models import (
+    Answer,
+    AnswerChange,
+    AuditEntry,
+    Facilitator,
+    Participant,
+    ProcessedEvent,
+    Prompt,
+    Reminder,
+    Round,
+    Schedule,
+    ScheduledRun,
+    Target,
+)
+
+
+class FacilitatorStore:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def facilitators(self, team_id: str, channel_id: str) -> list[str]:
+        with Session(self.engine) as session:
+            return list(
+                session.exec(
+                    select(Facilitator.user_id)
+                    .where(Facilitator.team_id == team_id, Facilitator.channel_id == channel_id)
+                    .order_by(Facilitator.id)
+                )
+            )
+
+    def add(self, team_id: str, channel_id: str, user_id: str, added_by: str) -> bool:
+        with Session(self.engine) as session:
+            session.add(Facilitator(team_id=team_id, channel_id=channel_id, user_id=user_id, added_by=added_by))
+            try:
+                session.commit()
+                return True
+            except IntegrityError:
+                session.rollback()
+                return False
+
+    def remove(self, team_id: str, channel_id: str, user_id: str) -> bool:
+        with Session(self.engine) as session:
+            result = session.exec(
+                delete(Facilitator).where(
+                    Facilitator.team_id == team_id, Facilitator.channel_id == channel_id, Facilitator.user_id == user_id
+                )
+            )
+            session.commit()
+            return result.rowcount > 0
+
+    def record(self, team_id: str, channel_id: str, user_id: str, action: str, detail: str = "", round_id: int | None = None) -> None:
+        with Session(self.engine) as session:
+            session.add(AuditEntry(team_id=team_id, channel_id=channel_id, user_id=user_id, action=action, detail=detail[:200], round_id=round_id))
+            session.commit()
+
+    def recent(self, team_id: str, channel_id: str, limit: int = 10) -> list[AuditEntry]:
+        with Session(self.engine) as session:
+            return list(
+                session.exec(
+                    select(AuditEntry)
+                    .where(AuditEntry.team_id == team_id, AuditEntry.channel_id == channel_id)
+                    .order_by(col(AuditEntry.id).desc())
+                    .limit(limit)
+                )
+            )
+
+
+class WorkspaceStore:
+    """What happens to a workspace's rows when the app is uninstalled from it."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def stop_schedules(self, team_id: str) -> int:
+        with Session(self.engine) as session:
+            result = session.exec(delete(Schedule).where(Schedule.team_id == team_id))
+            session.commit()
+            return result.rowcount
+
+    def delete_all(self, team_id: str) -> None:
+        """Every row of the workspace, children first (MATURITY_DELETE_ON_UNINSTALL)."""
+        with Session(self.engine) as session:
+            for model in (AnswerChange, Answer, Prompt, Reminder, Participant, Target, ScheduledRun, Schedule,
+                          Facilitator, AuditEntry, ProcessedEvent, Round):
+                session.exec(delete(model).where(model.team_id == team_id))
+            session.commit()
