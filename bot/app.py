@@ -42,7 +42,9 @@ def build_services(settings: Settings) -> Services:
     engine = make_engine(settings.database_url)
     migrate(engine)
     log.info("Framework %s (%s), %d areas; data in %s", framework.id, framework.version, len(framework.areas), describe(engine))
-    return Services.build(framework, engine, min_group=settings.maturity_min_group)
+    return Services.build(
+        framework, engine, min_group=settings.maturity_min_group, facilitator_ids=settings.facilitator_ids
+    )
 
 
 def create_app(settings: Settings, services: Services) -> App:

@@ -34,9 +34,20 @@ class Settings(BaseSettings):
     # Run the clock (scheduled summaries, closing dates, reminders) inside `python -m bot`. Turn it off
     # when a separate `python -m bot clock` process runs it.
     maturity_clock: bool = True
+    # Slack user ids (comma or space separated) who facilitate every round.
+    maturity_facilitators: str = ""
+    # Delete a workspace's assessment data when the app is uninstalled (kept for export by default).
+    maturity_delete_on_uninstall: bool = False
+    # Multi-workspace installs: with these (and no SLACK_BOT_TOKEN) the bot runs Slack's OAuth flow.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
     # Answer Slack only after the listener has finished (for FaaS hosts and deterministic tests). The
     # default acknowledges first and works afterwards, as Slack's 3-second limit requires.
     process_before_response: bool = False
+
+    @property
+    def facilitator_ids(self) -> frozenset[str]:
+        return frozenset(part for part in self.maturity_facilitators.replace(",", " ").split() if part)
 
     @property
     def socket_mode(self) -> bool:

@@ -12,6 +12,7 @@ from storage.facilitators import FacilitatorStore, WorkspaceStore
 from storage.schedules import ScheduleStore
 from storage.summaries import SummaryStore
 
+from .export_files import Exports
 from .permissions import Permissions
 from .reminders import Reminders
 from .summaries import Summaries
@@ -33,6 +34,7 @@ class Services:
     facilitators: FacilitatorStore
     workspaces: WorkspaceStore
     permissions: Permissions
+    exports: Exports
     min_group: int
 
     @classmethod
@@ -47,6 +49,7 @@ class Services:
         store, summaries, schedules = AssessmentStore(engine), SummaryStore(engine), ScheduleStore(engine)
         facilitators = FacilitatorStore(engine)
         walkthrough = Walkthrough(store, framework)
+        summary = Summaries(store, summaries, framework, min_group)
         return cls(
             framework=framework,
             engine=engine,
@@ -54,10 +57,11 @@ class Services:
             summaries=summaries,
             schedules=schedules,
             walkthrough=walkthrough,
-            summary=Summaries(store, summaries, framework, min_group),
+            summary=summary,
             reminders=Reminders(store, schedules, summaries, walkthrough),
             facilitators=facilitators,
             workspaces=WorkspaceStore(engine),
             permissions=Permissions(facilitators, facilitator_ids),
+            exports=Exports(store, summaries, summary, framework),
             min_group=min_group,
         )

@@ -64,6 +64,7 @@ class AssessmentStore:
         framework: Framework,
         started_by: str,
         members: Iterable[str],
+        anonymous: bool = True,
     ) -> Round:
         """Create an open round and its participants in one transaction, or raise RoundAlreadyOpen."""
         with Session(self.engine) as session:
@@ -75,6 +76,7 @@ class AssessmentStore:
                 framework_version=framework.version,
                 area_count=len(framework.areas),
                 started_by=started_by,
+                anonymous=anonymous,
             )
             session.add(round_)
             try:

@@ -51,6 +51,18 @@ class SummaryStore:
                 )
             ).one()
 
+    def round_by_number(self, team_id: str, channel_id: str, number: int) -> Round | None:
+        """The channel's Nth round (1 = its first)."""
+        if number < 1:
+            return None
+        with Session(self.engine) as session:
+            return session.exec(
+                select(Round)
+                .where(Round.team_id == team_id, Round.channel_id == channel_id)
+                .order_by(col(Round.id))
+                .offset(number - 1)
+            ).first()
+
     def latest_round(self, team_id: str, channel_id: str) -> Round | None:
         """The channel's newest round, open or closed."""
         with Session(self.engine) as session:

@@ -150,9 +150,10 @@ def make_bot(slack, engine):
     """Start the real App (with a given framework) behind a real HTTP server; returns its Workspace."""
     servers = []
 
-    def start(framework=None, **settings):
-        services = Services.build(framework or load_framework(), engine)
-        app = create_app(make_settings(slack, **settings), services)
+    def start(framework=None, **overrides):
+        settings = make_settings(slack, **overrides)
+        services = Services.build(framework or load_framework(), engine, facilitator_ids=settings.facilitator_ids)
+        app = create_app(settings, services)
         server = BotServer(app)
         servers.append(server)
         workspace = Workspace(slack, server.url, TEAM)
@@ -170,9 +171,19 @@ def workspace(make_bot):
 
 
 @pytest.fixture
-def team(slack, workspace):
+def team_round_factory(slack):
+    """Start a round in C4 with four members (U1 to U4), started by U1, through a given bot."""
+
+    def start(workspace):
+        slack.add_user(TEAM, "U4", name="erin", real_name="Erin")
+        slack.add_channel(TEAM, "C4", name="procurement-team", members=["U1", "U2", "U3", "U4"])
+        workspace.command("U1", "start", channel_id="C4")
+        return workspace.services.store.open_round(TEAM, "C4")
+
+    return start
+
+
+@pytest.fixture
+def team(workspace, team_round_factory):
     """A round in C4 with four members (U1 to U4), started by U1."""
-    slack.add_user(TEAM, "U4", name="erin", real_name="Erin")
-    slack.add_channel(TEAM, "C4", name="procurement-team", members=["U1", "U2", "U3", "U4"])
-    workspace.command("U1", "start", channel_id="C4")
-    return workspace.services.store.open_round(TEAM, "C4")
+    return team_round_factory(workspace)

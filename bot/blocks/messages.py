@@ -16,7 +16,8 @@ USAGE = (
     "• `/maturity start`: start a self-assessment round for everyone in this channel\n"
     "• `/maturity help`: list the areas; `/maturity help <words>` explains one, e.g. `/maturity help risk`\n"
     "• `/maturity status`: your progress (and the team's, for the facilitator)\n"
-    "Facilitators: `/maturity start closes YYYY-MM-DD`, `summary`, `schedule`, `targets`, `remind`, `close`\n"
+    "Facilitators: `/maturity start [named] [closes YYYY-MM-DD]`, `summary`, `schedule`, `targets`, `remind`, "
+    "`close`, `export [round N]`, `facilitators [add|remove @someone]`\n"
     "You can also mention me with `help <words>` in a channel, or message me directly to pick up where you left off."
 )
 
@@ -58,3 +59,14 @@ def team_status(*, counts: dict[str, int], unfinished: list[str], total_members:
 def plain(text: str) -> tuple[str, list[dict]]:
     """A message with just text, as a section so it renders mrkdwn the same everywhere."""
     return text, to_dicts(sections(text))
+
+
+def audit_lines(entries) -> str:
+    """The facilitators' recent actions, newest first: who, what, when."""
+    if not entries:
+        return "*Facilitator actions*: none yet."
+    lines = ["*Facilitator actions* (newest first):"]
+    for entry in entries:
+        detail = f": {entry.detail}" if entry.detail else ""  # written by the bot, may hold mentions
+        lines.append(f"• {entry.at:%Y-%m-%d %H:%M} UTC <@{entry.user_id}> {escape(entry.action)}{detail}")
+    return "\n".join(lines)

@@ -18,6 +18,8 @@ SUBCOMMANDS = {
     "targets": facilitation.targets,
     "remind": facilitation.remind,
     "close": facilitation.close,
+    "facilitators": facilitation.facilitators,
+    "export": facilitation.export,
 }
 
 

@@ -7,6 +7,7 @@ gets a polite ephemeral refusal and nothing changes.
 from __future__ import annotations
 
 import logging
+import re
 
 from slack_sdk import WebClient
 
@@ -145,3 +146,65 @@ def close(services: Services, *, ack, command: dict, client: WebClient, context,
     audit(services, command, context, "close", round_=closed)
     services.summary.post(client, closed, final=True)
     _say(respond, "The round is closed and the final summary is posted. `/maturity start` begins the next round.")
+
+
+USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def facilitators(services: Services, *, ack, args: str, command: dict, client: WebClient, context, respond) -> None:
+    """`/maturity facilitators [add|remove @user]`: list or change the channel's extra facilitators."""
+    ack()
+    team_id, channel_id, user_id = context.team_id, command["channel_id"], command["user_id"]
+    verb, _, rest = args.partition(" ")
+    verb = verb.lower()
+    if verb not in ("", "add", "remove"):
+        _say(respond, "Use `/maturity facilitators`, `/maturity facilitators add @someone` or `/maturity facilitators remove @someone`.")
+        return
+    if verb:
+        round_ = services.summaries.latest_round(team_id, channel_id)
+        if not services.permissions.is_facilitator(client, team_id, channel_id, user_id, round_):
+            _say(respond, "Sorry, only this channel's facilitators can change who facilitates. Nothing was changed.")
+            return
+        people = USER_MENTION.findall(rest)
+        if not people:
+            _say(respond, f"Mention the people to {verb}, e.g. `/maturity facilitators {verb} @alex`.")
+            return
+        for person in people:
+            changed = (services.facilitators.add(team_id, channel_id, person, user_id) if verb == "add"
+                       else services.facilitators.remove(team_id, channel_id, person))
+            if changed:
+                services.facilitators.record(team_id, channel_id, user_id, f"facilitators {verb}", f"<@{person}>", round_.id if round_ else None)
+    extra = services.facilitators.facilitators(team_id, channel_id)
+    listed = ", ".join(f"<@{u}>" for u in extra) if extra else "none"
+    _say(respond, f"Extra facilitators in this channel: {listed}. The member who starts a round and workspace admins facilitate too.")
+
+
+def export(services: Services, *, ack, args: str, command: dict, client: WebClient, context, respond) -> None:
+    """`/maturity export [round N]`: the round's answers and summary as CSV files, in the caller's DM."""
+    ack()
+    team_id, channel_id = context.team_id, command["channel_id"]
+    number = args.lower().removeprefix("round").strip()
+    if number:
+        if not number.isdigit():
+            _say(respond, "Use `/maturity export` for the current round, or `/maturity export round 2`.")
+            return
+        round_ = services.summaries.round_by_number(team_id, channel_id, int(number))
+        if round_ is None:
+            _say(respond, f"This channel has no round {number}.")
+            return
+        if not services.permissions.is_facilitator(client, team_id, channel_id, command["user_id"], round_):
+            _say(respond, refusal(round_))
+            return
+    else:
+        round_ = facilitated_round(services, client, context, command, respond, open_only=False)
+        if round_ is None:
+            return
+    files = services.exports.files(client, round_, command.get("channel_name") or channel_id)
+    dm = client.conversations_open(users=command["user_id"])["channel"]["id"]
+    client.files_upload_v2(
+        channel=dm,
+        file_uploads=[{"content": content, "filename": name, "title": name} for name, content in files],
+        initial_comment=f"Round {services.summaries.round_number(round_)} of <#{channel_id}>: every answer, and the summary per area.",
+    )
+    audit(services, command, context, "export", f"round {services.summaries.round_number(round_)}", round_)
+    _say(respond, "The CSV files are in our direct messages.")

@@ -37,6 +37,9 @@ def start(services: Services, *, ack, args: str, command: dict, client: WebClien
     """Start a round for the channel's human members, or resume the caller's walk-through if one is open."""
     ack()
     team_id, channel_id, user_id = context.team_id, command["channel_id"], command["user_id"]
+    named = args.lower() == "named" or args.lower().startswith("named ")
+    if named:
+        args = args[len("named"):].strip()
     closing = None
     if args:
         try:
@@ -69,6 +72,7 @@ def start(services: Services, *, ack, args: str, command: dict, client: WebClien
             framework=services.framework,
             started_by=user_id,
             members=members,
+            anonymous=not named,
         )
     except RoundAlreadyOpen as already:
         _join_open_round(services, already.round, user_id, client, respond)
@@ -90,6 +94,9 @@ def start(services: Services, *, ack, args: str, command: dict, client: WebClien
             return
         raise
     services.store.set_announcement(team_id, round_.id, posted["ts"])
+    services.facilitators.record(
+        team_id, channel_id, user_id, "start", ("named" if named else "anonymous") + (f", closes {closing[0]}" if closing else ""), round_.id
+    )
     services.walkthrough.kickoff(client, round_)
 
 
@@ -97,7 +104,10 @@ def closing_date(args: str, timezone: str) -> tuple[date, datetime, str]:
     """`closes YYYY-MM-DD`: the date, the moment it ends in the facilitator's time zone (UTC), the zone."""
     match = re.fullmatch(r"closes\s+(\d{4}-\d{2}-\d{2})", args.strip(), flags=re.IGNORECASE)
     if not match:
-        raise ValueError(f"I don't understand “{args}”. Use `/maturity start`, or `/maturity start closes 2026-12-31`.")
+        raise ValueError(
+            f"I don't understand “{args}”. Use `/maturity start`, `/maturity start closes 2026-12-31` or "
+            "`/maturity start named` (exports then show names)."
+        )
     try:
         closes_on = date.fromisoformat(match.group(1))
     except ValueError:
@@ -148,6 +158,7 @@ def status(services: Services, *, ack, command: dict, client: WebClient, context
             counts[member.status(total)] += 1
         unfinished = [m.user_id for m in team if m.status(total) != "complete"]
         lines.append(messages.team_status(counts=counts, unfinished=unfinished, total_members=len(team)))
+        lines.append(messages.audit_lines(services.facilitators.recent(team_id, channel_id)))
     if not lines:
         lines.append("You are not part of the open round in this channel. Run `/maturity start` to join it.")
     text, blocks = messages.plain("\n".join(lines))
