@@ -11,19 +11,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 
+from storage.models import utcnow
+
 from .schedules import ScheduleSpec
-from .services import Services
+
+if TYPE_CHECKING:
+    from .services import Services
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 30
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class Clock:

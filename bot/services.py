@@ -13,6 +13,7 @@ from storage.schedules import ScheduleStore
 from storage.summaries import SummaryStore
 
 from .export_files import Exports
+from .home import Home
 from .permissions import Permissions
 from .reminders import Reminders
 from .summaries import Summaries
@@ -35,6 +36,7 @@ class Services:
     workspaces: WorkspaceStore
     permissions: Permissions
     exports: Exports
+    home: Home
     min_group: int
 
     @classmethod
@@ -50,6 +52,7 @@ class Services:
         facilitators = FacilitatorStore(engine)
         walkthrough = Walkthrough(store, framework)
         summary = Summaries(store, summaries, framework, min_group)
+        permissions = Permissions(facilitators, facilitator_ids)
         return cls(
             framework=framework,
             engine=engine,
@@ -61,7 +64,8 @@ class Services:
             reminders=Reminders(store, schedules, summaries, walkthrough),
             facilitators=facilitators,
             workspaces=WorkspaceStore(engine),
-            permissions=Permissions(facilitators, facilitator_ids),
+            permissions=permissions,
             exports=Exports(store, summaries, summary, framework),
+            home=Home(store, schedules, walkthrough, summary, permissions, framework),
             min_group=min_group,
         )

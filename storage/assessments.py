@@ -191,6 +191,31 @@ class AssessmentStore:
             )
             return [(r, p) for r, p in rows]
 
+    def latest_profile(self, team_id: str, user_id: str) -> tuple[Round, dict[str, int]] | None:
+        """The member's answers in the newest round they answered in."""
+        with Session(self.engine) as session:
+            round_ = session.exec(
+                select(Round)
+                .join(Answer, Answer.round_id == Round.id)
+                .where(Round.team_id == team_id, Answer.team_id == team_id, Answer.user_id == user_id)
+                .order_by(col(Round.id).desc())
+            ).first()
+            if round_ is None:
+                return None
+            rows = session.exec(
+                select(Answer.area_id, Answer.level).where(
+                    Answer.team_id == team_id, Answer.round_id == round_.id, Answer.user_id == user_id
+                )
+            )
+            return round_, dict(rows.all())
+
+    def open_rounds(self, team_id: str) -> list[Round]:
+        """A workspace's open rounds, newest first."""
+        with Session(self.engine) as session:
+            return list(
+                session.exec(select(Round).where(Round.team_id == team_id, Round.status == "open").order_by(col(Round.id).desc()))
+            )
+
     def set_thread(self, participant_id: int, dm_channel_id: str, thread_ts: str) -> None:
         with Session(self.engine) as session:
             participant = session.get(Participant, participant_id)

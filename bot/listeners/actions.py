@@ -69,18 +69,22 @@ def _handle(services: Services, body: dict, context, respond, work, **read_optio
     try:
         click = read_click(services, body, context, **read_options)
     except Refusal as refusal:
-        respond(text=str(refusal), response_type="ephemeral", replace_original=False)
+        if body.get("response_url"):
+            respond(text=str(refusal), response_type="ephemeral", replace_original=False)
+        else:  # a click on the App Home, which has no response_url: say it there
+            services.home.publish(context.client, context.team_id, body["user"]["id"], notice=str(refusal))
         return
     work(click)
 
 
 def answer(services: Services, *, ack, body: dict, client: WebClient, context, respond) -> None:
     ack()
-    _handle(
-        services, body, context, respond,
-        lambda c: services.walkthrough.answer(client, c.round, c.participant, c.value.area_id, c.value.level, c.message_ts),
-        needs_level=True,
-    )
+
+    def record(click: Click) -> None:
+        services.walkthrough.answer(client, click.round, click.participant, click.value.area_id, click.value.level, click.message_ts)
+        services.home.publish(client, context.team_id, click.participant.user_id)
+
+    _handle(services, body, context, respond, record, needs_level=True)
 
 
 def skip(services: Services, *, ack, body: dict, client: WebClient, context, respond) -> None:
@@ -150,6 +154,51 @@ def comment(services: Services, *, ack, body: dict, client: WebClient, context, 
     _handle(services, body, context, respond, open_modal)
 
 
+HOME_DONE = {
+    values.HOME_SUMMARY: "Summary posted in <#{channel}>.",
+    values.HOME_REMIND: "Reminded {count} member(s) in <#{channel}>.",
+    values.HOME_CLOSE: "Round in <#{channel}> closed; the final summary is posted.",
+}
+
+
+def home_action(services: Services, *, ack, body: dict, client: WebClient, context, respond) -> None:
+    """The facilitator's buttons on the App Home: summary now, remind, targets, close."""
+    ack()
+    action = body["actions"][0]
+    user_id = body["user"]["id"]
+    try:
+        round_id = values.parse_round_value(action.get("value"))
+    except values.BadValue:
+        services.home.publish(client, context.team_id, user_id, notice=UNREADABLE)
+        return
+    round_ = services.store.get_round(context.team_id, round_id)
+    if round_ is None or not services.permissions.is_facilitator(client, context.team_id, round_.channel_id, user_id, round_):
+        services.home.publish(client, context.team_id, user_id, notice="Sorry, only the round's facilitators can do that. Nothing was changed.")
+        return
+    kind = action["action_id"]
+    if round_.status != "open":
+        services.home.publish(client, context.team_id, user_id, notice="That round is already closed.")
+        return
+    count = 0
+    if kind == values.HOME_SUMMARY:
+        services.summary.post(client, round_)
+    elif kind == values.HOME_REMIND:
+        count = services.reminders.remind_unfinished(client, round_)
+    elif kind == values.HOME_CLOSE:
+        closed = services.summaries.close_round(round_.team_id, round_.id)
+        if closed is not None:
+            services.summary.post(client, closed, final=True)
+    elif kind == values.HOME_TARGETS:
+        current = services.summaries.targets(round_.team_id, round_.channel_id, services.framework.id)
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=view_blocks.targets_modal(framework=services.framework, channel_id=round_.channel_id, current=current),
+        )
+    services.facilitators.record(context.team_id, round_.channel_id, user_id, kind.removeprefix("home_"), "from the App Home", round_.id)
+    notice = HOME_DONE.get(kind, "").format(channel=round_.channel_id, count=count) or None
+    services.home.publish(client, context.team_id, user_id, notice=notice)
+
+
 def register(app: App, services: Services) -> None:
     handlers = {
         values.ANSWER_PATTERN: answer,
@@ -159,6 +208,10 @@ def register(app: App, services: Services) -> None:
         values.STOP_REMINDERS: stop_reminders,
         values.HELP: help_,
         values.COMMENT: comment,
+        values.HOME_SUMMARY: home_action,
+        values.HOME_REMIND: home_action,
+        values.HOME_TARGETS: home_action,
+        values.HOME_CLOSE: home_action,
     }
     for action_id, handler in handlers.items():
         app.action(action_id)(_bind(services, handler))

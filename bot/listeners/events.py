@@ -57,6 +57,11 @@ def direct_message(services: Services, *, event: dict, client: WebClient, contex
             )
 
 
+def app_home_opened(services: Services, *, event: dict, client: WebClient, context) -> None:
+    if event.get("tab", "home") == "home":
+        services.home.publish(client, context.team_id, event["user"])
+
+
 def skip_redelivered_events(services: Services, *, body: dict, next) -> BoltResponse | None:
     """Global middleware: act on each event id once, whatever Slack retries."""
     if body.get("type") == "event_callback" and body.get("event_id"):
@@ -76,6 +81,11 @@ def register(app: App, services: Services) -> None:
     def _app_mention(ack, event, client):
         ack()
         app_mention(services, event=event, client=client)
+
+    @app.event("app_home_opened")
+    def _app_home_opened(ack, event, client, context):
+        ack()
+        app_home_opened(services, event=event, client=client, context=context)
 
     @app.event("message")
     def _message(ack, event, client, context):

@@ -15,7 +15,7 @@ from storage.models import Round
 
 from ...blocks import messages
 from ...blocks import views as view_blocks
-from ...clock import utcnow
+from storage.models import utcnow
 from ...schedules import ScheduleError, ScheduleSpec, check_timezone, format_moment, parse_schedule
 from ...services import Services
 

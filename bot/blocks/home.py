@@ -1,0 +1,121 @@
+"""The App Home tab: a member's open rounds and last profile; for facilitators, their channels' rounds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from framework.models import Framework
+from framework.progress import Progress, progress_bar
+from framework.scoring import Summary
+
+from .. import values
+from .text import VIEW_BLOCK_LIMIT, escape
+
+MAX_ROUNDS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class MemberRound:
+    round_id: int
+    channel_id: str
+    progress: Progress
+
+
+@dataclass(frozen=True)
+class FacilitatedRound:
+    round_id: int
+    channel_id: str
+    summary: Summary
+    schedule: str | None  # "every Monday at 09:00 (Europe/London), next Mon 7 Dec..." or None
+
+
+def _level(framework: Framework, number: int | None) -> str:
+    return framework.level(number).name if number else "–"
+
+
+def home_view(
+    *,
+    framework: Framework,
+    member_rounds: list[MemberRound],
+    profile: tuple[str, dict[str, int]] | None,
+    facilitated: list[FacilitatedRound],
+    notice: str | None = None,
+) -> dict:
+    blocks: list[Block] = [HeaderBlock(text="Maturity self-assessment")]
+    if notice:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=notice)]))
+    blocks.append(SectionBlock(text=MarkdownTextObject(text="*Your open rounds*")))
+    if not member_rounds:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text="None right now. A facilitator starts one with `/maturity start` in a team channel.")]))
+    for item in member_rounds[:MAX_ROUNDS_SHOWN]:
+        p = item.progress
+        line = f"<#{item.channel_id}>  {progress_bar(p.done, p.total)}  {p.done} of {p.total} answered"
+        button = None
+        if not p.complete:
+            button = ButtonElement(text="Continue" if p.started else "Start", action_id=values.CONTINUE, value=str(item.round_id), style="primary")
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=line), accessory=button))
+    if len(member_rounds) > MAX_ROUNDS_SHOWN:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"and {len(member_rounds) - MAX_ROUNDS_SHOWN} more")]))
+    if profile is not None:
+        channel_id, levels = profile
+        lines = [f"*Your last profile* (<#{channel_id}>)"]
+        lines += [
+            f"• {escape(area.title)}: {_level(framework, levels.get(area.id))}" for area in framework.areas
+        ]
+        blocks.append(DividerBlock())
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:3000])))
+    if facilitated:
+        blocks.append(DividerBlock())
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="*Rounds you facilitate*")))
+        budget = VIEW_BLOCK_LIMIT - len(blocks) - 1
+        shown = 0
+        for item in facilitated[:MAX_ROUNDS_SHOWN]:
+            round_blocks = _facilitated_blocks(framework, item)
+            if len(round_blocks) > budget:
+                break
+            blocks += round_blocks
+            budget -= len(round_blocks)
+            shown += 1
+        if len(facilitated) > shown:
+            blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"and {len(facilitated) - shown} more (newest shown first)")]))
+    view = View(type="home", blocks=blocks)
+    view.validate_json()
+    return view.to_dict()
+
+
+def _facilitated_blocks(framework: Framework, item: FacilitatedRound) -> list[Block]:
+    p = item.summary.participation
+    themes = " · ".join(
+        f"{escape(theme.title)}: {_level(framework, score.level)}"
+        for theme, score in zip(framework.themes, item.summary.themes)
+    )
+    text = (
+        f"<#{item.channel_id}>  {progress_bar(p.complete, p.members)}  {p.complete} of {p.members} complete, "
+        f"{p.in_progress} in progress, {p.not_started} not started\n{themes}"
+    )
+    schedule = f"Summaries {item.schedule}" if item.schedule else "No summary schedule (`/maturity schedule` in the channel)"
+    value = str(item.round_id)
+    return [
+        SectionBlock(text=MarkdownTextObject(text=text[:3000])),
+        ContextBlock(elements=[MarkdownTextObject(text=schedule)]),
+        ActionsBlock(
+            elements=[
+                ButtonElement(text="Post summary now", action_id=values.HOME_SUMMARY, value=value),
+                ButtonElement(text="Remind", action_id=values.HOME_REMIND, value=value),
+                ButtonElement(text="Targets", action_id=values.HOME_TARGETS, value=value),
+                ButtonElement(text="Close round", action_id=values.HOME_CLOSE, value=value, style="danger"),
+            ]
+        ),
+    ]
