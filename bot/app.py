@@ -1,10 +1,18 @@
-"""Building the slack_bolt App: the real App and the real WebClient, pointed at SLACK_API_URL."""
+"""Building the slack_bolt App: the real App and the real WebClient, pointed at SLACK_API_URL.
+
+Two modes. With SLACK_BOT_TOKEN the bot serves one workspace. With SLACK_CLIENT_ID and SLACK_CLIENT_SECRET
+instead it runs Slack's OAuth flow (/slack/install, /slack/oauth_redirect) through bolt's OAuthSettings,
+keeping installations and OAuth state in the product's database with slack_sdk's SQLAlchemy stores, and
+each request is answered with the token of the workspace it came from.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from slack_bolt import App
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -21,11 +29,32 @@ from .services import Services
 
 log = logging.getLogger(__name__)
 
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+# The bot scopes the app asks for when installed through OAuth (manifest.yml lists the same).
+BOT_SCOPES = [
+    "app_mentions:read",
+    "channels:read",
+    "groups:read",
+    "mpim:read",
+    "chat:write",
+    "commands",
+    "im:history",
+    "im:read",
+    "im:write",
+    "users:read",
+    "files:write",
+]
 
-def web_client(settings: Settings) -> WebClient:
+ClientFor = Callable[[str], "WebClient | None"]
+
+
+def web_client(settings: Settings, token: str | None = None) -> WebClient:
     """A WebClient that waits out Slack's Retry-After and retries connection errors and 5xx answers."""
+    if token is None and settings.slack_bot_token is not None:
+        token = settings.slack_bot_token.get_secret_value()
     return WebClient(
-        token=settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None,
+        token=token,
         base_url=settings.api_url,
         timeout=10,
         retry_handlers=[
@@ -43,7 +72,26 @@ def build_services(settings: Settings) -> Services:
     migrate(engine)
     log.info("Framework %s (%s), %d areas; data in %s", framework.id, framework.version, len(framework.areas), describe(engine))
     return Services.build(
-        framework, engine, min_group=settings.maturity_min_group, facilitator_ids=settings.facilitator_ids
+        framework,
+        engine,
+        min_group=settings.maturity_min_group,
+        facilitator_ids=settings.facilitator_ids,
+        delete_on_uninstall=settings.maturity_delete_on_uninstall,
+    )
+
+
+def oauth_settings(settings: Settings, services: Services) -> OAuthSettings:
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+    return OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        scopes=BOT_SCOPES,
+        installation_store=SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=services.engine),
+        state_store=SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=services.engine),
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
     )
 
 
@@ -52,7 +100,22 @@ def create_app(settings: Settings, services: Services) -> App:
     app = App(
         client=web_client(settings),
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None,
+        oauth_settings=oauth_settings(settings, services) if settings.oauth_mode else None,
         process_before_response=settings.process_before_response,
     )
     listeners.register(app, services)
     return app
+
+
+def client_resolver(app: App, settings: Settings) -> ClientFor:
+    """How the clock (which answers no request) gets a client for a workspace: the single bot token, or
+    the workspace's installation; None once the app has been uninstalled there."""
+    if not settings.oauth_mode:
+        return lambda team_id: app.client
+    store = app.installation_store
+
+    def client_for(team_id: str) -> WebClient | None:
+        bot = store.find_bot(enterprise_id=None, team_id=team_id)
+        return web_client(settings, token=bot.bot_token) if bot else None
+
+    return client_for

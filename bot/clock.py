@@ -28,7 +28,7 @@ TICK_SECONDS = 30
 
 
 class Clock:
-    def __init__(self, services: Services, client_for: Callable[[str], WebClient], now: Callable[[], datetime] = utcnow):
+    def __init__(self, services: Services, client_for: Callable[[str], WebClient | None], now: Callable[[], datetime] = utcnow):
         self.services = services
         self.client_for = client_for
         self.now = now
@@ -52,11 +52,12 @@ class Clock:
             if slot is None:
                 continue
             round_ = self.services.store.open_round(schedule.team_id, schedule.channel_id)
-            if round_ is None:
+            client = self.client_for(schedule.team_id)
+            if round_ is None or client is None:
                 continue
             if not self.services.schedules.claim(schedule.team_id, "summary", str(schedule.id), slot):
                 continue
-            self.services.summary.post(self.client_for(schedule.team_id), round_)
+            self.services.summary.post(client, round_)
             posted += 1
         return posted
 
@@ -64,9 +65,12 @@ class Clock:
         closed = 0
         for round_ in self.services.summaries.rounds_due_to_close(now):
             final = self.services.summaries.close_round(round_.team_id, round_.id)
-            if final is not None:
-                self.services.summary.post(self.client_for(round_.team_id), final, final=True)
-                closed += 1
+            if final is None:
+                continue
+            closed += 1
+            client = self.client_for(round_.team_id)
+            if client is not None:  # an uninstalled workspace's round still closes, silently
+                self.services.summary.post(client, final, final=True)
         return closed
 
     def start(self) -> None:

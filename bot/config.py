@@ -53,12 +53,20 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
 
+    @property
+    def oauth_mode(self) -> bool:
+        """Many workspaces: no bot token of our own, but an app's client id to run Slack's OAuth flow."""
+        return not _value(self.slack_bot_token) and bool(self.slack_client_id)
+
     def require_credentials(self) -> None:
         """Stop start-up when the credentials the chosen mode needs are missing."""
-        needed = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if self.socket_mode else "SLACK_SIGNING_SECRET"]
+        if self.oauth_mode:
+            needed, mode = ["SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_SIGNING_SECRET"], "multi-workspace (OAuth) mode"
+        else:
+            needed = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if self.socket_mode else "SLACK_SIGNING_SECRET"]
+            mode = "Socket Mode" if self.socket_mode else "HTTP mode"
         missing = [name for name in needed if not _value(getattr(self, name.lower()))]
         if missing:
-            mode = "Socket Mode" if self.socket_mode else "HTTP mode"
             raise ConfigurationError(
                 f"Missing {', '.join(missing)} for {mode}: set them in the environment or in .env "
                 f"(see {README_SECTION})."
@@ -69,5 +77,7 @@ class Settings(BaseSettings):
         return self.slack_api_url if self.slack_api_url.endswith("/") else self.slack_api_url + "/"
 
 
-def _value(secret: SecretStr | None) -> str:
-    return secret.get_secret_value().strip() if secret is not None else ""
+def _value(secret: SecretStr | str | None) -> str:
+    if isinstance(secret, SecretStr):
+        secret = secret.get_secret_value()
+    return (secret or "").strip()

@@ -13,7 +13,7 @@ from slack_bolt import App
 
 from framework.loader import FrameworkError
 
-from .app import build_services, create_app
+from .app import build_services, client_resolver, create_app
 from .clock import Clock
 from .services import Services
 from .config import ConfigurationError, Settings
@@ -43,7 +43,7 @@ def run_clock(settings: Settings | None = None) -> int:
     except (ConfigurationError, FrameworkError) as error:
         print(f"Cannot start: {error}", file=sys.stderr)
         return 2
-    clock = Clock(services, lambda team_id: app.client)
+    clock = Clock(services, client_resolver(app, settings))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     clock.start()
@@ -74,7 +74,7 @@ def run(settings: Settings | None = None) -> int:
         print(f"Cannot start: {error}", file=sys.stderr)
         return 2
     if settings.maturity_clock:
-        Clock(services, lambda team_id: app.client).start()
+        Clock(services, client_resolver(app, settings)).start()
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

@@ -60,11 +60,14 @@ class Reminders:
             for participant in self.store.participants(round_.team_id, round_.id)
         )
 
-    def run_automatic(self, client_for: Callable[[str], WebClient], now: datetime) -> int:
+    def run_automatic(self, client_for: Callable[[str], WebClient | None], now: datetime) -> int:
         """The clock's reminders for every open round; each claimed in the database, so that several
         clock processes send each one once."""
         sent = 0
         for round_ in self.summaries.open_rounds():
+            client = client_for(round_.team_id)
+            if client is None:
+                continue
             closing_soon = round_.closes_at is not None and now >= round_.closes_at - CLOSING_SOON
             if closing_soon:
                 closing_soon = self.schedules.claim(round_.team_id, "closing-soon", str(round_.id), round_.closes_at)
@@ -82,7 +85,7 @@ class Reminders:
                 if not self.schedules.claim(round_.team_id, "reminder", f"{round_.id}:{participant.user_id}", day):
                     continue
                 try:
-                    sent += self.remind(client_for(round_.team_id), round_, participant, reason)
+                    sent += self.remind(client, round_, participant, reason)
                 except Exception:  # noqa: BLE001 (one member's failure must not stop the others)
                     log.exception("reminder to %s in round %s failed", participant.user_id, round_.id)
         return sent

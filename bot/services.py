@@ -38,6 +38,7 @@ class Services:
     exports: Exports
     home: Home
     min_group: int
+    delete_on_uninstall: bool = False
 
     @classmethod
     def build(
@@ -47,6 +48,7 @@ class Services:
         *,
         min_group: int = DEFAULT_MIN_GROUP,
         facilitator_ids: frozenset[str] = frozenset(),
+        delete_on_uninstall: bool = False,
     ) -> Services:
         store, summaries, schedules = AssessmentStore(engine), SummaryStore(engine), ScheduleStore(engine)
         facilitators = FacilitatorStore(engine)
@@ -68,4 +70,5 @@ class Services:
             exports=Exports(store, summaries, summary, framework),
             home=Home(store, schedules, walkthrough, summary, permissions, framework),
             min_group=min_group,
+            delete_on_uninstall=delete_on_uninstall,
         )

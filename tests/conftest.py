@@ -153,11 +153,12 @@ def make_bot(slack, engine):
     def start(framework=None, **overrides):
         settings = make_settings(slack, **overrides)
         services = Services.build(framework or load_framework(), engine, facilitator_ids=settings.facilitator_ids)
+        services.delete_on_uninstall = settings.maturity_delete_on_uninstall
         app = create_app(settings, services)
         server = BotServer(app)
         servers.append(server)
         workspace = Workspace(slack, server.url, TEAM)
-        workspace.services = services
+        workspace.services, workspace.app = services, app
         return workspace
 
     yield start

@@ -129,6 +129,21 @@ class Workspace:
         except urllib.error.HTTPError as error:
             return Reply(error.code, error.read().decode())
 
+    def get(self, path: str, headers: dict | None = None) -> tuple[int, dict, str]:
+        """A plain GET on the bot's server (the OAuth pages), without following redirects."""
+        url = self.url.removesuffix(EVENTS_PATH) + path
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            with opener.open(urllib.request.Request(url, headers=headers or {}), timeout=30) as response:
+                return response.status, dict(response.headers), response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read().decode()
+
     def post_form(self, fields: dict, **options) -> Reply:
         return self.post(urllib.parse.urlencode(fields), "application/x-www-form-urlencoded", **options)
 

@@ -62,6 +62,23 @@ def app_home_opened(services: Services, *, event: dict, client: WebClient, conte
         services.home.publish(client, context.team_id, event["user"])
 
 
+def uninstalled(services: Services, *, event: dict, context, installation_store) -> None:
+    """app_uninstalled / tokens_revoked: forget the installation and stop the workspace's schedules. Its
+    assessment data stays for export unless MATURITY_DELETE_ON_UNINSTALL=true."""
+    team_id, enterprise_id = context.team_id, context.enterprise_id
+    if installation_store is not None:
+        if event["type"] == "app_uninstalled":
+            installation_store.delete_all(enterprise_id=enterprise_id, team_id=team_id)
+        elif (event.get("tokens") or {}).get("bot"):
+            installation_store.delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+    if event["type"] == "app_uninstalled" or (event.get("tokens") or {}).get("bot"):
+        stopped = services.workspaces.stop_schedules(team_id)
+        log.info("workspace %s: installation removed, %d schedule(s) stopped", team_id, stopped)
+        if services.delete_on_uninstall and event["type"] == "app_uninstalled":
+            services.workspaces.delete_all(team_id)
+            log.info("workspace %s: assessment data deleted (MATURITY_DELETE_ON_UNINSTALL)", team_id)
+
+
 def skip_redelivered_events(services: Services, *, body: dict, next) -> BoltResponse | None:
     """Global middleware: act on each event id once, whatever Slack retries."""
     if body.get("type") == "event_callback" and body.get("event_id"):
@@ -86,6 +103,12 @@ def register(app: App, services: Services) -> None:
     def _app_home_opened(ack, event, client, context):
         ack()
         app_home_opened(services, event=event, client=client, context=context)
+
+    @app.event("app_uninstalled")
+    @app.event("tokens_revoked")
+    def _uninstalled(ack, event, context):
+        ack()
+        uninstalled(services, event=event, context=context, installation_store=app.installation_store)
 
     @app.event("message")
     def _message(ack, event, client, context):
