@@ -53,11 +53,12 @@ class Fault:
     rate: float | None = None
     delay: float | None = None
     drop: bool = False
+    lose_reply: bool = False  # do the work, then drop the connection: the client never learns it succeeded
 
     @property
     def answers_with_error(self) -> bool:
-        # A bare fail(method) is an error; delay/drop alone only slow down or cut the answer.
-        return self.error is not None or self.status != 200 or not (self.delay or self.drop)
+        # A bare fail(method) is an error; delay/drop/lose_reply alone only slow down or cut the answer.
+        return self.error is not None or self.status != 200 or not (self.delay or self.drop or self.lose_reply)
 
     def body(self) -> dict[str, Any]:
         default = "ratelimited" if self.status == 429 else "internal_error"
@@ -278,11 +279,12 @@ class FakeSlack:
 
     def fail(self, method: str, error: str | None = None, status: int = 200, retry_after: int | None = None,
              times: int | None = None, rate: float | None = None, delay: float | None = None,
-             drop: bool = False) -> Fault:
+             drop: bool = False, lose_reply: bool = False) -> Fault:
         """Inject a failure into calls to ``method`` ("*": any; "upload"/"response_url" for those routes).
 
         ``error``: answer HTTP ``status`` with ok:false and this error; ``status`` 429 adds Retry-After
-        (``retry_after``, default 1); ``delay``: sleep first; ``drop``: close the connection without answering.
+        (``retry_after``, default 1); ``delay``: sleep first; ``drop``: close the connection without answering;
+        ``lose_reply``: do the work, then close the connection (Slack acted, the client never heard).
         ``times``: how many calls fail (default 1, or unlimited when ``rate`` is set); ``rate``: the probability
         that a matching call fails, drawn from the fake's seeded random generator.
         """
@@ -290,7 +292,7 @@ class FakeSlack:
             raise ValueError("rate must be within [0, 1]")
         fault = Fault(method=method, error=error, status=status, retry_after=retry_after,
                       remaining=times if times is not None else (None if rate is not None else 1),
-                      rate=rate, delay=delay, drop=drop)
+                      rate=rate, delay=delay, drop=drop, lose_reply=lose_reply)
         with self._state.lock:
             self._faults.append(fault)
         return fault
@@ -493,6 +495,9 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             reply, team_id = fake._call_api(route, args, token, self._basic_auth())
         fake._record(route, args, team_id, reply)
+        if fault is not None and fault.lose_reply:
+            self._drop()
+            return
         self._send(reply)
 
     def _parse_args(self, query: str, body: bytes, route: str) -> tuple[dict[str, Any], str | None]:
