@@ -5,24 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import cli
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Maturity self-assessment bot for Slack.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="run the bot (the default): Socket Mode if SLACK_APP_TOKEN is set, else HTTP on $PORT")
     commands.add_parser("clock", help="run only the clock: scheduled summaries, closing dates and reminders")
-    commands.add_parser("migrate", help="apply pending database migrations and exit")
+    cli.add_commands(commands)  # framework, rounds, export, report, migrate: the operator's commands
     args = parser.parse_args(argv)
 
-    if args.command == "migrate":
-        from storage.db import describe, make_engine, migrate
-
-        from .config import Settings
-
-        engine = make_engine(Settings().database_url)
-        migrate(engine)
-        print(f"Migrated {describe(engine)}")
-        return 0
+    if getattr(args, "handler", None) is not None:
+        return cli.run(args.handler, args)
 
     from .main import run, run_clock
 

@@ -77,7 +77,14 @@ def build_services(settings: Settings) -> Services:
         min_group=settings.maturity_min_group,
         facilitator_ids=settings.facilitator_ids,
         delete_on_uninstall=settings.maturity_delete_on_uninstall,
+        pacer=pacer_for(settings),
     )
+
+
+def pacer_for(settings: Settings):
+    from .outbox import Pacer
+
+    return Pacer(channel_rate=settings.maturity_channel_rate, workspace_rate=settings.maturity_workspace_rate)
 
 
 def oauth_settings(settings: Settings, services: Services) -> OAuthSettings:

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     maturity_facilitators: str = ""
     # Delete a workspace's assessment data when the app is uninstalled (kept for export by default).
     maturity_delete_on_uninstall: bool = False
+    # Pacing of chat.postMessage: per channel (Slack publishes 1 per second, short bursts allowed) and
+    # per workspace (our own choice, well under Slack's workspace-wide limits).
+    maturity_channel_rate: float = Field(default=1.0, gt=0)
+    maturity_workspace_rate: float = Field(default=20.0, gt=0)
     # Multi-workspace installs: with these (and no SLACK_BOT_TOKEN) the bot runs Slack's OAuth flow.
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None

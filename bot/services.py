@@ -9,11 +9,13 @@ from sqlalchemy import Engine
 from framework.models import Framework
 from storage.assessments import AssessmentStore
 from storage.facilitators import FacilitatorStore, WorkspaceStore
+from storage.outbox import OutboxStore
 from storage.schedules import ScheduleStore
 from storage.summaries import SummaryStore
 
 from .export_files import Exports
 from .home import Home
+from .outbox import Pacer, Sender
 from .permissions import Permissions
 from .reminders import Reminders
 from .summaries import Summaries
@@ -37,6 +39,7 @@ class Services:
     permissions: Permissions
     exports: Exports
     home: Home
+    sender: Sender
     min_group: int
     delete_on_uninstall: bool = False
 
@@ -49,10 +52,12 @@ class Services:
         min_group: int = DEFAULT_MIN_GROUP,
         facilitator_ids: frozenset[str] = frozenset(),
         delete_on_uninstall: bool = False,
+        pacer: Pacer | None = None,
     ) -> Services:
         store, summaries, schedules = AssessmentStore(engine), SummaryStore(engine), ScheduleStore(engine)
         facilitators = FacilitatorStore(engine)
-        walkthrough = Walkthrough(store, framework)
+        sender = Sender(OutboxStore(engine), pacer or Pacer())
+        walkthrough = Walkthrough(store, framework, sender)
         summary = Summaries(store, summaries, framework, min_group)
         permissions = Permissions(facilitators, facilitator_ids)
         return cls(
@@ -69,6 +74,7 @@ class Services:
             permissions=permissions,
             exports=Exports(store, summaries, summary, framework),
             home=Home(store, schedules, walkthrough, summary, permissions, framework),
+            sender=sender,
             min_group=min_group,
             delete_on_uninstall=delete_on_uninstall,
         )

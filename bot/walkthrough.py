@@ -18,8 +18,10 @@ from framework.models import Framework
 from framework.progress import Progress
 from storage.assessments import AssessmentStore
 from storage.models import Participant, Round
+from storage.outbox import Owed
 
 from .blocks import walkthrough as blocks
+from .outbox import Sender
 
 log = logging.getLogger(__name__)
 
@@ -28,32 +30,41 @@ log = logging.getLogger(__name__)
 class Walkthrough:
     store: AssessmentStore
     framework: Framework
+    sender: Sender
 
     # -- the parent message ----------------------------------------------------------------------------
 
     def progress(self, round_: Round, user_id: str) -> Progress:
         return self.store.progress(round_.team_id, round_.id, user_id, self.framework.area_ids)
 
-    def kickoff(self, client: WebClient, round_: Round) -> int:
-        """Send every owed kick-off message of a round; returns how many were sent."""
-        sent = 0
-        for participant in self.store.owed_kickoffs(round_.team_id, round_.id):
-            self.send_parent(client, round_, participant)
-            sent += 1
-        return sent
-
-    def send_parent(self, client: WebClient, round_: Round, participant: Participant) -> Participant:
-        """Post the member's parent message in their DM (Slack opens the DM when we post to a user id)."""
+    def kickoff_message(self, round_: Round, participant: Participant) -> Owed:
+        """The kick-off a new participant is owed: the parent message of their thread, sent to their user
+        id (Slack opens the DM)."""
         text, message_blocks = blocks.parent_message(
             round_id=round_.id,
             channel_id=round_.channel_id,
             framework=self.framework,
-            progress=self.progress(round_, participant.user_id),
+            progress=Progress(self.framework.area_ids),
         )
-        response = client.chat_postMessage(channel=participant.user_id, text=text, blocks=message_blocks)
-        self.store.set_thread(participant.id, response["channel"], response["ts"])
-        participant.dm_channel_id, participant.thread_ts = response["channel"], response["ts"]
-        return participant
+        return Owed(
+            key=f"kickoff:{round_.id}:{participant.user_id}",
+            kind="kickoff",
+            ref_id=participant.id,
+            channel=participant.user_id,
+            text=text,
+            blocks=message_blocks,
+        )
+
+    def kickoff(self, client: WebClient, round_: Round) -> int:
+        """Send the round's owed kick-off messages; returns how many went out (the rest stay owed)."""
+        owed = self.sender.outbox.unsent_with_prefix(round_.team_id, f"kickoff:{round_.id}:")
+        return sum(1 for message in owed if self.sender.deliver(client, message.id))
+
+    def send_parent(self, client: WebClient, round_: Round, participant: Participant) -> Participant:
+        """Make sure the member has their parent message (enqueue it if need be, and send it)."""
+        message = self.sender.outbox.enqueue(round_.team_id, self.kickoff_message(round_, participant))
+        self.sender.deliver(client, message.id)
+        return self.store.participant(round_.team_id, round_.id, participant.user_id)
 
     def refresh_parent(self, client: WebClient, round_: Round, participant: Participant, progress: Progress) -> None:
         text, message_blocks = blocks.parent_message(
@@ -67,30 +78,36 @@ class Walkthrough:
         """Pick up where the member left off (Continue, a second start, a direct message)."""
         if participant.thread_ts is None:
             participant = self.send_parent(client, round_, participant)
+            if participant.thread_ts is None:
+                return "owed"  # Slack is failing; the kick-off stays owed and goes out later
         return self.advance(client, round_, participant, resuming=True)
 
     def advance(self, client: WebClient, round_: Round, participant: Participant, *, resuming: bool = False) -> str:
-        """Post the next area if one is due. Returns what happened: posted, waiting, complete or paused."""
+        """Post the next area if one is due. Returns what happened: posted, owed, waiting, complete or paused."""
         progress = self.progress(round_, participant.user_id)
         area_id = progress.next_area(resuming=resuming)
         if area_id is not None:
-            attempt = progress.posts(area_id) + 1
-            prompt = self.store.claim_prompt(round_.team_id, round_.id, participant.user_id, area_id, attempt)
-            if prompt is None:
-                return "waiting"  # another request claimed it a moment ago
             area = self.framework.area(area_id)
             text, message_blocks = blocks.area_prompt(round_id=round_.id, framework=self.framework, area=area)
-            try:
-                response = client.chat_postMessage(
+
+            def owed(prompt) -> Owed:
+                return Owed(
+                    key=f"prompt:{prompt.id}",
+                    kind="prompt",
+                    ref_id=prompt.id,
                     channel=participant.dm_channel_id,
                     thread_ts=participant.thread_ts,
                     text=text,
                     blocks=message_blocks,
                 )
-            except Exception:
-                self.store.release_prompt(prompt.id)
-                raise
-            self.store.set_prompt_ts(prompt.id, response["ts"])
+
+            attempt = progress.posts(area_id) + 1
+            prompt = self.store.claim_prompt(round_.team_id, round_.id, participant.user_id, area_id, attempt, owed)
+            if prompt is None:
+                return "waiting"  # another request claimed it a moment ago
+            message = self.sender.outbox.by_key(round_.team_id, f"prompt:{prompt.id}")
+            if self.sender.deliver(client, message.id) is None:
+                return "owed"
             if not progress.started:
                 self.refresh_parent(client, round_, participant, self.progress(round_, participant.user_id))
             return "posted"

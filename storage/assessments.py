@@ -7,7 +7,7 @@ never holds a session open across a Web API call.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, func
@@ -17,7 +17,8 @@ from sqlmodel import Session, col, select
 from framework.models import Framework
 from framework.progress import Progress, PromptState
 
-from .models import Answer, AnswerChange, Participant, ProcessedEvent, Prompt, Round, utcnow
+from .models import Answer, AnswerChange, OutboxMessage, Participant, ProcessedEvent, Prompt, Round, utcnow
+from .outbox import Owed, add_owed
 
 
 class RoundAlreadyOpen(Exception):
@@ -65,8 +66,10 @@ class AssessmentStore:
         started_by: str,
         members: Iterable[str],
         anonymous: bool = True,
+        kickoff: Callable[[Round, Participant], Owed] | None = None,
     ) -> Round:
-        """Create an open round and its participants in one transaction, or raise RoundAlreadyOpen."""
+        """Create an open round, its participants and (with `kickoff`) the kick-off message each is owed,
+        in one transaction; or raise RoundAlreadyOpen."""
         with Session(self.engine) as session:
             round_ = Round(
                 team_id=team_id,
@@ -81,8 +84,14 @@ class AssessmentStore:
             session.add(round_)
             try:
                 session.flush()
-                for user_id in dict.fromkeys(members):
-                    session.add(Participant(team_id=team_id, round_id=round_.id, user_id=user_id))
+                participants = [
+                    Participant(team_id=team_id, round_id=round_.id, user_id=user_id) for user_id in dict.fromkeys(members)
+                ]
+                session.add_all(participants)
+                if kickoff is not None:
+                    session.flush()
+                    for participant in participants:
+                        add_owed(session, team_id, kickoff(round_, participant))
                 session.commit()
             except IntegrityError:
                 session.rollback()
@@ -122,6 +131,12 @@ class AssessmentStore:
                     select(model).where(model.team_id == team_id, model.round_id == round_id)
                 ):
                     session.delete(row)
+            for row in session.exec(
+                select(OutboxMessage).where(
+                    OutboxMessage.team_id == team_id, col(OutboxMessage.key).startswith(f"kickoff:{round_id}:")
+                )
+            ):
+                session.delete(row)
             session.flush()
             round_ = session.exec(select(Round).where(Round.team_id == team_id, Round.id == round_id)).first()
             if round_ is not None:
@@ -159,21 +174,6 @@ class AssessmentStore:
             except IntegrityError:
                 session.rollback()
         return self.participant(round_.team_id, round_.id, user_id)
-
-    def owed_kickoffs(self, team_id: str, round_id: int) -> list[Participant]:
-        """Participants whose kick-off message has not reached them yet."""
-        with Session(self.engine) as session:
-            return list(
-                session.exec(
-                    select(Participant)
-                    .where(
-                        Participant.team_id == team_id,
-                        Participant.round_id == round_id,
-                        col(Participant.thread_ts).is_(None),
-                    )
-                    .order_by(Participant.id)
-                )
-            )
 
     def open_rounds_for_member(self, team_id: str, user_id: str) -> list[tuple[Round, Participant]]:
         """The open rounds a member takes part in, newest first."""
@@ -216,14 +216,6 @@ class AssessmentStore:
                 session.exec(select(Round).where(Round.team_id == team_id, Round.status == "open").order_by(col(Round.id).desc()))
             )
 
-    def set_thread(self, participant_id: int, dm_channel_id: str, thread_ts: str) -> None:
-        with Session(self.engine) as session:
-            participant = session.get(Participant, participant_id)
-            participant.dm_channel_id = dm_channel_id
-            participant.thread_ts = thread_ts
-            session.add(participant)
-            session.commit()
-
     def touch(self, participant_id: int, *, completed: bool | None = None) -> None:
         with Session(self.engine) as session:
             participant = session.get(Participant, participant_id)
@@ -260,8 +252,17 @@ class AssessmentStore:
             )
         return Progress(area_ids=area_ids, answered=frozenset(answered), prompts=states)
 
-    def claim_prompt(self, team_id: str, round_id: int, user_id: str, area_id: str, attempt: int) -> Prompt | None:
-        """Reserve attempt number `attempt` of an area's prompt before posting it.
+    def claim_prompt(
+        self,
+        team_id: str,
+        round_id: int,
+        user_id: str,
+        area_id: str,
+        attempt: int,
+        owed: Callable[[Prompt], Owed] | None = None,
+    ) -> Prompt | None:
+        """Reserve attempt number `attempt` of an area's prompt, and (with `owed`) the message that posts
+        it, in one transaction.
 
         The caller passes the attempt its view of the progress expects; when two requests act on the same
         view (two quick clicks, a retried request) the database's unique constraint lets exactly one of
@@ -271,27 +272,15 @@ class AssessmentStore:
             prompt = Prompt(team_id=team_id, round_id=round_id, user_id=user_id, area_id=area_id, attempt=attempt)
             session.add(prompt)
             try:
+                session.flush()
+                if owed is not None:
+                    add_owed(session, team_id, owed(prompt))
                 session.commit()
             except IntegrityError:
                 session.rollback()
                 return None
             session.refresh(prompt)
             return prompt
-
-    def set_prompt_ts(self, prompt_id: int, ts: str) -> None:
-        with Session(self.engine) as session:
-            prompt = session.get(Prompt, prompt_id)
-            prompt.ts = ts
-            session.add(prompt)
-            session.commit()
-
-    def release_prompt(self, prompt_id: int) -> None:
-        """Give back a claimed prompt that could not be posted, so it is offered again later."""
-        with Session(self.engine) as session:
-            prompt = session.get(Prompt, prompt_id)
-            if prompt is not None and prompt.ts is None:
-                session.delete(prompt)
-                session.commit()
 
     def latest_prompt(self, team_id: str, round_id: int, user_id: str, area_id: str) -> Prompt | None:
         with Session(self.engine) as session:

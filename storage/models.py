@@ -246,3 +246,35 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=30)
     detail: str = Field(default="", max_length=200)
     at: datetime = Field(default_factory=utcnow)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message the bot owes someone: recorded before it is sent, marked with Slack's ts once sent.
+
+    `key` is the message's idempotency key (unique per workspace), also sent to Slack as message metadata,
+    so that after a crash the sender can find out whether Slack already has it before sending it again.
+    `kind` and `ref_id` say what the ts belongs to (a participant's thread, a prompt).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("team_id", "key", name="uq_outbox_key"),
+        Index("ix_outbox_unsent", "sent_at", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    key: str = Field(max_length=120)
+    kind: str = Field(max_length=20)  # kickoff, prompt, reminder, summary
+    ref_id: int | None = None
+    channel: str = Field(max_length=32)  # a channel id, or a user id for the member's DM
+    thread_ts: str | None = Field(default=None, max_length=32)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    blocks: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON
+    ts: str | None = Field(default=None, max_length=32)
+    sent_channel: str | None = Field(default=None, max_length=32)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=200)
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None

@@ -109,7 +109,7 @@ def small_framework():
 
 # -- the fake Slack and the real bot over HTTP ---------------------------------------------------------
 
-from bot.app import create_app  # noqa: E402
+from bot.app import create_app, pacer_for  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.services import Services  # noqa: E402
 from tests.fake_slack import FakeSlack  # noqa: E402
@@ -140,6 +140,9 @@ def make_settings(slack, **overrides) -> Settings:
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=slack.api_url,
         process_before_response=True,
+        # Members here click faster than people do: lift the per-channel pacing (tests of pacing set it back).
+        maturity_channel_rate=100.0,
+        maturity_workspace_rate=200.0,
     )
     values.update(overrides)
     return Settings(_env_file=None, **values)
@@ -152,7 +155,9 @@ def make_bot(slack, engine):
 
     def start(framework=None, **overrides):
         settings = make_settings(slack, **overrides)
-        services = Services.build(framework or load_framework(), engine, facilitator_ids=settings.facilitator_ids)
+        services = Services.build(
+            framework or load_framework(), engine, facilitator_ids=settings.facilitator_ids, pacer=pacer_for(settings)
+        )
         services.delete_on_uninstall = settings.maturity_delete_on_uninstall
         app = create_app(settings, services)
         server = BotServer(app)

@@ -11,6 +11,13 @@ import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from storage.db import make_engine
 
 target_metadata = SQLModel.metadata
+SLACK_SDK_TABLES = {"slack_installations", "slack_bots", "slack_oauth_states"}
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    """Leave slack_sdk's installation and state tables (created in migration 0003) to slack_sdk."""
+    table = obj if type_ == "table" else getattr(obj, "table", None)
+    return getattr(table, "name", name) not in SLACK_SDK_TABLES
 
 
 def run_migrations_online() -> None:
@@ -20,6 +27,7 @@ def run_migrations_online() -> None:
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
+            include_object=include_object,
         )
         context.run_migrations()
 

@@ -73,6 +73,7 @@ def start(services: Services, *, ack, args: str, command: dict, client: WebClien
             started_by=user_id,
             members=members,
             anonymous=not named,
+            kickoff=services.walkthrough.kickoff_message,
         )
     except RoundAlreadyOpen as already:
         _join_open_round(services, already.round, user_id, client, respond)

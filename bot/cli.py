@@ -1,0 +1,405 @@
+"""The operator's command line (`python -m bot COMMAND`): check and print framework files, list rounds,
+export a round's CSVs, write a round's PDF report, migrate the database.
+
+It needs no Slack credentials and makes no Slack calls. DATABASE_URL and MATURITY_FRAMEWORK come from
+Settings (the environment or .env), as for the bot. It reads rounds of every workspace in the database:
+it is the operator's tool, not a member's. Each command is a function taking the parsed arguments and
+returning the exit code: 0 on success, 1 with a message on stderr otherwise.
+
+Heavy imports (SQLAlchemy, the services, matplotlib) happen inside the commands, so `--help` is quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+
+class CommandError(Exception):
+    """A command cannot go on; the message says why (and what to do), and the exit code is 1."""
+
+
+def add_commands(subparsers) -> None:
+    """Add the admin commands to `python -m bot`'s subparsers; each sets `handler` to its function."""
+    framework = subparsers.add_parser(
+        "framework", help="validate FILE: check a framework file; show [FILE]: print a framework"
+    )
+    actions = framework.add_subparsers(dest="framework_command", metavar="ACTION", required=True)
+    validate = actions.add_parser("validate", help="check a framework file (exit 1 and say what is wrong if invalid)")
+    validate.add_argument("file", metavar="FILE", help="a framework file (YAML or JSON)")
+    validate.set_defaults(handler=framework_validate)
+    show = actions.add_parser("show", help="print a framework: themes, areas with their ids, levels and descriptors")
+    show.add_argument("file", metavar="FILE", nargs="?",
+                      help="a framework file (default: MATURITY_FRAMEWORK, else the built-in NPS 2018 draft)")
+    show.set_defaults(handler=framework_show)
+
+    rounds = subparsers.add_parser(
+        "rounds", help="list [--workspace TEAM_ID] [--channel CHANNEL_ID]: the rounds of every workspace"
+    )
+    round_actions = rounds.add_subparsers(dest="rounds_command", metavar="ACTION", required=True)
+    listing = round_actions.add_parser("list", help="a table of rounds: workspace, channel, ids, status, participation")
+    listing.add_argument("--workspace", metavar="TEAM_ID", help="only this workspace's rounds")
+    listing.add_argument("--channel", metavar="CHANNEL_ID", help="only this channel's rounds")
+    listing.set_defaults(handler=rounds_list)
+
+    export = subparsers.add_parser(
+        "export", help="write a round's answers CSV to FILE.csv and its summary CSV to FILE-summary.csv"
+    )
+    export.add_argument("--round", dest="round_id", type=int, required=True, metavar="ID",
+                        help="the round id (the ROUND ID column of `rounds list`)")
+    export.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="where to write the answers CSV")
+    export.set_defaults(handler=export_round)
+
+    report = subparsers.add_parser("report", help="write a round's PDF report for the team's leaders")
+    report.add_argument("--round", dest="round_id", type=int, required=True, metavar="ID",
+                        help="the round id (the ROUND ID column of `rounds list`)")
+    report.add_argument("--out", type=Path, required=True, metavar="FILE.pdf", help="where to write the PDF")
+    report.add_argument("--label", metavar="TEXT",
+                        help="the team's name on the report, e.g. \"Procurement team, Anytown Council\" "
+                             "(default: the channel and workspace ids)")
+    report.set_defaults(handler=report_round)
+
+    migrate = subparsers.add_parser("migrate", help="apply pending database migrations and exit")
+    migrate.set_defaults(handler=migrate_database)
+
+
+def run(handler, args: argparse.Namespace) -> int:
+    """Run a command, turning a CommandError into its message on stderr and exit code 1."""
+    try:
+        return handler(args)
+    except CommandError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `python -m bot framework show | head`: the reader has gone, which is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+# -- framework -----------------------------------------------------------------------------------------------
+
+
+def framework_validate(args: argparse.Namespace) -> int:
+    from framework.loader import FrameworkError, load_framework
+
+    try:
+        framework = load_framework(args.file)
+    except FrameworkError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    print(f"{args.file}: valid framework {framework.id} {framework.version}, "
+          f"{len(framework.areas)} areas, {len(framework.levels)} levels")
+    return 0
+
+
+def framework_show(args: argparse.Namespace) -> int:
+    from framework.loader import DEFAULT_FRAMEWORK_PATH, FrameworkError, load_framework
+
+    path = args.file or _settings().maturity_framework or DEFAULT_FRAMEWORK_PATH
+    try:
+        framework = load_framework(path)
+    except FrameworkError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    print(format_framework(framework, path))
+    return 0
+
+
+def format_framework(framework, path) -> str:
+    """The whole framework as plain text: identity, level scale, then each theme's areas with descriptors."""
+    width = max(60, min(shutil.get_terminal_size((100, 24)).columns, 100))
+    out: list[str] = []
+
+    def para(text: str, indent: int, first: str | None = None) -> None:
+        prefix = " " * indent
+        out.extend(textwrap.wrap(text, width, initial_indent=first if first is not None else prefix,
+                                 subsequent_indent=prefix, break_on_hyphens=False) or [prefix])
+
+    para(framework.title, 0)
+    out.append(f"id {framework.id}, version {framework.version}, from {path}")
+    if framework.source:
+        para(f"Source: {framework.source}", 0)
+    out.append(f"{len(framework.themes)} themes, {len(framework.areas)} areas, {len(framework.levels)} levels")
+    out.append("")
+    out.append("Levels: " + ", ".join(f"{level.number} {level.name}" for level in framework.levels))
+    number = 0
+    for t, theme in enumerate(framework.themes, start=1):
+        out.append("")
+        kind = "enablers" if theme.kind == "enabler" else "theme"
+        out.append(f"{'=' * 3} {theme.title} ({kind}, id {theme.id}) {'=' * 3}")
+        for area in theme.areas:
+            number += 1
+            out.append("")
+            out.append(f"{number}. {area.title}")
+            out.append(f"   id: {area.id}")
+            if area.description:
+                para(area.description, 3)
+            if area.help:
+                para(f"What it is: {area.help.what_it_is}", 3)
+                para(f"Why it is important: {area.help.why_it_is_important}", 3)
+            for level in framework.levels:
+                descriptor = area.descriptor(level.name)
+                out.append(f"   {level.number} {level.name}:")
+                para(descriptor.descriptor, 6)
+                if descriptor.truncated:
+                    out.append("      (cut off in the source)")
+                if descriptor.editor_note:
+                    para(f"Editor's note (not the framework's words): {descriptor.editor_note}", 6)
+    return "\n".join(out)
+
+
+# -- rounds ---------------------------------------------------------------------------------------------------
+
+
+def rounds_list(args: argparse.Namespace) -> int:
+    from collections import Counter, defaultdict
+
+    from sqlalchemy import func
+    from sqlmodel import Session, col, select
+
+    from storage.models import Answer, Participant, Round
+
+    engine = _engine(_settings())
+    with _reading(engine), Session(engine) as session:
+        rounds = list(session.exec(select(Round).order_by(Round.team_id, Round.channel_id, col(Round.id))))
+        members: dict[int, list[str]] = defaultdict(list)
+        for round_id, user_id in session.exec(select(Participant.round_id, Participant.user_id)):
+            members[round_id].append(user_id)
+        answered = Counter(
+            {(round_id, user_id): count for round_id, user_id, count in session.exec(
+                select(Answer.round_id, Answer.user_id, func.count()).group_by(Answer.round_id, Answer.user_id)
+            )}
+        )
+    numbers: dict[int, int] = {}
+    seen: Counter = Counter()
+    for round_ in rounds:  # ordered by workspace, channel, id: the channel's 1st, 2nd... round
+        seen[(round_.team_id, round_.channel_id)] += 1
+        numbers[round_.id] = seen[(round_.team_id, round_.channel_id)]
+    shown = [
+        r for r in rounds
+        if (not args.workspace or r.team_id == args.workspace) and (not args.channel or r.channel_id == args.channel)
+    ]
+    if not shown:
+        print(f"No rounds in {_describe(engine)}" + (" matching the filters" if args.workspace or args.channel else "") + ".")
+        return 0
+    header = ["WORKSPACE", "CHANNEL", "ROUND ID", "NO.", "STATUS", "COMPLETE", "CREATED", "FRAMEWORK"]
+    rows = []
+    for r in shown:
+        total = len(members[r.id])
+        complete = sum(1 for user_id in members[r.id] if answered[(r.id, user_id)] >= r.area_count)
+        rows.append([
+            r.team_id, r.channel_id, str(r.id), str(numbers[r.id]), r.status, f"{complete}/{total}",
+            r.created_at.date().isoformat() if r.created_at else "", f"{r.framework_id} {r.framework_version}",
+        ])
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    numeric = {2, 3, 5}
+    for row in [header, *rows]:
+        cells = [cell.rjust(w) if i in numeric else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))]
+        print("  ".join(cells).rstrip())
+    return 0
+
+
+# -- export and report -------------------------------------------------------------------------------------------
+
+
+def export_round(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    summary_out = out.with_name(f"{out.stem}-summary{out.suffix or '.csv'}")
+    _check_writable(out)
+    progress = _Progress(4, enabled=sys.stderr.isatty())
+    progress.step("reading the round")
+    services, round_ = _services_and_round(args.round_id)
+    progress.step("building the answers and summary CSVs")
+    with _reading(services.engine):
+        # No Slack client: a named round's members appear as their Slack user ids.
+        (_, answers), (_, summary) = services.exports.files(None, round_, round_.channel_id)
+    progress.step(f"writing {out.name}")
+    _write(out, answers)
+    progress.step(f"writing {summary_out.name}")
+    _write(summary_out, summary)
+    progress.done()
+    print(f"Answers CSV: {out}")
+    print(f"Summary CSV: {summary_out}")
+    return 0
+
+
+def report_round(args: argparse.Namespace) -> int:
+    from .report import round_report_pdf
+
+    out = Path(args.out)
+    _check_writable(out)
+    progress = _Progress(3, enabled=sys.stderr.isatty())
+    progress.step("reading the round")
+    services, round_ = _services_and_round(args.round_id)
+    with _reading(services.engine):
+        summary = services.summary.compute(round_)
+        number = services.summaries.round_number(round_)
+        previous = services.summaries.previous_round(round_)
+        previous_number = services.summaries.round_number(previous) if previous is not None else None
+    label = args.label or f"channel {round_.channel_id} (workspace {round_.team_id})"
+    progress.step("drawing the report")
+    pdf = round_report_pdf(
+        services.framework,
+        round_,
+        summary,
+        round_number=number,
+        channel_label=label,
+        min_group=services.min_group,
+        previous_round_number=previous_number,
+    )
+    progress.step(f"writing {out.name}")
+    _write(out, pdf)
+    progress.done()
+    print(f"Report for round {round_.id} ({label}, round {number} of the channel): {out}")
+    return 0
+
+
+# -- migrate ----------------------------------------------------------------------------------------------------
+
+
+def migrate_database(args: argparse.Namespace) -> int:
+    from storage.db import describe, make_engine, migrate
+
+    engine = make_engine(_settings().database_url)
+    migrate(engine)
+    print(f"Migrated {describe(engine)}")
+    return 0
+
+
+# -- helpers ----------------------------------------------------------------------------------------------------
+
+
+def _settings():
+    from pydantic import ValidationError
+
+    from .config import Settings
+
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise CommandError(f"the configuration is invalid: {error}") from None
+
+
+def _describe(engine) -> str:
+    from storage.db import describe
+
+    return describe(engine)
+
+
+def _engine(settings):
+    """The database of DATABASE_URL; a SQLite file must already exist (reading never creates one)."""
+    from sqlalchemy.engine import make_url
+
+    from storage.db import default_database_url, make_engine, normalise_url
+
+    url = normalise_url(settings.database_url or default_database_url())
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if not Path(parsed.database).exists():
+            raise CommandError(
+                f"there is no database at {parsed.database} (DATABASE_URL, or the default maturity.db in the "
+                "working directory). Set DATABASE_URL to the bot's database."
+            )
+    return make_engine(url)
+
+
+class _reading:
+    """Turn a database error (unreachable, or not migrated) into a CommandError that says so."""
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, _traceback):
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if error is not None and isinstance(error, SQLAlchemyError):
+            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            raise CommandError(
+                f"cannot read {_describe(self.engine)}: {reason}. If its tables are missing or out of date, "
+                "run `python -m bot migrate`."
+            ) from None
+        return False
+
+
+def _services_and_round(round_id: int):
+    """The services for MATURITY_FRAMEWORK's framework and the round, refusing a round of another framework."""
+    from sqlmodel import Session
+
+    from framework.loader import FrameworkError, load_framework
+    from storage.models import Round
+
+    from .services import Services
+
+    settings = _settings()
+    engine = _engine(settings)
+    with _reading(engine), Session(engine) as session:
+        round_ = session.get(Round, round_id)
+    if round_ is None:
+        raise CommandError(f"there is no round {round_id} in {_describe(engine)}. `python -m bot rounds list` lists them.")
+    try:
+        framework = load_framework(settings.maturity_framework)
+    except FrameworkError as error:
+        raise CommandError(str(error)) from None
+    source = str(settings.maturity_framework) if settings.maturity_framework else "the built-in framework"
+    if round_.framework_id != framework.id:
+        raise CommandError(
+            f"round {round_.id} was run with framework {round_.framework_id!r} (version {round_.framework_version}), "
+            f"but MATURITY_FRAMEWORK loads {framework.id!r} from {source}. Set MATURITY_FRAMEWORK to the file of "
+            f"framework {round_.framework_id!r} and try again."
+        )
+    if round_.framework_version != framework.version:
+        print(
+            f"Warning: round {round_.id} was run with version {round_.framework_version} of {framework.id}; "
+            f"{source} is version {framework.version}. Areas and levels are taken from the loaded version.",
+            file=sys.stderr,
+        )
+    return Services.build(framework, engine, min_group=settings.maturity_min_group), round_
+
+
+def _check_writable(path: Path) -> None:
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise CommandError(f"cannot write {path}: the folder {parent} does not exist")
+    if path.is_dir():
+        raise CommandError(f"cannot write {path}: it is a folder")
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write the whole file or nothing: a temporary file in the same folder, then renamed into place."""
+    parent = path.parent if str(path.parent) else Path(".")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except OSError as error:
+        raise CommandError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+class _Progress:
+    """A one-line textual progress bar on stderr (only on a terminal, so logs and pipes stay clean)."""
+
+    WIDTH = 24
+
+    def __init__(self, steps: int, *, enabled: bool):
+        self.steps, self.enabled, self.done_steps = steps, enabled, 0
+
+    def step(self, what: str) -> None:
+        if self.enabled:
+            filled = self.WIDTH * self.done_steps // self.steps
+            bar = "#" * filled + "-" * (self.WIDTH - filled)
+            sys.stderr.write(f"\r[{bar}] {self.done_steps}/{self.steps} {what[:60]:<60}")
+            sys.stderr.flush()
+        self.done_steps += 1
+
+    def done(self) -> None:
+        if self.enabled:
+            sys.stderr.write(f"\r[{'#' * self.WIDTH}] {self.steps}/{self.steps} {'done':<60}\n")
+            sys.stderr.flush()

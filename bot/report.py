@@ -1,0 +1,725 @@
+"""A round's results as a PDF for a council's leaders: a title page, the chart, a table of every area, the
+areas where views differ, and what the next level looks like in the framework's own words.
+
+matplotlib is imported inside `round_report_pdf`, never at module level (it is a heavy import and the bot
+must start without it). Pages are Figure objects saved with the PDF backend's PdfPages: no pyplot and no
+global state, so reports can be drawn from several threads at once.
+
+Layout works in inches from the top left corner of an A4 page. Text is wrapped by measuring it with the
+font that draws it, so nothing runs past the margins, and blocks move to the next page whole rather than
+being cut at the bottom. All text is at least 9 pt.
+
+Anonymity, as in the channel summary: nobody is named; an area with fewer than `min_group` answers shows
+"too few answers yet" and none of its figures, and such areas appear neither where views differ nor in
+"What better looks like".
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from framework.models import Framework, KeyArea
+    from framework.scoring import AreaScore, Summary
+    from storage.models import Round
+
+PAGE_W, PAGE_H = 8.27, 11.69  # A4 portrait, inches
+MARGIN_X = 0.65
+MARGIN_TOP = 0.75
+MARGIN_BOTTOM = 0.95  # room for the footer
+FOOTER_Y = PAGE_H - 0.5
+CONTENT_W = PAGE_W - 2 * MARGIN_X
+
+TITLE_FONT = 24
+SUBTITLE_FONT = 14
+HEADING_FONT = 17
+SUBHEADING_FONT = 12
+BODY_FONT = 10.5
+TABLE_FONT = 9.5
+SMALL_FONT = 9  # the smallest text anywhere (footer, notes)
+LINE_SPACING = 1.32  # line height as a multiple of the font size
+WRAP_SLACK = 0.985  # lines are wrapped a little short of the measured width, to be safe
+
+TEXT_COLOUR = "#222222"
+MUTED_COLOUR = "#666666"
+ACCENT_COLOUR = "#1f4e9c"
+WARN_COLOUR = "#b45309"
+RULE_COLOUR = "#cccccc"
+BAND_COLOURS = {"theme": "#e8eef7", "enabler": "#eef3e6"}
+BOX_COLOUR = "#f4f6f9"
+
+TOO_FEW = "too few answers yet"
+NO_ANSWERS = "no answers yet"
+TRUNCATED_MARK = "(cut off in the source)"
+NBSP = "\u00a0"  # joins words that must stay on one line ("2 · Developing")
+
+# The table of areas. The area column takes what the others leave; each other column is as wide as its
+# widest unbreakable piece of text, so a level name is never split.
+TABLE_HEADINGS = ["Area", "Answers", "Team level", "Spread", "Target", "Gap", "Trend"]
+AREA_COLUMN_MIN = 1.6
+CELL_PAD = 0.06
+
+
+def round_report_pdf(
+    framework: Framework,
+    round_: Round,
+    summary: Summary,
+    *,
+    round_number: int,
+    channel_label: str,
+    min_group: int,
+    previous_round_number: int | None = None,
+) -> bytes:
+    """The round's report as PDF bytes (see the module docstring for its pages)."""
+    from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.figure import Figure
+
+    from .chart import draw_summary_chart
+
+    report = _Report(
+        framework=framework,
+        round_=round_,
+        summary=summary,
+        round_number=round_number,
+        channel_label=channel_label,
+        min_group=min_group,
+        previous_round_number=previous_round_number,
+        doc=_Document(_Measure()),
+    )
+    report.title_page()
+    p = summary.participation
+    chart_png = draw_summary_chart(
+        framework,
+        summary,
+        min_group=min_group,
+        title=f"Round {round_number}: team level and target per area",
+        subtitle=f"{p.complete} of {p.members} members complete. Areas with fewer than {min_group} answers are hidden.",
+    )
+    report.doc.new_page()
+    report.doc.image(chart_png)
+    report.table_pages()
+    report.differences_page()
+    report.better_pages()
+
+    buffer = io.BytesIO()
+    metadata = {
+        "Title": f"Maturity self-assessment: {channel_label}, round {round_number}",
+        "Subject": f"{framework.title}: results of round {round_number} for {channel_label}",
+        "Keywords": f"maturity self-assessment, {framework.id} {framework.version}",
+        "Creator": "maturity-bot",
+    }
+    with PdfPages(buffer, metadata=metadata) as pdf:
+        total = len(report.doc.pages)
+        footer = f"Maturity self-assessment · {channel_label} · round {round_number}"
+        for number, ops in enumerate(report.doc.pages, start=1):
+            fig = Figure(figsize=(PAGE_W, PAGE_H), facecolor="white")
+            for op in ops:
+                op.draw(fig)
+            _Text(MARGIN_X, FOOTER_Y, _clip(report.doc.measure, footer, CONTENT_W - 1.0, SMALL_FONT),
+                  SMALL_FONT, colour=MUTED_COLOUR).draw(fig)
+            _Text(PAGE_W - MARGIN_X, FOOTER_Y, f"Page {number} of {total}", SMALL_FONT, colour=MUTED_COLOUR,
+                  ha="right").draw(fig)
+            pdf.savefig(fig)
+    return buffer.getvalue()
+
+
+# -- what the report says --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Report:
+    framework: Framework
+    round_: Round
+    summary: Summary
+    round_number: int
+    channel_label: str
+    min_group: int
+    previous_round_number: int | None
+    doc: _Document
+
+    def level(self, number: int | None) -> str:
+        """ "2 · Developing", kept on one line."""
+        if number is None:
+            return "—"
+        level = self.framework.level(number)
+        return f"{number}{NBSP}·{NBSP}{_nbsp(level.name)}" if level else str(number)
+
+    def level_prose(self, number: int) -> str:
+        """ "Developing (2)", for sentences."""
+        level = self.framework.level(number)
+        return f"{_nbsp(level.name)}{NBSP}({number})" if level else str(number)
+
+    def shown(self, score: AreaScore | None) -> bool:
+        return score is not None and score.answers >= self.min_group and score.team_level is not None
+
+    # -- page 1 ------------------------------------------------------------------------------------------
+
+    def title_page(self) -> None:
+        doc, r, p = self.doc, self.round_, self.summary.participation
+        doc.new_page()
+        doc.y += 0.1
+        doc.paragraph("Maturity self-assessment", TITLE_FONT, weight="bold", colour=ACCENT_COLOUR, after=0.04)
+        doc.paragraph("Results for the team's leaders", SUBTITLE_FONT, colour=MUTED_COLOUR, after=0.14)
+        doc.paragraph(self.framework.title, SUBTITLE_FONT, weight="bold", after=0.16)
+        doc.rule(after=0.16)
+
+        status = "closed" if r.status == "closed" else "open"
+        if r.status == "closed":
+            dates = f"started {_iso_date(r.created_at)}, closed {_iso_date(r.closed_at) or 'on an unknown date'}"
+        else:
+            closes = f"closes {r.closes_on.isoformat()}" if r.closes_on else "no closing date set"
+            dates = f"started {_iso_date(r.created_at)}, still open ({closes})"
+        facts = [
+            ("Team", self.channel_label),
+            ("Round", f"Round {self.round_number} ({status})"),
+            ("Dates", dates),
+            ("Participation", f"{p.members} members: {p.complete} complete, {p.in_progress} in progress, "
+                              f"{p.not_started} not started"),
+            ("Framework", f"{self.framework.id}, version {self.framework.version}"),
+            ("Compared with", f"round {self.previous_round_number} (the previous closed round)"
+             if self.previous_round_number else "no earlier closed round in this channel"),
+        ]
+        doc.facts(facts, label_w=1.6, size=11)
+        doc.y += 0.16
+
+        overall = self.summary.overall
+        doc.paragraph("Overall team level", SUBHEADING_FONT, weight="bold", after=0.02)
+        if overall is None:
+            doc.paragraph(f"Not shown yet: no area has {self.min_group} or more answers.", BODY_FONT,
+                          colour=MUTED_COLOUR, after=0.14)
+        else:
+            doc.paragraph(self.level(overall), 20, weight="bold", colour=ACCENT_COLOUR, after=0.0)
+            doc.paragraph(f"on a scale of {len(self.framework.levels)} levels, from {self.level(1)} to "
+                          f"{self.level(len(self.framework.levels))}", BODY_FONT, colour=MUTED_COLOUR, after=0.14)
+
+        doc.paragraph("Team level by theme", SUBHEADING_FONT, weight="bold", after=0.06)
+        themes = {t.theme_id: t.level for t in self.summary.themes}
+        doc.facts(
+            [(theme.title, self.level(themes.get(theme.id)) if themes.get(theme.id) else "not shown yet")
+             for theme in self.framework.themes],
+            label_w=3.6, size=BODY_FONT,
+        )
+        doc.y += 0.18
+
+        notes = [
+            "Team level: the median of the levels members chose for an area; with an even number of answers, "
+            "the lower of the two middle levels. Theme and overall levels are the lower median of their areas' "
+            "team levels.",
+            "Views differ: the answers for an area span 2 levels or more (the spread). These are worth "
+            "discussing before agreeing a level or a target.",
+            f"Hidden areas: an area with fewer than {self.min_group} answers shows \"{TOO_FEW}\" and none of "
+            "its figures, and counts towards no theme or overall level, so no one's answer can be picked out. "
+            "Nobody is named anywhere in this report.",
+            "Target and gap: the team's own target level for an area and how many levels remain to reach it. "
+            "Trend: the change of team level since the channel's previous closed round.",
+        ]
+        doc.box("How to read this report", notes)
+
+    # -- table of areas --------------------------------------------------------------------------------------
+
+    def table_pages(self) -> None:
+        doc = self.doc
+        doc.new_page()
+        doc.paragraph("Results by area", HEADING_FONT, weight="bold", after=0.08)
+        trend_note = (f"Trend: the change of team level since round {self.previous_round_number}."
+                      if self.previous_round_number
+                      else "There is no earlier closed round to compare with, so there is no trend yet.")
+        doc.paragraph(
+            f"Every area of the framework, grouped by theme. Spread is the highest answer minus the lowest; "
+            f"\"views differ\" marks a spread of 2 or more. Gap: how many levels the team is below its target "
+            f"(\"met\" when it has reached it). {trend_note}",
+            TABLE_FONT, colour=MUTED_COLOUR, after=0.14,
+        )
+        header = [_Cell(name, weight="bold") for name in TABLE_HEADINGS]
+        themes = {t.theme_id: t.level for t in self.summary.themes}
+        groups = []
+        for theme in self.framework.themes:
+            level = themes.get(theme.id)
+            band = f"{theme.title}  ·  team level {self.level(level)}" if level else f"{theme.title}  ·  team level not shown yet"
+            groups.append((theme, band, [self.area_row(area) for area in theme.areas]))
+        widths = doc.column_widths([header] + [row for _, _, rows in groups for row in rows], AREA_COLUMN_MIN)
+        doc.table_header(header, widths)
+
+        def continued() -> None:
+            doc.new_page()
+            doc.paragraph("Results by area (continued)", SUBHEADING_FONT, weight="bold", after=0.1)
+            doc.table_header(header, widths)
+
+        for theme, band, rows in groups:
+            # a theme's heading never sits alone at the bottom of a page
+            first_height = doc.row_height(rows[0], widths) if rows else 0
+            if doc.band_height(band) + first_height > doc.room():
+                continued()
+            doc.band(band, BAND_COLOURS.get(theme.kind, BAND_COLOURS["theme"]))
+            for row in rows:
+                if doc.row_height(row, widths) > doc.room():
+                    continued()
+                doc.table_row(row, widths)
+
+    def area_row(self, area: KeyArea) -> list[_Cell]:
+        score = self.summary.by_area.get(area.id)
+        answers = score.answers if score else 0
+        target = score.target if score else None
+        title = _Cell(area.title)
+        count = _Cell(str(answers))
+        if self.shown(score) and score.disagreement:
+            title = _Cell(area.title, note=f"views{NBSP}differ:{NBSP}discuss", note_colour=WARN_COLOUR)
+        target_cell = _Cell(self.level(target) if target else "not set", colour=TEXT_COLOUR if target else MUTED_COLOUR)
+        if not self.shown(score):
+            note = NO_ANSWERS if answers == 0 else f"{TOO_FEW} ({answers} of {self.min_group} needed)"
+            return [title, count, _Cell(note, span=2, style="italic", colour=MUTED_COLOUR), target_cell,
+                    _Cell("—", colour=MUTED_COLOUR), _Cell("—", colour=MUTED_COLOUR)]
+        gap = score.gap
+        gap_text = "—" if gap is None else ("met" if gap <= 0 else f"{gap}{NBSP}to{NBSP}go")
+        trend = score.trend
+        trend_text = "—" if trend is None else (
+            "same" if trend == 0 else f"{'up' if trend > 0 else 'down'}{NBSP}{abs(trend)}"
+        )
+        return [
+            title,
+            count,
+            _Cell(self.level(score.team_level), weight="bold"),
+            _Cell(str(score.spread), colour=WARN_COLOUR if score.disagreement else TEXT_COLOUR,
+                  weight="bold" if score.disagreement else "normal"),
+            target_cell,
+            _Cell(gap_text, colour=TEXT_COLOUR if gap is not None else MUTED_COLOUR),
+            _Cell(trend_text, colour=TEXT_COLOUR if trend is not None else MUTED_COLOUR),
+        ]
+
+    # -- where views differ ----------------------------------------------------------------------------------
+
+    def differences_page(self) -> None:
+        doc = self.doc
+        if doc.room() < 0.45 * (PAGE_H - MARGIN_TOP - MARGIN_BOTTOM):
+            doc.new_page()
+        else:  # the table ended high on its last page: carry on below it
+            doc.y += 0.35
+        doc.running = "Where views differ (continued)"
+        doc.paragraph("Where views differ", HEADING_FONT, weight="bold", after=0.08)
+        differing = [
+            (area, self.summary.by_area[area.id])
+            for area in self.framework.areas
+            if self.shown(self.summary.by_area.get(area.id)) and self.summary.by_area[area.id].disagreement
+        ]
+        doc.paragraph(
+            "Areas where members' answers span 2 levels or more. A wide spread often means people had different "
+            "parts of the council, or different examples, in mind: talk these through before agreeing the "
+            f"team's level or a target. Only areas with at least {self.min_group} answers are listed.",
+            BODY_FONT, colour=MUTED_COLOUR, after=0.2,
+        )
+        if not differing:
+            doc.paragraph("Views were close in every area shown: no area has a spread of 2 levels or more.",
+                          BODY_FONT, after=0.1)
+            return
+        for area, score in differing:
+            chosen = [n for n, c in score.counts.items() if c > 0]
+            theme = self.framework.theme_of(area.id)
+            lines = [
+                _Line(area.title, SUBHEADING_FONT, weight="bold"),
+                _Line(theme.title if theme else "", SMALL_FONT, colour=MUTED_COLOUR),
+                _Line(
+                    f"Answers ranged from {self.level_prose(min(chosen))} to {self.level_prose(max(chosen))}: a "
+                    f"spread of {score.spread} levels. Team level: {self.level_prose(score.team_level)}.", BODY_FONT,
+                ),
+                _Line("How many chose each level: " + "  ·  ".join(
+                    f"{_nbsp(self.framework.level(n).name)}{NBSP}{c}" for n, c in score.counts.items()), BODY_FONT),
+            ]
+            doc.keep_together(lines, after=0.22)
+
+    # -- what better looks like --------------------------------------------------------------------------------
+
+    def better_pages(self) -> None:
+        doc = self.doc
+        doc.new_page(running="What better looks like (continued)")
+        doc.paragraph("What better looks like", HEADING_FONT, weight="bold", after=0.08)
+        doc.paragraph(
+            "For each area with a team level shown: the framework's description of the level the team is at, and "
+            "of the next level up. The descriptions are the framework's own words, unchanged.",
+            BODY_FONT, colour=MUTED_COLOUR, after=0.2,
+        )
+        shown = [area for area in self.framework.areas if self.shown(self.summary.by_area.get(area.id))]
+        if not shown:
+            doc.paragraph(f"No area has {self.min_group} or more answers yet, so there is nothing to show here.",
+                          BODY_FONT, after=0.1)
+            return
+        top = len(self.framework.levels)
+        for index, area in enumerate(shown):
+            score = self.summary.by_area[area.id]
+            theme = self.framework.theme_of(area.id)
+            context = [theme.title if theme else "", f"team level {self.level(score.team_level)}"]
+            if score.target:
+                context.append(f"target {self.level(score.target)}")
+            lines = [
+                _Line(area.title, SUBHEADING_FONT, weight="bold", after=0.02),
+                _Line("  ·  ".join(c for c in context if c), SMALL_FONT, colour=MUTED_COLOUR, after=0.1),
+                _Line(f"Where the team is now: {self.level(score.team_level)}", BODY_FONT, weight="bold",
+                      colour=ACCENT_COLOUR, after=0.03),
+                *self.descriptor_lines(area, score.team_level),
+            ]
+            if score.team_level >= top:
+                lines += [
+                    _Line("The next level: none", BODY_FONT, weight="bold", colour=ACCENT_COLOUR, after=0.03),
+                    _Line("This is the framework's top level: there is no level above it.", BODY_FONT,
+                          style="italic", colour=MUTED_COLOUR, indent=0.2, after=0.1),
+                ]
+            else:
+                lines += [
+                    _Line(f"The next level: {self.level(score.team_level + 1)}", BODY_FONT, weight="bold",
+                          colour=ACCENT_COLOUR, after=0.03),
+                    *self.descriptor_lines(area, score.team_level + 1),
+                ]
+            doc.keep_together(lines, after=0.12, rule_before=0.18 if index else 0.0)
+
+    def descriptor_lines(self, area: KeyArea, level_number: int) -> list[_Line]:
+        level = self.framework.level(level_number)
+        descriptor = area.descriptor(level.name)
+        lines = [_Line(descriptor.descriptor, BODY_FONT, indent=0.2, after=0.1)]
+        if descriptor.truncated:  # our mark, set apart from the framework's words
+            lines[-1].after = 0.0
+            lines.append(_Line(TRUNCATED_MARK, BODY_FONT, style="italic", colour=MUTED_COLOUR, indent=0.2, after=0.1))
+        if descriptor.editor_note:
+            lines[-1].after = 0.03
+            lines.append(_Line(f"Editor's note (not the framework's words): {descriptor.editor_note}", SMALL_FONT,
+                               style="italic", colour=MUTED_COLOUR, indent=0.2, after=0.1))
+        return lines
+
+
+# -- a small page layout engine ----------------------------------------------------------------------------
+
+
+class _Measure:
+    """Text widths in inches, from the font metrics the PDF backend lays text out with."""
+
+    def __init__(self):
+        from matplotlib.textpath import TextToPath
+
+        self._text_to_path = TextToPath()
+        self._cache: dict[tuple, float] = {}
+
+    def width(self, text: str, size: float, weight: str = "normal", style: str = "normal") -> float:
+        key = (text, size, weight, style)
+        if key not in self._cache:
+            from matplotlib.font_manager import FontProperties
+
+            prop = FontProperties(size=size, weight=weight, style=style)
+            width, _, _ = self._text_to_path.get_text_width_height_descent(text, prop, ismath=False)
+            self._cache[key] = width / 72  # points to inches
+        return self._cache[key]
+
+    def wrap(self, text: str, width: float, size: float, weight: str = "normal", style: str = "normal") -> list[str]:
+        """Greedy word wrap to `width` inches; explicit new lines are kept; over-long words are split."""
+        limit = width * WRAP_SLACK
+        lines: list[str] = []
+        for paragraph in text.split("\n"):
+            current = ""
+            for word in [w for w in paragraph.replace("\t", " ").split(" ") if w]:  # not NBSP
+                candidate = f"{current} {word}" if current else word
+                if self.width(candidate, size, weight, style) <= limit:
+                    current = candidate
+                    continue
+                if current:
+                    lines.append(current)
+                current = word
+                while self.width(current, size, weight, style) > limit and len(current) > 1:
+                    cut = len(current) - 1
+                    while cut > 1 and self.width(current[:cut], size, weight, style) > limit:
+                        cut -= 1
+                    lines.append(current[:cut])
+                    current = current[cut:]
+            lines.append(current)
+        return lines
+
+
+def _line_height(size: float) -> float:
+    return size * LINE_SPACING / 72
+
+
+def _clip(measure: _Measure, text: str, width: float, size: float) -> str:
+    if measure.width(text, size) <= width:
+        return text
+    while text and measure.width(text + "…", size) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+@dataclass
+class _Text:
+    x: float
+    y: float  # inches from the top of the page to the top of the text
+    text: str
+    size: float
+    weight: str = "normal"
+    style: str = "normal"
+    colour: str = TEXT_COLOUR
+    ha: str = "left"
+
+    def draw(self, fig) -> None:
+        fig.text(self.x / PAGE_W, 1 - self.y / PAGE_H, self.text, fontsize=self.size, fontweight=self.weight,
+                 fontstyle=self.style, color=self.colour, ha=self.ha, va="top", parse_math=False)
+
+
+@dataclass
+class _Rect:
+    x: float
+    y: float
+    w: float
+    h: float
+    colour: str
+
+    def draw(self, fig) -> None:
+        from matplotlib.patches import Rectangle
+
+        fig.add_artist(Rectangle((self.x / PAGE_W, 1 - (self.y + self.h) / PAGE_H), self.w / PAGE_W, self.h / PAGE_H,
+                                 transform=fig.transFigure, facecolor=self.colour, edgecolor="none", zorder=0))
+
+
+@dataclass
+class _Rule:
+    y: float
+    x0: float = MARGIN_X
+    x1: float = PAGE_W - MARGIN_X
+
+    def draw(self, fig) -> None:
+        from matplotlib.lines import Line2D
+
+        y = 1 - self.y / PAGE_H
+        fig.add_artist(Line2D([self.x0 / PAGE_W, self.x1 / PAGE_W], [y, y], transform=fig.transFigure,
+                              color=RULE_COLOUR, linewidth=0.8))
+
+
+@dataclass
+class _Image:
+    png: bytes
+    x: float
+    y: float
+    w: float
+    h: float
+
+    def draw(self, fig) -> None:
+        from matplotlib.image import imread
+
+        pixels = imread(io.BytesIO(self.png), format="png")
+        ax = fig.add_axes((self.x / PAGE_W, 1 - (self.y + self.h) / PAGE_H, self.w / PAGE_W, self.h / PAGE_H))
+        ax.imshow(pixels, interpolation="none")  # embedded at its own resolution in the PDF
+        ax.set_axis_off()
+
+
+@dataclass
+class _Cell:
+    text: str
+    weight: str = "normal"
+    style: str = "normal"
+    colour: str = TEXT_COLOUR
+    span: int = 1
+    note: str | None = None  # a second, bold coloured line (e.g. "views differ: discuss")
+    note_colour: str = TEXT_COLOUR
+
+
+@dataclass
+class _Line:
+    """A paragraph of a block kept together on one page."""
+
+    text: str
+    size: float
+    weight: str = "normal"
+    style: str = "normal"
+    colour: str = TEXT_COLOUR
+    indent: float = 0.0
+    after: float = 0.04
+
+
+@dataclass
+class _Document:
+    measure: _Measure
+    pages: list[list] = field(default_factory=list)
+    y: float = MARGIN_TOP
+    running: str | None = None  # the heading repeated when a section runs onto another page
+
+    def new_page(self, *, running: str | None = None) -> None:
+        """Start a page; a new section passes its running heading (None for none)."""
+        self.running = running
+        self.pages.append([])
+        self.y = MARGIN_TOP
+
+    def overflow(self) -> None:
+        """The page is full: carry on on the next one, under the section's running heading."""
+        running = self.running
+        self.new_page(running=running)
+        if running:
+            self.add(_Text(MARGIN_X, self.y, running, SUBHEADING_FONT, "bold", colour=MUTED_COLOUR))
+            self.y += _line_height(SUBHEADING_FONT) + 0.12
+
+    def room(self) -> float:
+        return PAGE_H - MARGIN_BOTTOM - self.y
+
+    def add(self, op) -> None:
+        self.pages[-1].append(op)
+
+    # -- text --------------------------------------------------------------------------------------------------
+
+    def paragraph(self, text: str, size: float, *, weight="normal", style="normal", colour=TEXT_COLOUR,
+                  indent: float = 0.0, after: float = 0.04) -> None:
+        """Wrapped text; it continues on a new page line by line when the page is full."""
+        height = _line_height(size)
+        for line in self.measure.wrap(text, CONTENT_W - indent, size, weight, style):
+            if height > self.room():
+                self.overflow()
+            self.add(_Text(MARGIN_X + indent, self.y, line, size, weight, style, colour))
+            self.y += height
+        self.y += after
+
+    def keep_together(self, lines: list[_Line], *, after: float, rule_before: float = 0.0) -> None:
+        """Paragraphs that move to the next page together when they do not fit on this one; with
+        `rule_before`, a rule (and that much space) separates them from what comes before on the page."""
+        height = sum(
+            len(self.measure.wrap(l.text, CONTENT_W - l.indent, l.size, l.weight, l.style)) * _line_height(l.size) + l.after
+            for l in lines
+        )
+        if height + rule_before > self.room() and self.pages[-1]:
+            self.overflow()
+        elif rule_before:
+            self.add(_Rule(self.y))
+            self.y += rule_before
+        for l in lines:
+            self.paragraph(l.text, l.size, weight=l.weight, style=l.style, colour=l.colour, indent=l.indent, after=l.after)
+        self.y += after
+
+    def rule(self, *, after: float) -> None:
+        if self.room() < after + 0.3:
+            self.overflow()
+            return
+        self.add(_Rule(self.y))
+        self.y += after
+
+    def facts(self, rows: list[tuple[str, str]], *, label_w: float, size: float) -> None:
+        """Label / value rows, the value wrapped in its column."""
+        height = _line_height(size)
+        for label, value in rows:
+            labels = self.measure.wrap(label, label_w - 0.15, size, "bold")
+            values = self.measure.wrap(value, CONTENT_W - label_w, size)
+            lines = max(len(labels), len(values))
+            if lines * height > self.room():
+                self.new_page()
+            for i, text in enumerate(labels):
+                self.add(_Text(MARGIN_X, self.y + i * height, text, size, "bold", colour=MUTED_COLOUR))
+            for i, text in enumerate(values):
+                self.add(_Text(MARGIN_X + label_w, self.y + i * height, text, size))
+            self.y += lines * height + 0.03
+
+    def box(self, heading: str, notes: list[str]) -> None:
+        """A shaded box with a heading and bulleted notes (moved whole to the next page if need be)."""
+        pad, size, bullet_w = 0.18, BODY_FONT, 0.2
+        width = CONTENT_W - 2 * pad - bullet_w
+        wrapped = [self.measure.wrap(note, width, size) for note in notes]
+        height = (pad + _line_height(SUBHEADING_FONT) + 0.08
+                  + sum(len(w) * _line_height(size) + 0.07 for w in wrapped) + pad - 0.07)
+        if height > self.room():
+            self.new_page()
+        self.add(_Rect(MARGIN_X, self.y, CONTENT_W, height, BOX_COLOUR))
+        y = self.y + pad
+        self.add(_Text(MARGIN_X + pad, y, heading, SUBHEADING_FONT, "bold"))
+        y += _line_height(SUBHEADING_FONT) + 0.08
+        for lines in wrapped:
+            self.add(_Text(MARGIN_X + pad, y, "•", size, colour=ACCENT_COLOUR))
+            for line in lines:
+                self.add(_Text(MARGIN_X + pad + bullet_w, y, line, size))
+                y += _line_height(size)
+            y += 0.07
+        self.y += height + 0.1
+
+    # -- images -------------------------------------------------------------------------------------------------
+
+    def image(self, png: bytes) -> None:
+        """A PNG scaled to fit what is left of the page, centred across it."""
+        from matplotlib.image import imread
+
+        pixels = imread(io.BytesIO(png), format="png")
+        px_h, px_w = pixels.shape[:2]
+        room_h = self.room()
+        scale = min(CONTENT_W / px_w, room_h / px_h)
+        w, h = px_w * scale, px_h * scale
+        self.add(_Image(png, (PAGE_W - w) / 2, self.y, w, h))
+        self.y += h
+
+    # -- tables ---------------------------------------------------------------------------------------------------
+
+    def _cell_lines(self, cell: _Cell, width: float) -> list[tuple[str, str, str, str]]:
+        """(text, weight, style, colour) per line of a cell."""
+        lines = [(line, cell.weight, cell.style, cell.colour)
+                 for line in self.measure.wrap(cell.text, width - 2 * CELL_PAD, TABLE_FONT, cell.weight, cell.style)]
+        if cell.note:
+            lines += [(line, "bold", "normal", cell.note_colour)
+                      for line in self.measure.wrap(cell.note, width - 2 * CELL_PAD, TABLE_FONT, "bold")]
+        return lines
+
+    def column_widths(self, rows: list[list[_Cell]], first_min: float) -> list[float]:
+        """The first column takes the width the others leave; the others fit their widest unbreakable text."""
+        columns = len(rows[0])
+        need = [0.0] * columns
+        for row in rows:
+            column = 0
+            for cell in row:
+                if cell.span == 1 and column > 0:
+                    words = [w for w in cell.text.replace("\n", " ").split(" ") if w]
+                    widest = max((self.measure.width(w, TABLE_FONT, cell.weight, cell.style) for w in words), default=0)
+                    need[column] = max(need[column], widest / WRAP_SLACK + 2 * CELL_PAD + 0.03)
+                column += cell.span
+        others = sum(need[1:])
+        if CONTENT_W - others < first_min:  # very long level names: shrink the others (they will wrap)
+            scale = (CONTENT_W - first_min) / others
+            need = [0.0] + [w * scale for w in need[1:]]
+        need[0] = CONTENT_W - sum(need[1:])
+        return need
+
+    def _spans(self, cells: list[_Cell], widths: list[float]):
+        column = 0
+        for cell in cells:
+            x = MARGIN_X + sum(widths[:column])
+            yield cell, x, sum(widths[column:column + cell.span])
+            column += cell.span
+
+    def row_height(self, cells: list[_Cell], widths: list[float]) -> float:
+        lines = max(len(self._cell_lines(cell, w)) for cell, _, w in self._spans(cells, widths))
+        return lines * _line_height(TABLE_FONT) + 2 * CELL_PAD
+
+    def table_row(self, cells: list[_Cell], widths: list[float], *, shade: str | None = None) -> None:
+        height = self.row_height(cells, widths)
+        if shade:
+            self.add(_Rect(MARGIN_X, self.y, CONTENT_W, height, shade))
+        for cell, x, w in self._spans(cells, widths):
+            for i, (line, weight, style, colour) in enumerate(self._cell_lines(cell, w)):
+                self.add(_Text(x + CELL_PAD, self.y + CELL_PAD + i * _line_height(TABLE_FONT), line, TABLE_FONT,
+                               weight, style, colour))
+        self.y += height
+        self.add(_Rule(self.y))
+
+    def table_header(self, cells: list[_Cell], widths: list[float]) -> None:
+        self.table_row(cells, widths, shade="#dde3ec")
+
+    def band_height(self, text: str) -> float:
+        return len(self.measure.wrap(text, CONTENT_W - 2 * CELL_PAD, TABLE_FONT + 0.5, "bold")) * _line_height(TABLE_FONT + 0.5) + 2 * CELL_PAD + 0.04
+
+    def band(self, text: str, colour: str) -> None:
+        height = self.band_height(text)
+        self.add(_Rect(MARGIN_X, self.y + 0.04, CONTENT_W, height - 0.04, colour))
+        for i, line in enumerate(self.measure.wrap(text, CONTENT_W - 2 * CELL_PAD, TABLE_FONT + 0.5, "bold")):
+            self.add(_Text(MARGIN_X + CELL_PAD, self.y + 0.04 + CELL_PAD + i * _line_height(TABLE_FONT + 0.5), line,
+                           TABLE_FONT + 0.5, "bold"))
+        self.y += height
+
+
+def _nbsp(text: str) -> str:
+    return text.replace(" ", NBSP)
+
+
+def _iso_date(moment: datetime | date | None) -> str:
+    if moment is None:
+        return ""
+    if isinstance(moment, datetime):
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc).date().isoformat()
+    return moment.isoformat()

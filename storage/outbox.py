@@ -1,0 +1,150 @@
+"""The outbox: messages the bot owes people, recorded before they are sent.
+
+A message is enqueued in the same transaction as the state that makes it owed (a round's participants, a
+claimed prompt), so a crash can never lose one. A sender leases a message before sending it (a conditional
+UPDATE, so one process sends it at a time), then marks it sent with Slack's ts, and in the same
+transaction records that ts where it belongs (the member's thread, the prompt). A message whose sending
+failed stays owed, with the reason, and is tried again later.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from .models import OutboxMessage, Participant, Prompt, utcnow
+
+LEASE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Owed:
+    """What to enqueue: where the message goes and what it says."""
+
+    key: str
+    kind: str
+    channel: str
+    text: str
+    blocks: list[dict] | None = None
+    thread_ts: str | None = None
+    ref_id: int | None = None
+
+
+def add_owed(session: Session, team_id: str, owed: Owed) -> OutboxMessage:
+    """Record an owed message inside the caller's transaction."""
+    message = OutboxMessage(
+        team_id=team_id,
+        key=owed.key,
+        kind=owed.kind,
+        ref_id=owed.ref_id,
+        channel=owed.channel,
+        thread_ts=owed.thread_ts,
+        text=owed.text,
+        blocks=json.dumps(owed.blocks) if owed.blocks is not None else None,
+    )
+    session.add(message)
+    return message
+
+
+class OutboxStore:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def enqueue(self, team_id: str, owed: Owed) -> OutboxMessage:
+        """Record an owed message; enqueuing the same key again returns the first one."""
+        with Session(self.engine) as session:
+            message = add_owed(session, team_id, owed)
+            try:
+                session.commit()
+                session.refresh(message)
+                return message
+            except IntegrityError:
+                session.rollback()
+        return self.by_key(team_id, owed.key)
+
+    def by_key(self, team_id: str, key: str) -> OutboxMessage | None:
+        with Session(self.engine) as session:
+            return session.exec(select(OutboxMessage).where(OutboxMessage.team_id == team_id, OutboxMessage.key == key)).first()
+
+    def lease(self, message_id: int, now: datetime | None = None, lease: timedelta = LEASE) -> OutboxMessage | None:
+        """Take an unsent, due message for sending; None if it is sent or another sender holds it."""
+        now = now or utcnow()
+        with Session(self.engine) as session:
+            result = session.exec(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == message_id,
+                    col(OutboxMessage.ts).is_(None),
+                    OutboxMessage.next_attempt_at <= now,
+                )
+                .values(next_attempt_at=now + lease, attempts=OutboxMessage.attempts + 1)
+            )
+            session.commit()
+            if result.rowcount != 1:
+                return None
+            return session.get(OutboxMessage, message_id)
+
+    def mark_sent(self, message_id: int, channel: str, ts: str) -> None:
+        """Record Slack's ts on the message and on what it belongs to, in one transaction."""
+        with Session(self.engine) as session:
+            message = session.get(OutboxMessage, message_id)
+            message.ts, message.sent_channel, message.sent_at, message.last_error = ts, channel, utcnow(), None
+            session.add(message)
+            if message.kind == "kickoff" and message.ref_id is not None:
+                participant = session.get(Participant, message.ref_id)
+                participant.dm_channel_id, participant.thread_ts = channel, ts
+                session.add(participant)
+            elif message.kind == "prompt" and message.ref_id is not None:
+                prompt = session.get(Prompt, message.ref_id)
+                prompt.ts = ts
+                session.add(prompt)
+            session.commit()
+
+    def mark_failed(self, message_id: int, reason: str, retry_at: datetime) -> None:
+        with Session(self.engine) as session:
+            message = session.get(OutboxMessage, message_id)
+            message.last_error, message.next_attempt_at = reason[:200], retry_at
+            session.add(message)
+            session.commit()
+
+    def due(self, now: datetime | None = None, *, team_id: str | None = None, kind: str | None = None, limit: int = 500) -> list[OutboxMessage]:
+        """Unsent messages whose time has come, oldest first."""
+        now = now or utcnow()
+        with Session(self.engine) as session:
+            query = select(OutboxMessage).where(col(OutboxMessage.ts).is_(None), OutboxMessage.next_attempt_at <= now)
+            if team_id is not None:
+                query = query.where(OutboxMessage.team_id == team_id)
+            if kind is not None:
+                query = query.where(OutboxMessage.kind == kind)
+            return list(session.exec(query.order_by(OutboxMessage.id).limit(limit)))
+
+    def owed_count(self, team_id: str | None = None) -> int:
+        with Session(self.engine) as session:
+            query = select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.ts).is_(None))
+            if team_id is not None:
+                query = query.where(OutboxMessage.team_id == team_id)
+            return session.exec(query).one()
+
+    def unsent_with_prefix(self, team_id: str, key_prefix: str) -> list[OutboxMessage]:
+        """Unsent messages whose key starts with a prefix (a round's kick-offs: "kickoff:<round id>:")."""
+        with Session(self.engine) as session:
+            return list(
+                session.exec(
+                    select(OutboxMessage)
+                    .where(
+                        OutboxMessage.team_id == team_id,
+                        col(OutboxMessage.key).startswith(key_prefix),
+                        col(OutboxMessage.ts).is_(None),
+                    )
+                    .order_by(OutboxMessage.id)
+                )
+            )
+
+    def get(self, message_id: int) -> OutboxMessage | None:
+        with Session(self.engine) as session:
+            return session.get(OutboxMessage, message_id)
