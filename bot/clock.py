@@ -37,12 +37,16 @@ class Clock:
     def tick(self) -> None:
         """Do whatever is due now. Safe to call from several processes at once."""
         now = self.now()
-        for step in (self.post_scheduled_summaries, self.close_due_rounds):
+        for step in (self.send_owed, self.post_scheduled_summaries, self.close_due_rounds):
             try:
                 step(now)
             except Exception:  # noqa: BLE001 (a failing step must not stop the clock)
                 log.exception("clock step %s failed", step.__name__)
         self.services.reminders.run_automatic(self.client_for, now)
+
+    def send_owed(self, now: datetime) -> int:
+        """Whatever the outbox still owes (a crash, a restart, Slack failing): send it now."""
+        return self.services.sender.flush_due(self.client_for)
 
     def post_scheduled_summaries(self, now: datetime) -> int:
         posted = 0
@@ -57,7 +61,7 @@ class Clock:
                 continue
             if not self.services.schedules.claim(schedule.team_id, "summary", str(schedule.id), slot):
                 continue
-            self.services.summary.post(client, round_)
+            self.services.summary.post(client, round_, key=f"summary:schedule:{schedule.id}:{slot.isoformat()}")
             posted += 1
         return posted
 
@@ -70,7 +74,7 @@ class Clock:
             closed += 1
             client = self.client_for(round_.team_id)
             if client is not None:  # an uninstalled workspace's round still closes, silently
-                self.services.summary.post(client, final, final=True)
+                self.services.summary.post(client, final, final=True, key=f"summary:{final.id}:final")
         return closed
 
     def start(self) -> None:

@@ -4,6 +4,7 @@ days before a round's closing date), never more than one per member per 24 hours
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,10 +13,12 @@ from slack_sdk import WebClient
 
 from storage.assessments import AssessmentStore
 from storage.models import Participant, Round
+from storage.outbox import Owed
 from storage.schedules import ScheduleStore
 from storage.summaries import SummaryStore
 
 from .blocks import walkthrough as blocks
+from .outbox import Sender
 from .walkthrough import Walkthrough
 
 log = logging.getLogger(__name__)
@@ -31,9 +34,11 @@ class Reminders:
     schedules: ScheduleStore
     summaries: SummaryStore
     walkthrough: Walkthrough
+    sender: Sender
 
-    def remind(self, client: WebClient, round_: Round, participant: Participant, reason: str) -> bool:
-        """Nudge one member in their thread; False when there is nothing to nudge about or they opted out."""
+    def remind(self, client: WebClient, round_: Round, participant: Participant, reason: str, key: str | None = None) -> bool:
+        """Nudge one member in their thread (through the outbox: owed until Slack has it); False when there
+        is nothing to nudge about or they opted out."""
         if participant.reminders_off:
             return False
         progress = self.walkthrough.progress(round_, participant.user_id)
@@ -41,16 +46,21 @@ class Reminders:
             return False
         if participant.thread_ts is None:
             participant = self.walkthrough.send_parent(client, round_, participant)
+            if participant.thread_ts is None:
+                return False
         text, message_blocks = blocks.reminder_message(
             round_id=round_.id,
             channel_id=round_.channel_id,
             progress=progress,
             closes_on=f"{round_.closes_on:%-d %B %Y}" if round_.closes_on else None,
         )
-        client.chat_postMessage(
-            channel=participant.dm_channel_id, thread_ts=participant.thread_ts, text=text, blocks=message_blocks
+        key = key or f"reminder:{round_.id}:{participant.user_id}:{uuid.uuid4().hex}"
+        message = self.sender.outbox.enqueue(
+            round_.team_id,
+            Owed(key=key, kind="reminder", channel=participant.dm_channel_id, thread_ts=participant.thread_ts, text=text, blocks=message_blocks),
         )
         self.schedules.record_reminder(round_.team_id, round_.id, participant.user_id, reason)
+        self.sender.deliver(client, message.id)
         return True
 
     def remind_unfinished(self, client: WebClient, round_: Round) -> int:
@@ -84,8 +94,9 @@ class Reminders:
                 day = now.replace(hour=0, minute=0, second=0, microsecond=0)
                 if not self.schedules.claim(round_.team_id, "reminder", f"{round_.id}:{participant.user_id}", day):
                     continue
+                key = f"reminder:{round_.id}:{participant.user_id}:{day:%Y-%m-%d}"
                 try:
-                    sent += self.remind(client, round_, participant, reason)
+                    sent += self.remind(client, round_, participant, reason, key)
                 except Exception:  # noqa: BLE001 (one member's failure must not stop the others)
                     log.exception("reminder to %s in round %s failed", participant.user_id, round_.id)
         return sent

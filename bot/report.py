@@ -61,6 +61,10 @@ NBSP = "\u00a0"  # joins words that must stay on one line ("2 · Developing")
 TABLE_HEADINGS = ["Area", "Answers", "Team level", "Spread", "Target", "Gap", "Trend"]
 AREA_COLUMN_MIN = 1.6
 CELL_PAD = 0.06
+# The chart is drawn for a phone (7 in wide, 10 pt text); on the page it may shrink to this much (9 pt text)
+# before it is split into parts.
+MIN_CHART_SCALE = 0.88
+CHART_AREAS_PER_PIECE = 12
 
 
 def round_report_pdf(
@@ -77,8 +81,6 @@ def round_report_pdf(
     from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.figure import Figure
 
-    from .chart import draw_summary_chart
-
     report = _Report(
         framework=framework,
         round_=round_,
@@ -90,16 +92,7 @@ def round_report_pdf(
         doc=_Document(_Measure()),
     )
     report.title_page()
-    p = summary.participation
-    chart_png = draw_summary_chart(
-        framework,
-        summary,
-        min_group=min_group,
-        title=f"Round {round_number}: team level and target per area",
-        subtitle=f"{p.complete} of {p.members} members complete. Areas with fewer than {min_group} answers are hidden.",
-    )
-    report.doc.new_page()
-    report.doc.image(chart_png)
+    report.chart_pages()
     report.table_pages()
     report.differences_page()
     report.better_pages()
@@ -217,6 +210,54 @@ class _Report:
             "Trend: the change of team level since the channel's previous closed round.",
         ]
         doc.box("How to read this report", notes)
+
+    # -- the chart ------------------------------------------------------------------------------------------
+
+    def chart_pages(self) -> None:
+        """The channel summary's chart, on one page; a framework too big for one readable page gets its chart
+        in parts, whole themes to a part where possible."""
+        doc = self.doc
+        room_h = PAGE_H - MARGIN_TOP - MARGIN_BOTTOM
+        pieces = []  # (theme, areas): a theme, or a slice of a theme with very many areas
+        for theme in self.framework.themes:
+            for start in range(0, len(theme.areas), CHART_AREAS_PER_PIECE):
+                pieces.append((theme, theme.areas[start:start + CHART_AREAS_PER_PIECE], start > 0))
+        whole = self.chart(pieces, "")
+        if _chart_scale(whole, room_h) >= MIN_CHART_SCALE:
+            doc.new_page()
+            doc.image(whole)
+            return
+        # Split by the chart's own row heights (bot/chart.py); the rest of its height is title and axes.
+        from .chart import DPI
+
+        header_in = _png_size(whole)[1] / DPI - sum(_chart_rows_in(piece) for piece in pieces) + 0.3
+        limit_in = room_h / MIN_CHART_SCALE
+        parts: list[list] = []
+        for piece in pieces:
+            if parts and header_in + sum(_chart_rows_in(p) for p in parts[-1] + [piece]) <= limit_in:
+                parts[-1].append(piece)
+            else:
+                parts.append([piece])
+        for number, part in enumerate(parts, start=1):
+            doc.new_page()
+            doc.image(self.chart(part, f" (part {number} of {len(parts)})"))
+
+    def chart(self, pieces, part: str) -> bytes:
+        from .chart import draw_summary_chart
+
+        themes = [
+            theme.model_copy(update={"areas": areas, "title": f"{theme.title} (continued)" if continued else theme.title})
+            for theme, areas, continued in pieces
+        ]
+        p = self.summary.participation
+        return draw_summary_chart(
+            self.framework.model_copy(update={"themes": themes}),
+            self.summary,
+            min_group=self.min_group,
+            title=f"Round {self.round_number}: team level and target per area{part}",
+            subtitle=f"{p.complete} of {p.members} members complete. Areas with fewer than {self.min_group} answers "
+                     "are hidden.",
+        )
 
     # -- table of areas --------------------------------------------------------------------------------------
 
@@ -410,25 +451,34 @@ class _Measure:
         return self._cache[key]
 
     def wrap(self, text: str, width: float, size: float, weight: str = "normal", style: str = "normal") -> list[str]:
-        """Greedy word wrap to `width` inches; explicit new lines are kept; over-long words are split."""
+        """Greedy word wrap to `width` inches; explicit new lines are kept; over-long words are split.
+
+        A line's width is taken as the sum of its words and spaces (each word measured once), which is what
+        the renderer lays out bar kerning across a space.
+        """
         limit = width * WRAP_SLACK
+        space = self.width("x x", size, weight, style) - self.width("xx", size, weight, style)
         lines: list[str] = []
         for paragraph in text.split("\n"):
-            current = ""
+            current, current_w = "", 0.0
             for word in [w for w in paragraph.replace("\t", " ").split(" ") if w]:  # not NBSP
-                candidate = f"{current} {word}" if current else word
-                if self.width(candidate, size, weight, style) <= limit:
-                    current = candidate
+                word_w = self.width(word, size, weight, style)
+                if current and current_w + space + word_w <= limit:
+                    current, current_w = f"{current} {word}", current_w + space + word_w
+                    continue
+                if not current and word_w <= limit:
+                    current, current_w = word, word_w
                     continue
                 if current:
                     lines.append(current)
-                current = word
-                while self.width(current, size, weight, style) > limit and len(current) > 1:
+                current, current_w = word, word_w
+                while current_w > limit and len(current) > 1:
                     cut = len(current) - 1
                     while cut > 1 and self.width(current[:cut], size, weight, style) > limit:
                         cut -= 1
                     lines.append(current[:cut])
                     current = current[cut:]
+                    current_w = self.width(current, size, weight, style)
             lines.append(current)
         return lines
 
@@ -709,6 +759,30 @@ class _Document:
             self.add(_Text(MARGIN_X + CELL_PAD, self.y + 0.04 + CELL_PAD + i * _line_height(TABLE_FONT + 0.5), line,
                            TABLE_FONT + 0.5, "bold"))
         self.y += height
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) in pixels, from the PNG's header."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def _chart_scale(png: bytes, room_h: float) -> float:
+    """How much a chart PNG must shrink to fit the page's content area."""
+    from .chart import DPI
+
+    px_w, px_h = _png_size(png)
+    return min(1.0, CONTENT_W / (px_w / DPI), room_h / (px_h / DPI))
+
+
+def _chart_rows_in(piece) -> float:
+    """The height in inches of a theme's rows in the chart (as bot/chart.py lays them out)."""
+    import textwrap
+
+    from .chart import AREA_ROW_IN, AREA_TITLE_CHARS, THEME_ROW_IN
+
+    _, areas, _ = piece
+    rows = sum(1.0 + 0.3 * max(len(textwrap.wrap(area.title, AREA_TITLE_CHARS)) - 2, 0) for area in areas)
+    return THEME_ROW_IN + rows * AREA_ROW_IN
 
 
 def _nbsp(text: str) -> str:

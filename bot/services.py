@@ -58,7 +58,7 @@ class Services:
         facilitators = FacilitatorStore(engine)
         sender = Sender(OutboxStore(engine), pacer or Pacer())
         walkthrough = Walkthrough(store, framework, sender)
-        summary = Summaries(store, summaries, framework, min_group)
+        summary = Summaries(store, summaries, framework, min_group, sender)
         permissions = Permissions(facilitators, facilitator_ids)
         return cls(
             framework=framework,
@@ -68,7 +68,7 @@ class Services:
             schedules=schedules,
             walkthrough=walkthrough,
             summary=summary,
-            reminders=Reminders(store, schedules, summaries, walkthrough),
+            reminders=Reminders(store, schedules, summaries, walkthrough, sender),
             facilitators=facilitators,
             workspaces=WorkspaceStore(engine),
             permissions=permissions,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
@@ -12,9 +13,11 @@ from framework.models import Framework
 from framework.scoring import Participation, Summary, summarise, team_levels
 from storage.assessments import AssessmentStore
 from storage.models import Round
+from storage.outbox import Owed
 from storage.summaries import SummaryStore
 
 from .blocks.summary import summary_messages
+from .outbox import Sender
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +28,7 @@ class Summaries:
     summaries: SummaryStore
     framework: Framework
     min_group: int
+    sender: Sender
 
     def compute(self, round_: Round) -> Summary:
         members = self.store.team_progress(round_.team_id, round_.id)
@@ -49,8 +53,21 @@ class Summaries:
             min_group=self.min_group,
         )
 
-    def post(self, client: WebClient, round_: Round, *, final: bool = False) -> str:
-        """Post the summary (continuing in its thread if it is long) and upload the chart into the thread."""
+    def __post_init__(self):
+        self.sender.after_send["summary"] = self._follow_up
+
+    def post(self, client: WebClient, round_: Round, *, final: bool = False, key: str | None = None) -> str | None:
+        """Post the summary through the outbox (the first message is owed until Slack has it); the rest of
+        a long summary and the chart follow in its thread. `key` makes a scheduled or final summary
+        exactly-once; an on-demand one gets a fresh key. Returns the ts, or None while it is owed."""
+        (text, blocks), _ = self._messages(round_, final)
+        key = key or f"summary:{round_.id}:{'final' if final else 'now'}:{uuid.uuid4().hex}"
+        message = self.sender.outbox.enqueue(
+            round_.team_id, Owed(key=key, kind="summary", ref_id=round_.id, channel=round_.channel_id, text=text, blocks=blocks)
+        )
+        return self.sender.deliver(client, message.id)
+
+    def _messages(self, round_: Round, final: bool) -> tuple[tuple[str, list[dict]], tuple[list, Summary, int]]:
         summary = self.compute(round_)
         number = self.summaries.round_number(round_)
         status = "closed" if round_.status == "closed" else (
@@ -65,12 +82,15 @@ class Summaries:
             min_group=self.min_group,
             final=final,
         )
-        text, blocks = messages[0]
-        ts = client.chat_postMessage(channel=round_.channel_id, text=text, blocks=blocks)["ts"]
-        for text, blocks in messages[1:]:
-            client.chat_postMessage(channel=round_.channel_id, thread_ts=ts, text=text, blocks=blocks)
+        return messages[0], (messages[1:], summary, number)
+
+    def _follow_up(self, client: WebClient, message, channel: str, ts: str) -> None:
+        """After the first message is in Slack: the rest of a long summary, then the chart, in its thread."""
+        round_ = self.store.get_round(message.team_id, message.ref_id)
+        _, (rest, summary, number) = self._messages(round_, ":final" in message.key)
+        for text, blocks in rest:
+            client.chat_postMessage(channel=channel, thread_ts=ts, text=text, blocks=blocks)
         self._upload_chart(client, round_, summary, number, ts)
-        return ts
 
     def _upload_chart(self, client: WebClient, round_: Round, summary: Summary, number: int, ts: str) -> None:
         from .chart import draw_summary_chart  # matplotlib loads only when a chart is drawn

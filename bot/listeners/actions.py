@@ -187,7 +187,7 @@ def home_action(services: Services, *, ack, body: dict, client: WebClient, conte
     elif kind == values.HOME_CLOSE:
         closed = services.summaries.close_round(round_.team_id, round_.id)
         if closed is not None:
-            services.summary.post(client, closed, final=True)
+            services.summary.post(client, closed, final=True, key=f"summary:{closed.id}:final")
     elif kind == values.HOME_TARGETS:
         current = services.summaries.targets(round_.team_id, round_.channel_id, services.framework.id)
         client.views_open(

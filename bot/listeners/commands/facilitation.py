@@ -144,7 +144,7 @@ def close(services: Services, *, ack, command: dict, client: WebClient, context,
         _say(respond, "This round was already closed.")
         return
     audit(services, command, context, "close", round_=closed)
-    services.summary.post(client, closed, final=True)
+    services.summary.post(client, closed, final=True, key=f"summary:{closed.id}:final")
     _say(respond, "The round is closed and the final summary is posted. `/maturity start` begins the next round.")
 
 
