@@ -14,6 +14,7 @@ from collections.abc import Callable
 from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -59,8 +60,8 @@ def web_client(settings: Settings, token: str | None = None) -> WebClient:
         timeout=10,
         retry_handlers=[
             RateLimitErrorRetryHandler(max_retry_count=5),
-            ConnectionErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=3),
+            ConnectionErrorRetryHandler(max_retry_count=3, interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.2)),
+            ServerErrorRetryHandler(max_retry_count=3, interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.2)),
         ],
     )
 
@@ -78,6 +79,7 @@ def build_services(settings: Settings) -> Services:
         facilitator_ids=settings.facilitator_ids,
         delete_on_uninstall=settings.maturity_delete_on_uninstall,
         pacer=pacer_for(settings),
+        outbox_lease=settings.maturity_outbox_lease,
     )
 
 

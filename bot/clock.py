@@ -28,8 +28,15 @@ TICK_SECONDS = 30
 
 
 class Clock:
-    def __init__(self, services: Services, client_for: Callable[[str], WebClient | None], now: Callable[[], datetime] = utcnow):
+    def __init__(
+        self,
+        services: Services,
+        client_for: Callable[[str], WebClient | None],
+        now: Callable[[], datetime] = utcnow,
+        tick_seconds: float = TICK_SECONDS,
+    ):
         self.services = services
+        self.tick_seconds = tick_seconds
         self.client_for = client_for
         self.now = now
         self._scheduler = None
@@ -78,11 +85,11 @@ class Clock:
         return closed
 
     def start(self) -> None:
-        """Tick every 30 seconds in a background thread (APScheduler), starting now."""
+        """Tick every `tick_seconds` (30 by default) in a background thread (APScheduler), starting now."""
         from apscheduler.schedulers.background import BackgroundScheduler
 
         self._scheduler = BackgroundScheduler(timezone=timezone.utc)
-        self._scheduler.add_job(self.tick, "interval", seconds=TICK_SECONDS, next_run_time=self.now(), max_instances=1, coalesce=True)
+        self._scheduler.add_job(self.tick, "interval", seconds=self.tick_seconds, next_run_time=self.now(), max_instances=1, coalesce=True)
         self._scheduler.start()
         log.info("Clock started: scheduled summaries, closing dates and reminders")
 

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # per workspace (our own choice, well under Slack's workspace-wide limits).
     maturity_channel_rate: float = Field(default=1.0, gt=0)
     maturity_workspace_rate: float = Field(default=20.0, gt=0)
+    # How often the clock runs, and how long a sender holds an owed message before another may retry it.
+    maturity_clock_tick: float = Field(default=30.0, gt=0)
+    maturity_outbox_lease: float = Field(default=60.0, gt=0)
     # Multi-workspace installs: with these (and no SLACK_BOT_TOKEN) the bot runs Slack's OAuth flow.
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None

@@ -43,7 +43,7 @@ def run_clock(settings: Settings | None = None) -> int:
     except (ConfigurationError, FrameworkError) as error:
         print(f"Cannot start: {error}", file=sys.stderr)
         return 2
-    clock = Clock(services, client_resolver(app, settings))
+    clock = Clock(services, client_resolver(app, settings), tick_seconds=settings.maturity_clock_tick)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     clock.start()
@@ -73,8 +73,10 @@ def run(settings: Settings | None = None) -> int:
     except (ConfigurationError, FrameworkError) as error:
         print(f"Cannot start: {error}", file=sys.stderr)
         return 2
+    clock = None
     if settings.maturity_clock:
-        Clock(services, client_resolver(app, settings)).start()
+        clock = Clock(services, client_resolver(app, settings), tick_seconds=settings.maturity_clock_tick)
+        clock.start()
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -91,4 +93,6 @@ def run(settings: Settings | None = None) -> int:
         pass
     finally:
         server.server_close()
+        if clock is not None:
+            clock.stop()
     return 0

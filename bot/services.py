@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import Engine
 
@@ -53,10 +54,11 @@ class Services:
         facilitator_ids: frozenset[str] = frozenset(),
         delete_on_uninstall: bool = False,
         pacer: Pacer | None = None,
+        outbox_lease: float = 60.0,
     ) -> Services:
         store, summaries, schedules = AssessmentStore(engine), SummaryStore(engine), ScheduleStore(engine)
         facilitators = FacilitatorStore(engine)
-        sender = Sender(OutboxStore(engine), pacer or Pacer())
+        sender = Sender(OutboxStore(engine, timedelta(seconds=outbox_lease)), pacer or Pacer())
         walkthrough = Walkthrough(store, framework, sender)
         summary = Summaries(store, summaries, framework, min_group, sender)
         permissions = Permissions(facilitators, facilitator_ids)

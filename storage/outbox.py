@@ -52,8 +52,9 @@ def add_owed(session: Session, team_id: str, owed: Owed) -> OutboxMessage:
 
 
 class OutboxStore:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, lease: timedelta = LEASE):
         self.engine = engine
+        self.lease_time = lease
 
     def enqueue(self, team_id: str, owed: Owed) -> OutboxMessage:
         """Record an owed message; enqueuing the same key again returns the first one."""
@@ -71,9 +72,10 @@ class OutboxStore:
         with Session(self.engine) as session:
             return session.exec(select(OutboxMessage).where(OutboxMessage.team_id == team_id, OutboxMessage.key == key)).first()
 
-    def lease(self, message_id: int, now: datetime | None = None, lease: timedelta = LEASE) -> OutboxMessage | None:
+    def lease(self, message_id: int, now: datetime | None = None) -> OutboxMessage | None:
         """Take an unsent, due message for sending; None if it is sent or another sender holds it."""
         now = now or utcnow()
+        lease = self.lease_time
         with Session(self.engine) as session:
             result = session.exec(
                 update(OutboxMessage)
