@@ -254,7 +254,7 @@ def report_round(args: argparse.Namespace) -> int:
     progress.step(f"writing {out.name}")
     _write(out, pdf)
     progress.done()
-    print(f"Report for round {round_.id} ({label}, round {number} of the channel): {out}")
+    print(f"Report on round {round_.id} (round {number} of {label}): {out}")
     return 0
 
 
@@ -298,12 +298,12 @@ def _engine(settings):
 
     url = normalise_url(settings.database_url or default_database_url())
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        if not Path(parsed.database).exists():
-            raise CommandError(
-                f"there is no database at {parsed.database} (DATABASE_URL, or the default maturity.db in the "
-                "working directory). Set DATABASE_URL to the bot's database."
-            )
+    sqlite_file = parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+    if sqlite_file and not Path(parsed.database).exists():
+        raise CommandError(
+            f"there is no database at {parsed.database} (DATABASE_URL, or the default maturity.db in the "
+            "working directory). Set DATABASE_URL to the bot's database."
+        )
     return make_engine(url)
 
 

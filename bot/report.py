@@ -57,7 +57,7 @@ TRUNCATED_MARK = "(cut off in the source)"
 NBSP = "\u00a0"  # joins words that must stay on one line ("2 · Developing")
 
 # The table of areas. The area column takes what the others leave; each other column is as wide as its
-# widest unbreakable piece of text, so a level name is never split.
+# widest unbreakable piece of text ("2 · Developing" stays together), so no word is ever split.
 TABLE_HEADINGS = ["Area", "Answers", "Team level", "Spread", "Target", "Gap", "Trend"]
 AREA_COLUMN_MIN = 1.6
 CELL_PAD = 0.06
@@ -134,16 +134,16 @@ class _Report:
     doc: _Document
 
     def level(self, number: int | None) -> str:
-        """ "2 · Developing", kept on one line."""
+        """ "2 · Developing": the number stays with the name's first word; a long name may wrap."""
         if number is None:
             return "—"
         level = self.framework.level(number)
-        return f"{number}{NBSP}·{NBSP}{_nbsp(level.name)}" if level else str(number)
+        return f"{number}{NBSP}·{NBSP}{level.name}" if level else str(number)
 
     def level_prose(self, number: int) -> str:
         """ "Developing (2)", for sentences."""
         level = self.framework.level(number)
-        return f"{_nbsp(level.name)}{NBSP}({number})" if level else str(number)
+        return f"{level.name}{NBSP}({number})" if level else str(number)
 
     def shown(self, score: AreaScore | None) -> bool:
         return score is not None and score.answers >= self.min_group and score.team_level is not None
@@ -169,8 +169,8 @@ class _Report:
             ("Team", self.channel_label),
             ("Round", f"Round {self.round_number} ({status})"),
             ("Dates", dates),
-            ("Participation", f"{p.members} members: {p.complete} complete, {p.in_progress} in progress, "
-                              f"{p.not_started} not started"),
+            ("Participation", (f"{p.members} members: {p.complete} complete, {p.in_progress} in progress, "
+                               f"{p.not_started} not started")),
             ("Framework", f"{self.framework.id}, version {self.framework.version}"),
             ("Compared with", f"round {self.previous_round_number} (the previous closed round)"
              if self.previous_round_number else "no earlier closed round in this channel"),
@@ -198,16 +198,16 @@ class _Report:
         doc.y += 0.18
 
         notes = [
-            "Team level: the median of the levels members chose for an area; with an even number of answers, "
-            "the lower of the two middle levels. Theme and overall levels are the lower median of their areas' "
-            "team levels.",
-            "Views differ: the answers for an area span 2 levels or more (the spread). These are worth "
-            "discussing before agreeing a level or a target.",
-            f"Hidden areas: an area with fewer than {self.min_group} answers shows \"{TOO_FEW}\" and none of "
-            "its figures, and counts towards no theme or overall level, so no one's answer can be picked out. "
-            "Nobody is named anywhere in this report.",
-            "Target and gap: the team's own target level for an area and how many levels remain to reach it. "
-            "Trend: the change of team level since the channel's previous closed round.",
+            ("Team level: the median of the levels members chose for an area; with an even number of answers, "
+             "the lower of the two middle levels. Theme and overall levels are the lower median of their areas' "
+             "team levels."),
+            ("Views differ: the answers for an area span 2 levels or more (the spread). These are worth "
+             "discussing before agreeing a level or a target."),
+            (f"Hidden areas: an area with fewer than {self.min_group} answers shows \"{TOO_FEW}\" and none of "
+             "its figures, and counts towards no theme or overall level, so no one's answer can be picked out. "
+             "Nobody is named anywhere in this report."),
+            ("Target and gap: the team's own target level for an area and how many levels remain to reach it. "
+             "Trend: the change of team level since the channel's previous closed round."),
         ]
         doc.box("How to read this report", notes)
 
@@ -307,7 +307,7 @@ class _Report:
         title = _Cell(area.title)
         count = _Cell(str(answers))
         if self.shown(score) and score.disagreement:
-            title = _Cell(area.title, note=f"views{NBSP}differ:{NBSP}discuss", note_colour=WARN_COLOUR)
+            title = _Cell(area.title, note=f"views{NBSP}differ: discuss", note_colour=WARN_COLOUR)
         target_cell = _Cell(self.level(target) if target else "not set", colour=TEXT_COLOUR if target else MUTED_COLOUR)
         if not self.shown(score):
             note = NO_ANSWERS if answers == 0 else f"{TOO_FEW} ({answers} of {self.min_group} needed)"
@@ -352,8 +352,12 @@ class _Report:
             BODY_FONT, colour=MUTED_COLOUR, after=0.2,
         )
         if not differing:
-            doc.paragraph("Views were close in every area shown: no area has a spread of 2 levels or more.",
-                          BODY_FONT, after=0.1)
+            any_shown = any(self.shown(score) for score in self.summary.areas)
+            doc.paragraph(
+                "Views were close in every area shown: no area has a spread of 2 levels or more." if any_shown
+                else f"No area has {self.min_group} or more answers yet, so there is nothing to compare.",
+                BODY_FONT, after=0.1,
+            )
             return
         for area, score in differing:
             chosen = [n for n, c in score.counts.items() if c > 0]
