@@ -58,6 +58,7 @@ def run_clock(settings: Settings | None = None) -> int:
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    request_queue_size = 128  # the default backlog of 5 resets connections under a burst of clicks
 
 
 class _QuietHandler(WSGIRequestHandler):

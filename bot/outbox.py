@@ -12,15 +12,18 @@ the WebClient's RateLimitErrorRetryHandler waits out any 429's Retry-After, and 
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import threading
 import time
+from urllib.error import URLError
 from collections.abc import Callable
 from datetime import timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from storage.models import OutboxMessage, utcnow
 from storage.outbox import OutboxStore
@@ -60,6 +63,32 @@ class Pacer:
         return max(delay, 0.0)
 
 
+QUICK_RETRIES = 2
+
+
+def safe_to_repeat_only(client: WebClient) -> WebClient:
+    """The same client without the SDK's blind retries of connection errors and 5xx answers: Slack may
+    have posted the message before either, so the sender retries those itself, after looking first.
+    Retries of 429s stay (a throttled call was not carried out)."""
+    handlers = [h for h in (client.retry_handlers or []) if isinstance(h, RateLimitErrorRetryHandler)]
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        headers=client.headers,
+        team_id=getattr(client, "team_id", None),
+        logger=client.logger,
+        retry_handlers=handlers,
+    )
+
+
+def _may_have_been_done(error: Exception) -> bool:
+    """A broken connection, a timeout or a 5xx: the post may or may not have happened."""
+    if isinstance(error, SlackApiError):
+        return error.response.status_code >= 500
+    return isinstance(error, (OSError, TimeoutError, URLError, http.client.HTTPException))
+
+
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(300, 5 * 2 ** max(attempts - 1, 0)))
 
@@ -94,26 +123,26 @@ class Sender:
         return sent
 
     def _send(self, client: WebClient, message: OutboxMessage) -> str | None:
+        client = safe_to_repeat_only(client)
         try:
             found = self._already_in_slack(client, message) if message.attempts > 1 else None
-            if found is not None:
-                channel, ts = found
-                log.info("message %s was already in Slack (%s); not sending it twice", message.key, ts)
-            else:
-                self.pacer.wait(message.team_id, message.channel)
-                response = client.chat_postMessage(
-                    channel=message.channel,
-                    thread_ts=message.thread_ts,
-                    text=message.text,
-                    blocks=json.loads(message.blocks) if message.blocks else None,
-                    metadata={"event_type": METADATA_EVENT, "event_payload": {"key": message.key}},
-                )
-                channel, ts = response["channel"], response["ts"]
+            for attempt in range(QUICK_RETRIES + 1):
+                if found is not None:
+                    break
+                try:
+                    found = self._post(client, message)
+                except Exception as error:  # noqa: BLE001
+                    if attempt == QUICK_RETRIES or not _may_have_been_done(error):
+                        raise
+                    # Slack may have posted it before the connection broke: look before posting again.
+                    time.sleep(0.2 * 2**attempt)
+                    found = self._already_in_slack(client, message)
         except Exception as error:  # noqa: BLE001 (whatever went wrong, the message stays owed)
             reason = describe_error(error)
             self.outbox.mark_failed(message.id, reason, utcnow() + backoff(message.attempts))
             log.warning("message %s still owed after attempt %d: %s", message.key, message.attempts, reason)
             return None
+        channel, ts = found
         self.outbox.mark_sent(message.id, channel, ts)
         hook = self.after_send.get(message.kind)
         if hook is not None:
@@ -122,6 +151,17 @@ class Sender:
             except Exception:  # noqa: BLE001
                 log.exception("follow-up of message %s failed", message.key)
         return ts
+
+    def _post(self, client: WebClient, message: OutboxMessage) -> tuple[str, str]:
+        self.pacer.wait(message.team_id, message.channel)
+        response = client.chat_postMessage(
+            channel=message.channel,
+            thread_ts=message.thread_ts,
+            text=message.text,
+            blocks=json.loads(message.blocks) if message.blocks else None,
+            metadata={"event_type": METADATA_EVENT, "event_payload": {"key": message.key}},
+        )
+        return response["channel"], response["ts"]
 
     def _already_in_slack(self, client: WebClient, message: OutboxMessage) -> tuple[str, str] | None:
         """Find a message carrying this key in its conversation: (channel, ts), or None."""

@@ -32,6 +32,7 @@ def sign(body: str, timestamp: int, secret: str = SIGNING_SECRET) -> str:
 
 class _Server(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    request_queue_size = 128  # the default backlog of 5 resets connections under a burst of clicks
 
 
 class _Quiet(WSGIRequestHandler):

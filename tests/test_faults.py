@@ -1,0 +1,182 @@
+"""Nothing lost, nothing doubled, through the fake Slack's faults: redelivered events, concurrent double
+clicks, a kick-off with Slack failing 30% of the time (including answers lost after Slack acted), pacing,
+hostile payloads and secrets in logs. Each test checks the end state and prints its counts."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from bot import values
+from bot.app import web_client
+from bot.outbox import Pacer
+from storage.models import utcnow
+from tests.conftest import make_settings
+from tests.walk import area_of, dm, open_prompt, parent, prompts
+
+
+def parents_per_member(slack, members, team="T1"):
+    return Counter({u: len(slack.top_level(dm(slack, u), team_id=team)) for u in members})
+
+
+def test_every_event_delivered_three_times_acts_once(workspace, slack, nps):
+    workspace.command("U1", "start")
+    event = {"type": "message", "channel": dm(slack, "U2"), "user": "U2", "text": "go", "ts": "1800000000.000100", "channel_type": "im"}
+    for retry in (None, 1, 2):
+        assert workspace.event(event, event_id="EvDM3", retry_num=retry).status == 200
+    assert [area_of(m) for m in prompts(slack, "U2")] == [nps.area_ids[0]]
+    print("events delivered 3, acted on 1, duplicate prompts 0")
+
+
+def test_twenty_concurrent_double_clicks_record_one_answer_and_one_next_prompt_each(make_bot, slack, nps):
+    members = [f"UD{i:02d}" for i in range(20)]
+    for user_id in members:
+        slack.add_user("T1", user_id, name=user_id.lower())
+    slack.add_channel("T1", "CD", name="double", members=members)
+    workspace = make_bot(process_before_response=False)
+    workspace.command("U1", "start", channel_id="CD")
+    wait_for(lambda: all(parents_per_member(slack, members)[u] == 1 for u in members))
+    for user_id in members:
+        workspace.click(user_id, parent(slack, user_id), values.CONTINUE)
+    wait_for(lambda: all(len(prompts(slack, u)) == 1 for u in members))
+    first_prompts = {u: open_prompt(slack, u) for u in members}
+    barrier = threading.Barrier(40)
+
+    def click(user_id):
+        barrier.wait()
+        assert workspace.click(user_id, first_prompts[user_id], values.answer_action_id(3)).status == 200
+
+    threads = [threading.Thread(target=click, args=(u,)) for u in members for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wait_for(lambda: all(len(prompts(slack, u)) == 2 for u in members))
+    store = workspace.services.store
+    round_ = store.open_round("T1", "CD")
+    answers = store.answers("T1", round_.id)
+    history = sum(len(store.history("T1", round_.id, u, nps.area_ids[0])) for u in members)
+    posted = {u: [area_of(m) for m in prompts(slack, u)] for u in members}
+    assert len(answers) == 20 and history == 20
+    assert all(p == nps.area_ids[:2] for p in posted.values()), posted
+    print(f"clicks 40, answers stored {len(answers)}, history rows {history}, next prompts {sum(len(p) - 1 for p in posted.values())}, duplicates 0")
+
+
+def wait_for(condition, timeout=20.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
+
+
+def test_a_kickoff_to_200_members_with_30_percent_failures_prompts_everyone_exactly_once(make_bot, slack):
+    members = [f"UK{i:03d}" for i in range(200)]
+    for user_id in members:
+        slack.add_user("T1", user_id, name=user_id.lower())
+    slack.add_channel("T1", "CK", name="kickoff", members=members)
+    workspace = make_bot()
+    # 30% of chat.postMessage calls fail: half answer an error, a quarter are HTTP 500 (the SDK retries),
+    # a quarter are done by Slack but the answer is lost (the outbox must not post those twice).
+    slack.fail("chat.postMessage", error="internal_error", rate=0.15)
+    slack.fail("chat.postMessage", status=500, rate=0.075)
+    slack.fail("chat.postMessage", lose_reply=True, rate=0.075)
+    workspace.command("U1", "start", channel_id="CK")
+    sender = workspace.services.sender
+    owed_after_kickoff = sender.outbox.owed_count("T1")
+    assert owed_after_kickoff > 0  # some failed for now, and are still owed (not dropped)
+    client = web_client(make_settings(slack))
+    rounds = 0
+    with time_machine.travel(utcnow(), tick=True) as traveller:
+        while sender.outbox.owed_count("T1") and rounds < 20:
+            traveller.shift(timedelta(minutes=6))  # past any back-off
+            sender.flush_due(lambda team_id: client)
+            rounds += 1
+    counts = parents_per_member(slack, members)
+    assert sender.outbox.owed_count("T1") == 0
+    assert set(counts.values()) == {1}, {u: c for u, c in counts.items() if c != 1}
+    store = workspace.services.store
+    round_ = store.open_round("T1", "CK")
+    assert all(p.thread_ts for p in store.participants("T1", round_.id))
+    failed = len([c for c in slack.calls_to("chat.postMessage") if c.status != 200 or c.error])
+    print(f"members 200, prompted once 200, owed after kick-off {owed_after_kickoff}, sweeps {rounds}, "
+          f"failed calls {failed}, duplicates 0, lost 0")
+
+
+def test_posts_into_one_channel_are_paced_to_one_a_second_after_a_short_burst():
+    moments = []
+    now = [0.0]
+    pacer = Pacer(channel_rate=1.0, workspace_rate=20.0, burst=3, clock=lambda: now[0], sleep=lambda d: now.__setitem__(0, now[0] + d))
+    for _ in range(6):
+        pacer.wait("T1", "C1")
+        moments.append(now[0])
+    gaps = [round(b - a, 2) for a, b in zip(moments, moments[1:])]
+    assert gaps[:2] == [0.05, 0.05] and all(g >= 0.9 for g in gaps[2:])
+    start = now[0]
+    for n in range(40):
+        pacer.wait("T1", f"D{n}")
+    assert now[0] - start == pytest.approx(40 / 20.0, abs=0.06)  # the workspace-wide pace: 20 a second
+
+
+def test_throttled_calls_wait_for_retry_after_and_nothing_is_lost(make_bot, slack):
+    workspace = make_bot()
+    slack.fail("chat.postMessage", status=429, retry_after=1, times=2)
+    workspace.command("U1", "start")
+    assert parents_per_member(slack, ["U1", "U2", "U3"]) == Counter({"U1": 1, "U2": 1, "U3": 1})
+    assert workspace.services.sender.outbox.owed_count("T1") == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["payload=%7Bnot-json", "payload=%5B%5D", "", "just some words"],
+    ids=["malformed-json", "json-list", "empty", "not-a-form"],
+)
+def test_malformed_payloads_change_nothing_and_show_no_stack_trace(workspace, slack, body):
+    reply = workspace.post(body, "application/x-www-form-urlencoded")
+    assert reply.status in (400, 404)
+    assert "Traceback" not in reply.body
+    assert workspace.services.store.open_round("T1", "C1") is None
+    assert not slack.calls_to("chat.postMessage")
+
+
+def test_an_oversized_comment_is_refused_and_nothing_is_stored(workspace, slack, nps):
+    workspace.command("U1", "start")
+    workspace.click("U1", parent(slack, "U1"), values.CONTINUE)
+    workspace.click("U1", open_prompt(slack, "U1"), values.answer_action_id(2))
+    workspace.click("U1", slack.message(dm(slack, "U1"), prompts(slack, "U1")[0].ts, team_id="T1"), values.COMMENT)
+    modal = slack.views[-1]
+    reply = workspace.submit_view("U1", modal.view, {"comment": {"comment_text": {"type": "plain_text_input", "value": "x" * 5000}}})
+    assert reply.json["response_action"] == "errors" and "under 2000 characters" in reply.json["errors"]["comment"]
+    round_ = workspace.services.store.open_round("T1", "C1")
+    assert workspace.services.store.answer("T1", round_.id, "U1", nps.area_ids[0]).comment is None
+
+
+def test_secrets_never_reach_the_logs(make_bot, slack, caplog):
+    caplog.set_level(logging.DEBUG)
+    workspace = make_bot()
+    workspace.command("U1", "start")
+    workspace.post_form(workspace.command_body("U1", "help", "C1"), signature="v0=forged")
+    logged = "\n".join(record.getMessage() for record in caplog.records) + caplog.text
+    assert "xoxb-T1" not in logged
+    from tests.harness import SIGNING_SECRET
+
+    assert SIGNING_SECRET not in logged
+
+
+def test_json_logs_are_one_object_per_line(monkeypatch):
+    from bot.logs import JsonFormatter
+
+    record = logging.LogRecord("bot", logging.WARNING, __file__, 1, "message %s still owed: %s", ("k1", "boom"), None)
+    line = JsonFormatter().format(record)
+    assert json.loads(line) == {"time": json.loads(line)["time"], "level": "WARNING", "logger": "bot", "message": "message k1 still owed: boom"}
+
+
+def test_an_unsigned_malformed_payload_gets_401(workspace):
+    assert workspace.post("payload=%7Bnot-json", "application/x-www-form-urlencoded", signature="v0=forged").status == 401
