@@ -81,8 +81,9 @@ def test_python_m_bot_serves_slack_on_slash_slack_events(tmp_path, slack):
         assert reply.status == 200 and "Managing Strategic Risk" in reply.body
         assert workspace.post_form(workspace.command_body("U1", "help", "C1"), signature="v0=bad").status == 401
     finally:
-        process.terminate()
+        process.terminate()  # SIGTERM: stop taking requests, finish what is in flight, exit cleanly
         output = process.communicate(timeout=10)[0]
+    assert process.returncode == 0, output
     # With no DATABASE_URL the bot uses a SQLite file in the working directory and says where.
     assert str(tmp_path / "maturity.db") in output
     assert (tmp_path / "maturity.db").exists()

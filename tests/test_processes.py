@@ -1,0 +1,179 @@
+"""Real processes: a bot killed with SIGKILL in the middle of a kick-off and restarted (SQLite and
+PostgreSQL), and two bot processes plus two clock processes on one PostgreSQL database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from bot import values
+from storage.outbox import OutboxStore
+from tests.conftest import POSTGRES_URL, SCHEMAS
+from tests.harness import SIGNING_SECRET, Workspace
+from tests.walk import dm, open_prompt, parent, prompts
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def database_url(engine) -> str:
+    schema = SCHEMAS.get(engine)
+    if schema is None:
+        return engine.url.render_as_string(hide_password=False)
+    return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class BotProcess:
+    """`python -m bot` (or `python -m bot clock`) as a child process."""
+
+    def __init__(self, slack, engine, tmp_path, *, clock_only=False, with_clock=True, name="bot"):
+        self.port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MATURITY_", "DATABASE_URL"))}
+        env.update(
+            PYTHONPATH=str(ROOT),
+            SLACK_BOT_TOKEN="xoxb-T1",
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=slack.api_url,
+            DATABASE_URL=database_url(engine),
+            PORT=str(self.port),
+            MATURITY_CLOCK="true" if with_clock else "false",
+            MATURITY_CLOCK_TICK="0.5",
+            MATURITY_OUTBOX_LEASE="2",
+            MATURITY_WORKSPACE_RATE="200",
+        )
+        self.log = open(tmp_path / f"{name}.log", "w")
+        command = [sys.executable, "-m", "bot"] + (["clock"] if clock_only else [])
+        self.process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.url = f"http://127.0.0.1:{self.port}/slack/events"
+
+    def wait_ready(self, slack, timeout=30):
+        workspace = Workspace(slack, self.url)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if workspace.command("U1", "help").status == 200:
+                    return workspace
+            except OSError:
+                pass
+            assert self.process.poll() is None, "the bot process exited"
+            assert time.monotonic() < deadline, "the bot did not become ready"
+            time.sleep(0.1)
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.log.close()
+
+
+def wait_for(condition, timeout=60.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def parents(slack, members):
+    return Counter({u: len(slack.top_level(dm(slack, u), team_id="T1")) for u in members})
+
+
+def test_a_bot_killed_mid_kickoff_sends_the_rest_once_after_a_restart(slack, engine, tmp_path):
+    members = [f"UK{i:03d}" for i in range(200)]
+    for user_id in members:
+        slack.add_user("T1", user_id, name=user_id.lower())
+    slack.add_channel("T1", "CK", name="kickoff", members=members)
+    slack.fail("chat.postMessage", delay=0.03, rate=1.0)  # a slow Slack, so the kill lands mid-way
+    first = BotProcess(slack, engine, tmp_path, name="first")
+    try:
+        workspace = first.wait_ready(slack)
+        workspace.command("U1", "start", channel_id="CK")
+        wait_for(lambda: sum(parents(slack, members).values()) >= 40, what="40 kick-offs")
+        first.kill()
+    finally:
+        first.stop()
+    sent_before = sum(parents(slack, members).values())
+    owed_before = OutboxStore(engine).owed_count("T1")
+    assert sent_before < 200 and owed_before > 0
+    slack.clear_faults()
+    second = BotProcess(slack, engine, tmp_path, name="second")
+    try:
+        second.wait_ready(slack)
+        wait_for(lambda: sum(parents(slack, members).values()) >= 200 and OutboxStore(engine).owed_count("T1") == 0, what="all kick-offs")
+        time.sleep(1.0)  # anything still to come would be a duplicate
+    finally:
+        second.stop()
+    counts = parents(slack, members)
+    assert set(counts.values()) == {1}, {u: c for u, c in counts.items() if c != 1}
+    print(f"killed after {sent_before} sent with {owed_before} owed; after restart: sent 200, owed 0, duplicates 0, lost 0")
+
+
+def test_two_bot_processes_and_two_clocks_on_one_postgres_database(slack, engine, tmp_path, nps):
+    if SCHEMAS.get(engine) is None:
+        pytest.skip("several processes share PostgreSQL; SQLite is the single-process default")
+    members = [f"UM{i:02d}" for i in range(10)]
+    for user_id in members:
+        slack.add_user("T1", user_id, name=user_id.lower())
+    slack.add_channel("T1", "CM", name="multi", members=["U1", *members])
+    processes = [
+        BotProcess(slack, engine, tmp_path, with_clock=False, name="web1"),
+        BotProcess(slack, engine, tmp_path, with_clock=False, name="web2"),
+        BotProcess(slack, engine, tmp_path, clock_only=True, name="clock1"),
+        BotProcess(slack, engine, tmp_path, clock_only=True, name="clock2"),
+    ]
+    try:
+        web = [p.wait_ready(slack) for p in processes[:2]]
+        web[0].command("U1", "start", channel_id="CM")
+        wait_for(lambda: all(parents(slack, members)[u] == 1 for u in members), what="kick-offs")
+        for n, user_id in enumerate(members):
+            web[n % 2].click(user_id, parent(slack, user_id), values.CONTINUE)
+        wait_for(lambda: all(len(prompts(slack, u)) == 1 for u in members), what="first prompts")
+        import threading
+
+        threads = []
+        for n, user_id in enumerate(members):
+            prompt = open_prompt(slack, user_id)
+            for workspace in web:  # the same click reaches both web processes at once
+                threads.append(threading.Thread(target=workspace.click, args=(user_id, prompt, values.answer_action_id(1 + n % 5))))
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wait_for(lambda: all(len(prompts(slack, u)) == 2 for u in members), what="second prompts")
+        now = datetime.now(timezone.utc)
+        web[1].command("U1", f"schedule daily {now:%H:%M} UTC", channel_id="CM")
+        summaries = lambda: [m for m in slack.top_level("CM", team_id="T1") if m.text.startswith("Maturity summary")]  # noqa: E731
+        wait_for(lambda: len(summaries()) >= 1, timeout=30, what="the scheduled summary")
+        time.sleep(2.0)  # both clocks have ticked several times since
+    finally:
+        for process in processes:
+            process.stop()
+    from storage.assessments import AssessmentStore
+
+    store = AssessmentStore(engine)
+    round_ = store.open_round("T1", "CM")
+    answers = store.answers("T1", round_.id)
+    assert len(answers) == 10 and sorted(a.user_id for a in answers) == sorted(members)
+    assert all(len(prompts(slack, u)) == 2 for u in members)
+    assert len(summaries()) == 1
+    print("web processes 2, clocks 2: answers stored 10 of 20 clicks, prompts 2 per member, summaries 1, duplicates 0")
