@@ -15,14 +15,23 @@ def channel_members(client: WebClient, channel_id: str) -> list[str]:
     return members
 
 
+# Up to this many members are looked up one by one (users.info); a bigger channel reads the workspace's
+# user list in pages (users.list), which takes far fewer calls under Slack's rate limits.
+LOOKUP_ONE_BY_ONE = 50
+
+
 def human_members(client: WebClient, channel_id: str, *, bot_user_id: str | None = None) -> list[str]:
     """The channel's members who are people: not bots, not Slackbot, not deactivated accounts."""
-    humans = []
-    for user_id in channel_members(client, channel_id):
-        if user_id in (bot_user_id, "USLACKBOT"):
-            continue
-        user = client.users_info(user=user_id)["user"]
-        if user.get("is_bot") or user.get("deleted") or user.get("is_app_user"):
-            continue
-        humans.append(user_id)
-    return humans
+    members = [u for u in channel_members(client, channel_id) if u not in (bot_user_id, "USLACKBOT")]
+    if len(members) <= LOOKUP_ONE_BY_ONE:
+        users = {user_id: client.users_info(user=user_id)["user"] for user_id in members}
+    else:
+        wanted = set(members)
+        users = {}
+        for page in client.users_list(limit=PAGE_SIZE):
+            users.update({u["id"]: u for u in page.get("members", []) if u["id"] in wanted})
+    return [user_id for user_id in members if user_id in users and _is_person(users[user_id])]
+
+
+def _is_person(user: dict) -> bool:
+    return not (user.get("is_bot") or user.get("deleted") or user.get("is_app_user"))

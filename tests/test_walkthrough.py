@@ -94,11 +94,13 @@ def test_conversations_members_is_followed_across_pages(make_bot, slack):
     people = [f"UP{i:03d}" for i in range(250)]
     for user_id in people:
         slack.add_user("T1", user_id, name=user_id.lower())
-    slack.add_channel("T1", "CBIG", name="everyone", members=people)
+    slack.add_channel("T1", "CBIG", name="everyone", members=people + ["UOTHERBOT", "UGONE"])
     workspace = make_bot()
     workspace.command(people[0], "start", channel_id="CBIG")
     member_calls = slack.calls_to("conversations.members")
     assert len(member_calls) >= 2 and any(c.args.get("cursor") for c in member_calls)
+    # A big channel is checked against the paged user list, not one users.info call per member.
+    assert slack.calls_to("users.list") and len(slack.calls_to("users.info")) < 5
     round_ = workspace.services.store.open_round("T1", "CBIG")
     assert len(workspace.services.store.participants("T1", round_.id)) == 250
     assert all(len(slack.top_level(dm(slack, u), team_id="T1")) == 1 for u in people)
