@@ -20,6 +20,7 @@ import time
 from urllib.error import URLError
 from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -30,6 +31,7 @@ from storage.outbox import OutboxStore
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 METADATA_EVENT = "maturity_outbox"
 HISTORY_LOOKBACK = 200
 AfterSend = Callable[[WebClient, OutboxMessage, str, str], None]
@@ -61,6 +63,23 @@ class Pacer:
         if delay > 0:
             self.sleep(delay)
         return max(delay, 0.0)
+
+    def done(self, team_id: str, channel: str) -> None:
+        """A post has just completed: count the intervals from now too, since Slack counts from when it
+        handled the post (after any retry), not from when we reserved the slot."""
+        with self._lock:
+            now = self.clock()
+            key = (team_id, channel)
+            self._channel_next[key] = max(self._channel_next.get(key, now), now + self.channel_interval - (self.burst - 1) * self.channel_interval)
+            self._workspace_next[team_id] = max(self._workspace_next.get(team_id, now), now + self.workspace_interval)
+
+    def paced(self, team_id: str, channel: str, post: Callable[[], T]) -> T:
+        """Run one post within the limits."""
+        self.wait(team_id, channel)
+        try:
+            return post()
+        finally:
+            self.done(team_id, channel)
 
 
 QUICK_RETRIES = 2
@@ -153,13 +172,16 @@ class Sender:
         return ts
 
     def _post(self, client: WebClient, message: OutboxMessage) -> tuple[str, str]:
-        self.pacer.wait(message.team_id, message.channel)
-        response = client.chat_postMessage(
-            channel=message.channel,
-            thread_ts=message.thread_ts,
-            text=message.text,
-            blocks=json.loads(message.blocks) if message.blocks else None,
-            metadata={"event_type": METADATA_EVENT, "event_payload": {"key": message.key}},
+        response = self.pacer.paced(
+            message.team_id,
+            message.channel,
+            lambda: client.chat_postMessage(
+                channel=message.channel,
+                thread_ts=message.thread_ts,
+                text=message.text,
+                blocks=json.loads(message.blocks) if message.blocks else None,
+                metadata={"event_type": METADATA_EVENT, "event_payload": {"key": message.key}},
+            ),
         )
         return response["channel"], response["ts"]
 

@@ -5,6 +5,7 @@ hostile payloads and secrets in logs. Each test checks the end state and prints 
 from __future__ import annotations
 
 import json
+import time
 import logging
 import threading
 from collections import Counter
@@ -180,3 +181,21 @@ def test_json_logs_are_one_object_per_line(monkeypatch):
 
 def test_an_unsigned_malformed_payload_gets_401(workspace):
     assert workspace.post("payload=%7Bnot-json", "application/x-www-form-urlencoded", signature="v0=forged").status == 401
+
+
+def test_a_kickoff_under_slacks_rate_limits_is_paced_not_throttled(make_bot, slack):
+    """With the production pacing (1 a second per channel, 20 a second per workspace) against a fake that
+    enforces those limits with 429s, every member gets one kick-off and Slack never has to say no."""
+    members = [f"UR{i:02d}" for i in range(30)]
+    for user_id in members:
+        slack.add_user("T1", user_id, name=user_id.lower())
+    slack.add_channel("T1", "CR", name="rate", members=members)
+    slack.enforce_rate_limits("chat.postMessage", per_channel=1.0, per_workspace=20.0)
+    workspace = make_bot(maturity_channel_rate=1.0, maturity_workspace_rate=19.0)
+    started = time.monotonic()
+    workspace.command("U1", "start", channel_id="CR")
+    elapsed = time.monotonic() - started
+    assert set(parents_per_member(slack, members).values()) == {1}
+    assert slack.throttled == 0 and workspace.services.sender.outbox.owed_count("T1") == 0
+    assert elapsed >= 30 / 20.0  # paced, not bursted
+    print(f"members 30, prompted once 30, throttled 0, owed 0, {elapsed:.2f} s")

@@ -81,6 +81,9 @@ class FakeSlack:
         self._catalog = MethodCatalog.load(Path(spec_path) if spec_path else None)
         self._random = random.Random(seed)
         self._faults: list[Fault] = []
+        self._limits: dict[str, tuple[float, float | None]] = {}  # method -> (per channel, per workspace) a second
+        self._next_slot: dict[tuple, float] = {}
+        self.throttled = 0  # how many calls were answered 429 by the rate limits
         self._server = _Server((host, port), _Handler)
         self._server.fake = self
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01},
@@ -324,6 +327,31 @@ class FakeSlack:
             self._state.calls.append(Call(method=method, args=args, team_id=team_id, status=reply.status,
                                           error=error, response=body))
 
+    def enforce_rate_limits(self, method: str = "chat.postMessage", *, per_channel: float = 1.0,
+                            per_workspace: float | None = None) -> None:
+        """Answer 429 with Retry-After, as Slack does, when calls to ``method`` come faster than
+        ``per_channel`` a second into one channel or ``per_workspace`` a second in one workspace."""
+        with self._state.lock:
+            self._limits[method] = (per_channel, per_workspace)
+
+    def _throttle(self, method: str, token: str | None, args: dict[str, Any]) -> Reply | None:
+        limits = self._limits.get(method)
+        if limits is None:
+            return None
+        per_channel, per_workspace = limits
+        now = time.monotonic()
+        with self._state.lock:
+            keys = [(token, str(args.get("channel")), 1.0 / per_channel)]
+            if per_workspace:
+                keys.append((token, None, 1.0 / per_workspace))
+            wait = max(self._next_slot.get(key[:2], 0.0) - now for key in keys)
+            if wait > 0:
+                self.throttled += 1
+                return Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(max(1, int(wait + 0.999)))})
+            for token_, channel, interval in keys:
+                self._next_slot[(token_, channel)] = now + interval
+        return None
+
     def _fault_reply(self, fault: Fault) -> Reply:
         headers = {}
         if fault.status == 429:
@@ -492,6 +520,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif route == "response_url":
             reply, team_id = fake._receive_response(parts[1], fake.base_url + url.path, args.get("_json", args))
             args = args.get("_json", args)
+        elif (throttled := fake._throttle(route, token, args)) is not None:
+            reply = throttled
         else:
             reply, team_id = fake._call_api(route, args, token, self._basic_auth())
         fake._record(route, args, team_id, reply)
