@@ -156,29 +156,14 @@ def format_framework(framework, path) -> str:
 
 
 def rounds_list(args: argparse.Namespace) -> int:
-    from collections import Counter, defaultdict
-
-    from sqlalchemy import func
-    from sqlmodel import Session, col, select
-
-    from storage.models import Answer, Participant, Round
+    from storage.admin import AdminStore
 
     engine = _engine(_settings())
-    with _reading(engine), Session(engine) as session:
-        rounds = list(session.exec(select(Round).order_by(Round.team_id, Round.channel_id, col(Round.id))))
-        members: dict[int, list[str]] = defaultdict(list)
-        for round_id, user_id in session.exec(select(Participant.round_id, Participant.user_id)):
-            members[round_id].append(user_id)
-        answered = Counter(
-            {(round_id, user_id): count for round_id, user_id, count in session.exec(
-                select(Answer.round_id, Answer.user_id, func.count()).group_by(Answer.round_id, Answer.user_id)
-            )}
-        )
-    numbers: dict[int, int] = {}
-    seen: Counter = Counter()
-    for round_ in rounds:  # ordered by workspace, channel, id: the channel's 1st, 2nd... round
-        seen[(round_.team_id, round_.channel_id)] += 1
-        numbers[round_.id] = seen[(round_.team_id, round_.channel_id)]
+    with _reading(engine):
+        overview = AdminStore(engine).rounds()
+    rounds = [item.round for item in overview]
+    numbers = {item.round.id: item.number for item in overview}
+    participation = {item.round.id: (item.complete, item.members) for item in overview}
     shown = [
         r for r in rounds
         if (not args.workspace or r.team_id == args.workspace) and (not args.channel or r.channel_id == args.channel)
@@ -189,8 +174,7 @@ def rounds_list(args: argparse.Namespace) -> int:
     header = ["WORKSPACE", "CHANNEL", "ROUND ID", "NO.", "STATUS", "COMPLETE", "CREATED", "FRAMEWORK"]
     rows = []
     for r in shown:
-        total = len(members[r.id])
-        complete = sum(1 for user_id in members[r.id] if answered[(r.id, user_id)] >= r.area_count)
+        complete, total = participation[r.id]
         rows.append([
             r.team_id, r.channel_id, str(r.id), str(numbers[r.id]), r.status, f"{complete}/{total}",
             r.created_at.date().isoformat() if r.created_at else "", f"{r.framework_id} {r.framework_version}",
@@ -330,17 +314,15 @@ class _reading:
 
 def _services_and_round(round_id: int):
     """The services for MATURITY_FRAMEWORK's framework and the round, refusing a round of another framework."""
-    from sqlmodel import Session
-
     from framework.loader import FrameworkError, load_framework
-    from storage.models import Round
+    from storage.admin import AdminStore
 
     from .services import Services
 
     settings = _settings()
     engine = _engine(settings)
-    with _reading(engine), Session(engine) as session:
-        round_ = session.get(Round, round_id)
+    with _reading(engine):
+        round_ = AdminStore(engine).round(round_id)
     if round_ is None:
         raise CommandError(f"there is no round {round_id} in {_describe(engine)}. `python -m bot rounds list` lists them.")
     try:
