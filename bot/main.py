@@ -35,15 +35,22 @@ def build_app_and_services(settings: Settings) -> tuple[App, Services]:
     return create_app(settings, services), services
 
 
-def run_clock(settings: Settings | None = None) -> int:
-    """`python -m bot clock`: only the clock, for deployments with several web processes."""
-    settings = settings or Settings()
+def _start(settings: Settings) -> tuple[App, Services, Clock] | None:
+    """Build everything; on a configuration or framework error say why (no stack trace) and return None."""
     try:
         app, services = build_app_and_services(settings)
     except (ConfigurationError, FrameworkError) as error:
         print(f"Cannot start: {error}", file=sys.stderr)
+        return None
+    return app, services, Clock(services, client_resolver(app, settings), tick_seconds=settings.maturity_clock_tick)
+
+
+def run_clock(settings: Settings | None = None) -> int:
+    """`python -m bot clock`: only the clock, for deployments with several web processes."""
+    started = _start(settings or Settings())
+    if started is None:
         return 2
-    clock = Clock(services, client_resolver(app, settings), tick_seconds=settings.maturity_clock_tick)
+    _, _, clock = started
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     clock.start()
@@ -69,14 +76,11 @@ class _QuietHandler(WSGIRequestHandler):
 def run(settings: Settings | None = None) -> int:
     """`python -m bot`: Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP on $PORT."""
     settings = settings or Settings()
-    try:
-        app, services = build_app_and_services(settings)
-    except (ConfigurationError, FrameworkError) as error:
-        print(f"Cannot start: {error}", file=sys.stderr)
+    started = _start(settings)
+    if started is None:
         return 2
-    clock = None
+    app, _, clock = started
     if settings.maturity_clock:
-        clock = Clock(services, client_resolver(app, settings), tick_seconds=settings.maturity_clock_tick)
         clock.start()
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -94,6 +98,5 @@ def run(settings: Settings | None = None) -> int:
         pass
     finally:
         server.server_close()
-        if clock is not None:
-            clock.stop()
+        clock.stop()
     return 0

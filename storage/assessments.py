@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from framework.models import Framework
 from framework.progress import Progress, PromptState
 
+from .db import insert_once
 from .models import Answer, AnswerChange, OutboxMessage, Participant, ProcessedEvent, Prompt, Round, utcnow
 from .outbox import Owed, add_owed
 
@@ -167,12 +168,7 @@ class AssessmentStore:
 
     def add_participant(self, round_: Round, user_id: str) -> Participant:
         """Add a member who joined the channel after the round started (idempotent)."""
-        with Session(self.engine) as session:
-            session.add(Participant(team_id=round_.team_id, round_id=round_.id, user_id=user_id))
-            try:
-                session.commit()
-            except IntegrityError:
-                session.rollback()
+        insert_once(self.engine, Participant(team_id=round_.team_id, round_id=round_.id, user_id=user_id))
         return self.participant(round_.team_id, round_.id, user_id)
 
     def open_rounds_for_member(self, team_id: str, user_id: str) -> list[tuple[Round, Participant]]:
@@ -488,12 +484,5 @@ class AssessmentStore:
 
     def first_delivery(self, team_id: str, event_id: str) -> bool:
         """True the first time an event id is seen for a workspace; False for Slack's retries."""
-        with Session(self.engine) as session:
-            session.add(ProcessedEvent(team_id=team_id, event_id=event_id))
-            try:
-                session.commit()
-                return True
-            except IntegrityError:
-                session.rollback()
-                return False
+        return insert_once(self.engine, ProcessedEvent(team_id=team_id, event_id=event_id))
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def insert_once(engine: Engine, row) -> bool:
+    """Insert a row that a unique constraint guards: True if this call inserted it, False if it was
+    already there. The database decides, so this holds across threads and processes."""
+    with Session(engine) as session:
+        session.add(row)
+        try:
+            session.commit()
+            return True
+        except IntegrityError:
+            session.rollback()
+            return False
 
 
 def alembic_config(engine: Engine | None = None) -> Config:

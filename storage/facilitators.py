@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import Engine, delete
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from .db import insert_once
 from .models import (
     Answer,
     AnswerChange,
@@ -37,14 +37,7 @@ class FacilitatorStore:
             )
 
     def add(self, team_id: str, channel_id: str, user_id: str, added_by: str) -> bool:
-        with Session(self.engine) as session:
-            session.add(Facilitator(team_id=team_id, channel_id=channel_id, user_id=user_id, added_by=added_by))
-            try:
-                session.commit()
-                return True
-            except IntegrityError:
-                session.rollback()
-                return False
+        return insert_once(self.engine, Facilitator(team_id=team_id, channel_id=channel_id, user_id=user_id, added_by=added_by))
 
     def remove(self, team_id: str, channel_id: str, user_id: str) -> bool:
         with Session(self.engine) as session:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Engine, func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from .db import insert_once
 from .models import Participant, Reminder, Schedule, ScheduledRun
 
 
@@ -51,14 +51,7 @@ class ScheduleStore:
     def claim(self, team_id: str, kind: str, key: str, slot: datetime) -> bool:
         """Claim one slot of one thing (a scheduled summary, a round's closing): True for exactly one caller,
         in any number of processes sharing the database."""
-        with Session(self.engine) as session:
-            session.add(ScheduledRun(team_id=team_id, kind=kind, key=key, slot=slot))
-            try:
-                session.commit()
-                return True
-            except IntegrityError:
-                session.rollback()
-                return False
+        return insert_once(self.engine, ScheduledRun(team_id=team_id, kind=kind, key=key, slot=slot))
 
     # -- reminders -------------------------------------------------------------------------------------
 
