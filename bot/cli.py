@@ -212,29 +212,15 @@ def export_round(args: argparse.Namespace) -> int:
 
 
 def report_round(args: argparse.Namespace) -> int:
-    from .report import round_report_pdf
-
     out = Path(args.out)
     _check_writable(out)
     progress = _Progress(3, enabled=sys.stderr.isatty())
     progress.step("reading the round")
     services, round_ = _services_and_round(args.round_id)
-    with _reading(services.engine):
-        summary = services.summary.compute(round_)
-        number = services.summaries.round_number(round_)
-        previous = services.summaries.previous_round(round_)
-        previous_number = services.summaries.round_number(previous) if previous is not None else None
     label = args.label or f"channel {round_.channel_id} (workspace {round_.team_id})"
     progress.step("drawing the report")
-    pdf = round_report_pdf(
-        services.framework,
-        round_,
-        summary,
-        round_number=number,
-        channel_label=label,
-        min_group=services.min_group,
-        previous_round_number=previous_number,
-    )
+    with _reading(services.engine):
+        number, pdf = services.summary.report_pdf(round_, label)
     progress.step(f"writing {out.name}")
     _write(out, pdf)
     progress.done()

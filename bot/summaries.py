@@ -84,6 +84,23 @@ class Summaries:
         )
         return messages[0], (messages[1:], summary, number)
 
+    def report_pdf(self, round_: Round, label: str) -> tuple[int, bytes]:
+        """The round's PDF report for leaders (bot/report.py): (round number, PDF bytes)."""
+        from .report import round_report_pdf  # matplotlib loads only when a report is drawn
+
+        number = self.summaries.round_number(round_)
+        previous = self.summaries.previous_round(round_)
+        pdf = round_report_pdf(
+            self.framework,
+            round_,
+            self.compute(round_),
+            round_number=number,
+            channel_label=label,
+            min_group=self.min_group,
+            previous_round_number=self.summaries.round_number(previous) if previous is not None else None,
+        )
+        return number, pdf
+
     def _follow_up(self, client: WebClient, message, channel: str, ts: str) -> None:
         """After the first message is in Slack: the rest of a long summary, then the chart, in its thread."""
         round_ = self.store.get_round(message.team_id, message.ref_id)

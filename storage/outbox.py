@@ -147,6 +147,19 @@ class OutboxStore:
                 )
             )
 
+    def latest_sent(self, team_id: str, key_prefix: str) -> OutboxMessage | None:
+        """The newest sent message whose key starts with a prefix (a round's latest summary)."""
+        with Session(self.engine) as session:
+            return session.exec(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.team_id == team_id,
+                    col(OutboxMessage.key).startswith(key_prefix),
+                    col(OutboxMessage.ts).is_not(None),
+                )
+                .order_by(col(OutboxMessage.id).desc())
+            ).first()
+
     def get(self, message_id: int) -> OutboxMessage | None:
         with Session(self.engine) as session:
             return session.get(OutboxMessage, message_id)

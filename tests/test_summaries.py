@@ -180,3 +180,22 @@ def test_a_long_framework_continues_its_summary_in_the_thread(make_bot, slack, s
     assert len(first.blocks) == 50 and continued and all(len(m.blocks) <= 50 for m in continued)
     shown = "\n".join(text_of(m) for m in [first, *continued])
     assert all(f"*Area {t}.{a}*" in shown for t in range(6) for a in range(10))
+
+
+def test_report_uploads_a_pdf_into_the_summary_thread(workspace, slack, team):
+    for user_id, level in zip(TEAM, [2, 3, 3, 4]):
+        answer(workspace, team, user_id, PARTNERS, level)
+    workspace.command("U1", "summary", channel_id="C4")
+    [posted] = summaries_in(slack)
+    workspace.command("U1", "report", channel_id="C4")
+    assert slack.ephemerals[-1]["text"] == "The report (PDF) is in the summary's thread."
+    [pdf] = [f for f in slack.files if f.name.endswith(".pdf")]
+    assert pdf.content.startswith(b"%PDF") and (pdf.channel_id, pdf.thread_ts) == ("C4", posted.ts)
+    import io
+
+    from pypdf import PdfReader
+
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Working with Partners" in text and "U2" not in text
+    workspace.command("U2", "report", channel_id="C4")
+    assert slack.ephemerals[-1]["text"].startswith("Sorry, only the round's facilitators")

@@ -17,7 +17,7 @@ USAGE = (
     "• `/maturity help`: list the areas; `/maturity help <words>` explains one, e.g. `/maturity help risk`\n"
     "• `/maturity status`: your progress (and the team's, for the facilitator)\n"
     "Facilitators: `/maturity start [named] [closes YYYY-MM-DD]`, `summary`, `schedule`, `targets`, `remind`, "
-    "`close`, `export [round N]`, `facilitators [add|remove @someone]`\n"
+    "`close`, `export [round N]`, `report`, `facilitators [add|remove @someone]`\n"
     "You can also mention me with `help <words>` in a channel, or message me directly to pick up where you left off."
 )
 

@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "close": facilitation.close,
     "facilitators": facilitation.facilitators,
     "export": facilitation.export,
+    "report": facilitation.report,
 }
 
 

@@ -208,3 +208,27 @@ def export(services: Services, *, ack, args: str, command: dict, client: WebClie
     )
     audit(services, command, context, "export", f"round {services.summaries.round_number(round_)}", round_)
     _say(respond, "The CSV files are in our direct messages.")
+
+
+def report(services: Services, *, ack, command: dict, client: WebClient, context, respond, **_) -> None:
+    """`/maturity report`: the round's PDF report for leaders, in the thread of its latest summary."""
+    ack()
+    round_ = facilitated_round(services, client, context, command, respond, open_only=False)
+    if round_ is None:
+        return
+    latest = services.sender.outbox.latest_sent(round_.team_id, f"summary:{round_.id}:")
+    thread_ts = latest.ts if latest else services.summary.post(client, round_, final=round_.status == "closed")
+    if thread_ts is None:
+        _say(respond, "Slack is not taking messages right now; the summary is queued. Try `/maturity report` again shortly.")
+        return
+    label = f"#{command['channel_name']}" if command.get("channel_name") else f"<#{round_.channel_id}>"
+    number, pdf = services.summary.report_pdf(round_, label)
+    client.files_upload_v2(
+        channel=round_.channel_id,
+        thread_ts=thread_ts,
+        content=pdf,
+        filename=f"maturity-report-round-{number}.pdf",
+        title=f"Maturity report, round {number}",
+    )
+    audit(services, command, context, "report", f"round {number}", round_)
+    _say(respond, "The report (PDF) is in the summary's thread.")
