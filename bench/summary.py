@@ -1,0 +1,250 @@
+"""Figure 2: a team summary at scale, the chart, and memory across many summaries.
+
+The data is loaded in bulk with SQLAlchemy core (going through the store one answer at a time would take
+far longer than the measurement): two rounds in one channel, a closed one and the open one, each with
+`members` participants who have answered all 13 areas (one prompt and one answer per area, and the answer
+history: one change row per answer plus a second for one answer in five, as changed answers leave), and
+the channel's targets. Then, side by side and alternating, the product's Summaries.compute(round_)
+(participation, scoring, targets and the trend against the closed round) and the floor: one hand-written
+`select area_id, level, count(*) from answer where round_id = ? group by area_id, level`.
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+import time
+import tracemalloc
+from datetime import timedelta
+
+from sqlalchemy import insert, text
+
+from bench.common import (
+    TEAM,
+    Database,
+    Row,
+    fmt_ratio,
+    median,
+    ms,
+    production_services,
+    ratio,
+    spread,
+)
+
+CHANNEL = "CSUMMARY"
+COMPUTE_TARGET = 0.100
+FLOOR_RATIO_TARGET = 2.0
+CHART_TARGET = 1.0
+MEMORY_SUMMARIES = 100
+MEMORY_ALLOWANCE_KB = 64  # below this, growth across 100 summaries counts as none (allocator noise)
+CHUNK = 5000
+
+
+def load(db: Database, framework, members: int, seed: int = 7) -> tuple[int, int, dict]:
+    """Bulk-load the previous (closed) and current (open) rounds. Returns their ids and row counts."""
+    from sqlmodel import Session
+
+    from storage.models import (
+        Answer,
+        AnswerChange,
+        Participant,
+        Prompt,
+        Round,
+        Target,
+        utcnow,
+    )
+
+    rng = random.Random(seed)
+    areas = framework.area_ids
+    now = utcnow()
+    with Session(db.engine) as session:
+        rounds = []
+        for status in ("closed", "open"):
+            round_ = Round(team_id=TEAM, channel_id=CHANNEL, framework_id=framework.id,
+                           framework_version=framework.version, area_count=len(areas), started_by="UFAC",
+                           status=status, created_at=now - timedelta(days=90 if status == "closed" else 7),
+                           closed_at=now - timedelta(days=60) if status == "closed" else None)
+            session.add(round_)
+            session.flush()
+            rounds.append(round_.id)
+        session.commit()
+    previous_id, current_id = rounds
+    counts = {"participant": 0, "prompt": 0, "answer": 0, "answer_change": 0, "target": 0}
+
+    def chunks(rows):
+        for start in range(0, len(rows), CHUNK):
+            yield rows[start:start + CHUNK]
+
+    with db.engine.begin() as connection:
+        for round_id, shift in ((previous_id, 0), (current_id, 1)):
+            users = [f"U{round_id:02d}{i:06d}" for i in range(members)]
+            participants, prompts, answers, changes = [], [], [], []
+            ts = 1_700_000_000_000_000 + round_id * 10**12
+            for user_id in users:
+                thread_ts = f"{ts // 10**6}.{ts % 10**6:06d}"
+                participants.append({
+                    "team_id": TEAM, "round_id": round_id, "user_id": user_id, "dm_channel_id": f"D{user_id}",
+                    "thread_ts": thread_ts, "created_at": now, "last_active_at": now, "completed_at": now,
+                    "reminders_off": False,
+                })
+                for index, area_id in enumerate(areas):
+                    ts += 100
+                    # Each area leans to its own level, one level higher in the newer round, with spread.
+                    lean = 1 + (index % 4) + shift
+                    level = max(1, min(5, lean + rng.choice((-2, -1, -1, 0, 0, 0, 0, 1, 1, 2))))
+                    where = {"team_id": TEAM, "round_id": round_id, "user_id": user_id, "area_id": area_id}
+                    prompts.append({**where, "attempt": 1, "state": "answered",
+                                    "ts": f"{ts // 10**6}.{ts % 10**6:06d}", "created_at": now})
+                    answers.append({**where, "level": level, "comment": None, "framework_id": framework.id,
+                                    "framework_version": framework.version, "created_at": now, "updated_at": now})
+                    first = level if rng.random() >= 0.2 else max(1, min(5, level + rng.choice((-1, 1))))
+                    change = {**where, "old_level": None, "new_level": first, "old_comment": None, "new_comment": None,
+                              "framework_id": framework.id, "framework_version": framework.version, "changed_at": now}
+                    changes.append(change)
+                    if first != level:
+                        changes.append({**change, "old_level": first, "new_level": level})
+            for table, rows in ((Participant, participants), (Prompt, prompts), (Answer, answers),
+                                (AnswerChange, changes)):
+                for chunk in chunks(rows):
+                    connection.execute(insert(table.__table__), chunk)
+                counts[table.__tablename__] += len(rows)
+        targets = [
+            {"team_id": TEAM, "channel_id": CHANNEL, "framework_id": framework.id, "area_id": area_id,
+             "level": min(5, 3 + index % 2), "set_by": "UFAC", "updated_at": now}
+            for index, area_id in enumerate(areas)
+        ]
+        connection.execute(insert(Target.__table__), targets)
+        counts["target"] = len(targets)
+    db.analyze()
+    return previous_id, current_id, counts
+
+
+def measure(db: Database, *, members: int, repeats: int, chart: bool, memory_summaries: int = MEMORY_SUMMARIES,
+            log=print) -> tuple[list[Row], dict]:
+    from bot.config import Settings
+    from framework.loader import load_framework
+
+    framework = load_framework()
+    started = time.perf_counter()
+    _previous_id, current_id, counts = load(db, framework, members)
+    log(f"  [{db.kind}] loaded {members} members x 2 rounds ({sum(counts.values())} rows) in "
+        f"{time.perf_counter() - started:.1f} s")
+    services = production_services(Settings(_env_file=None), db.engine, framework)
+    summaries = services.summary
+    round_ = services.store.get_round(TEAM, current_id)
+    floor_sql = text("select area_id, level, count(*) from answer where round_id = :round_id group by area_id, level")
+
+    def floor():
+        with db.engine.connect() as connection:
+            return connection.execute(floor_sql, {"round_id": current_id}).fetchall()
+
+    # Sanity: the product and the floor see the same answers, and the trend is really computed.
+    summary = summaries.compute(round_)
+    grouped = floor()
+    assert sum(n for _, _, n in grouped) == members * len(framework.areas) == sum(a.answers for a in summary.areas)
+    assert any(a.trend is not None for a in summary.areas), "no trend: the previous round was not found"
+    assert summary.participation.complete == members
+
+    for _ in range(3):  # warm both paths (statement caches, pool)
+        summaries.compute(round_)
+        floor()
+    compute_times, floor_times = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        summaries.compute(round_)
+        t1 = time.perf_counter()
+        floor()
+        t2 = time.perf_counter()
+        compute_times.append(t1 - t0)
+        floor_times.append(t2 - t1)
+    c, f = median(compute_times), median(floor_times)
+    answers = members * len(framework.areas)
+    rows = [
+        Row(
+            figure=f"summary, {members} members x 13 ({answers} answers) [{db.kind}]",
+            target=f"<= {COMPUTE_TARGET * 1000:.0f} ms",
+            measured=spread(compute_times),
+            baseline=f"GROUP BY {spread(floor_times)}",
+            ratio=fmt_ratio(ratio(c, f)),
+            met=c <= COMPUTE_TARGET,
+            data={"db": db.kind, "members": members, "answers": answers, "rows": counts, "compute_s": compute_times,
+                  "floor_s": floor_times},
+        ),
+        Row(
+            figure=f"summary vs GROUP BY floor [{db.kind}]",
+            target=f"<= {FLOOR_RATIO_TARGET:.0f}x floor",
+            measured=ms(c),
+            baseline=ms(f),
+            ratio=fmt_ratio(ratio(c, f)),
+            met=ratio(c, f) <= FLOOR_RATIO_TARGET,
+        ),
+    ]
+    log(f"  [{db.kind}] compute {spread(compute_times)}, floor {spread(floor_times)} over {repeats} runs")
+
+    rows.append(measure_memory(db.kind, lambda: summaries.compute(round_), memory_summaries, log))
+    if chart:
+        rows.append(measure_chart(framework, summary, services.min_group, members))
+    return rows, {"compute_s": c, "floor_s": f}
+
+
+def measure_memory(kind: str, compute, count: int, log=print) -> Row:
+    """tracemalloc before and after `count` summaries (after a warm-up: caches fill on the first calls).
+    The growth of each half is reported too: a leak grows in both, a cache filling up only in the first."""
+    gc.collect()
+    tracemalloc.start()
+    for _ in range(5):
+        compute()
+    gc.collect()
+    before = tracemalloc.get_traced_memory()[0]
+    tracemalloc.reset_peak()
+    t0 = time.perf_counter()
+    halves = []
+    for half in (count // 2, count - count // 2):
+        for _ in range(half):
+            compute()
+        gc.collect()
+        halves.append(tracemalloc.get_traced_memory()[0])
+    took = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    growth_kb = (halves[-1] - before) / 1024
+    first_kb, second_kb = (halves[0] - before) / 1024, (halves[1] - halves[0]) / 1024
+    log(f"  [{kind}] memory: {growth_kb:+.1f} KB over {count} summaries ({took:.1f} s under tracemalloc)")
+    return Row(
+        figure=f"memory growth over {count} summaries [{kind}]",
+        target=f"none (< {MEMORY_ALLOWANCE_KB} KB)",
+        measured=f"{growth_kb:+.1f} KB (halves {first_kb:+.1f} / {second_kb:+.1f})",
+        baseline=f"peak {(peak - before) / 1024:.0f} KB during one",
+        ratio="",
+        met=growth_kb < MEMORY_ALLOWANCE_KB,
+        data={"db": kind, "summaries": count, "growth_kb": growth_kb, "first_half_kb": first_kb,
+              "second_half_kb": second_kb, "peak_above_start_kb": (peak - before) / 1024,
+              "seconds_under_tracemalloc": took},
+    )
+
+
+def measure_chart(framework, summary, min_group: int, members: int, repeats: int = 5) -> Row:
+    t0 = time.perf_counter()
+    from bot.chart import draw_summary_chart
+
+    def draw() -> bytes:
+        return draw_summary_chart(framework, summary, min_group=min_group, title="Round 2: team level and target per area",
+                                  subtitle=f"{members} of {members} members complete.")
+
+    first_png = draw()
+    cold = time.perf_counter() - t0
+    assert first_png.startswith(b"\x89PNG")
+    warm = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        draw()
+        warm.append(time.perf_counter() - t)
+    return Row(
+        figure="chart (bot.chart.draw_summary_chart), warm",
+        target=f"<= {CHART_TARGET:.0f} s",
+        measured=spread(warm),
+        baseline=f"first draw {ms(cold)} (incl. matplotlib import)",
+        ratio="",
+        met=median(warm) <= CHART_TARGET,
+        data={"warm_s": warm, "cold_s": cold, "png_bytes": len(first_png)},
+    )
