@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import cli
+from . import cli, sandbox
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -14,6 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("run", help="run the bot (the default): Socket Mode if SLACK_APP_TOKEN is set, else HTTP on $PORT")
     commands.add_parser("clock", help="run only the clock: scheduled summaries, closing dates and reminders")
     cli.add_commands(commands)  # framework, rounds, export, report, migrate: the operator's commands
+    sandbox.add_command(commands)  # try the bot without Slack
     args = parser.parse_args(argv)
 
     if getattr(args, "handler", None) is not None:

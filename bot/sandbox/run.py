@@ -1,0 +1,852 @@
+"""`python -m bot sandbox`: the real bot against a simulated Slack workspace, in the terminal.
+
+The bot is the real one: the slack_bolt App from `bot.app.create_app`, its listeners, storage and scoring,
+served over HTTP through `bot.wsgi.wsgi_app`. Its WebClient talks to a simulated Slack Web API in this
+process (`slack.py`), and the sandbox plays Slack towards it with signed requests (`driver.py`): the
+person at the terminal is the facilitator and a member of #procurement, and seeded teammates answer
+alongside them, through the same signed clicks, as their own users.
+
+Interactive (the default): the sandbox types `/maturity start` in #procurement, presses Start in your
+direct messages, and shows each area prompt; keys choose a level, ask for help, skip, comment or change.
+When you are done (or press q) you can type facilitator commands; then the teammates finish, the sandbox
+posts `/maturity summary`, shows it and saves the chart.
+
+--auto: everything unattended, your answers chosen by the seed too; for demos and as a smoke test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import queue
+import secrets
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from .. import values
+from ..blocks import views as view_blocks
+from .driver import BotServer, Driver, RequestFailed
+from .render import (
+    Names,
+    Rendered,
+    Style,
+    key_bar,
+    plain,
+    render_message,
+    render_view,
+    terminal_width,
+)
+from .slack import BOT_USER_ID, Event, Message, SimulatedSlack, User
+from .team import YOU_ID, Person, make_team, targets_for
+
+TOKEN = "xoxb-sandbox"
+CHANNEL_ID = "C0PROCURE"
+CHANNEL_NAME = "procurement"
+SUBCOMMANDS = {"start", "help", "status", "summary", "schedule", "targets", "remind", "close", "facilitators", "export"}
+
+
+class SandboxError(Exception):
+    """The sandbox cannot go on; the message says why."""
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.members < 0 or args.members > 200:
+        print("Error: --members must be between 0 and 200.", file=sys.stderr)
+        return 2
+    # Nothing of a real Slack app may leak in: slack_bolt and slack_sdk read some SLACK_* variables
+    # themselves (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET...), so this process forgets them all.
+    for name in [n for n in os.environ if n.upper().startswith("SLACK_")]:
+        del os.environ[name]
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="replace")
+        except (AttributeError, ValueError):
+            pass
+    color = not args.no_color and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s", force=True)
+    session = None
+    try:
+        session = Session(args, Style(color))
+        return session.run()
+    except SandboxError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
+    except RequestFailed as error:
+        print(f"Error: {error}. --verbose shows the bot's log.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopped.")
+        return 130
+    finally:
+        if session is not None:
+            session.close()
+
+
+def sandbox_settings(*, api_url: str, secret: str, database_url: str | None, framework: str | None):
+    """The bot's Settings for the sandbox: every value explicit, so no SLACK_* variable and no .env can
+    leak in; DATABASE_URL and MATURITY_FRAMEWORK are passed in from the environment by the caller."""
+    from ..config import Settings
+
+    fields = {name: f.get_default(call_default_factory=True) for name, f in Settings.model_fields.items() if not f.is_required()}
+    fields.update(
+        slack_bot_token=TOKEN,
+        slack_signing_secret=secret,
+        slack_app_token=None,
+        slack_client_id=None,
+        slack_client_secret=None,
+        slack_api_url=api_url,
+        database_url=database_url,
+        maturity_framework=Path(framework) if framework else None,
+        maturity_facilitators="",
+        process_before_response=True,
+        maturity_clock=False,
+        maturity_channel_rate=100,
+        maturity_workspace_rate=200,
+        log_level="WARNING",
+    )
+    return Settings(_env_file=None, **fields)
+
+
+class Keys:
+    """Keys and lines from the person: single key presses on a terminal, lines from a pipe."""
+
+    def __init__(self, stream=None, out=None):
+        self.stream = stream or sys.stdin
+        self.out = out or sys.stdout
+        self.tty = self.stream.isatty()
+        try:
+            import termios  # noqa: F401
+            import tty  # noqa: F401
+        except ImportError:
+            self.tty = False
+
+    def key(self, prompt: str) -> str | None:
+        """One key ("enter" for Enter), or a whole line starting with "/"; None at the end of input."""
+        self.out.write(prompt)
+        self.out.flush()
+        if not self.tty:
+            line = self.stream.readline()
+            if not line:
+                self.out.write("\n")
+                return None
+            line = line.strip()
+            self.out.write(line + "\n")  # a pipe does not echo: show what was "pressed"
+            return line if line.startswith("/") else (line[:1].lower() if line else "enter")
+        import termios
+        import tty
+
+        fd = self.stream.fileno()
+        saved = termios.tcgetattr(fd)
+        try:
+            tty.setcbreak(fd)
+            char = os.read(fd, 1).decode(errors="replace")
+        finally:
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        if char == "\x03":
+            raise KeyboardInterrupt
+        if char == "\x04":
+            self.out.write("\n")
+            return None
+        if char in ("\r", "\n"):
+            self.out.write("\n")
+            return "enter"
+        if char == "/":
+            rest = self.line("/")
+            return None if rest is None else "/" + rest
+        self.out.write(char + "\n")
+        return char.lower()
+
+    def line(self, prompt: str) -> str | None:
+        """A line of text (stripped); None at the end of input."""
+        self.out.write(prompt)
+        self.out.flush()
+        line = self.stream.readline()
+        if not line:
+            self.out.write("\n")
+            return None
+        if not self.tty:
+            self.out.write(line.rstrip("\n") + "\n")
+        return line.strip()
+
+
+class Session:
+    def __init__(self, args: argparse.Namespace, style: Style):
+        self.started = time.monotonic()
+        self.args, self.style = args, style
+        self.auto = bool(args.auto)
+        self.seed = args.seed if args.seed is not None else secrets.randbelow(10_000)
+        self.width = terminal_width()
+        self.keys = Keys()
+        self.events: queue.Queue[Event] = queue.Queue()
+        self.chart_path = args.chart
+        self.chart_saved: str | None = None
+        self.bot_server: BotServer | None = None
+        self.teammates_thread: threading.Thread | None = None
+        self.hurry = threading.Event()
+        self.stop_teammates = threading.Event()
+        self.teammate_error: BaseException | None = None
+        self.reopened: str | None = None  # ts of the prompt you reopened with Change
+        self.shown_prompt: str | None = None  # ts of the prompt last shown in full
+        self.round = None
+
+        self.slack = SimulatedSlack(token=TOKEN, listener=self._listen)
+        api_url = self.slack.start()
+        secret = secrets.token_hex(16)
+        database_url = args.database or os.environ.get("DATABASE_URL") or None
+        framework_file = os.environ.get("MATURITY_FRAMEWORK") or None
+        self.settings = sandbox_settings(api_url=api_url, secret=secret, database_url=database_url, framework=framework_file)
+
+        from framework.loader import FrameworkError
+
+        from ..app import build_services, create_app
+
+        try:
+            self.services = build_services(self.settings)
+        except FrameworkError as error:
+            raise SandboxError(str(error)) from None
+        except Exception as error:  # noqa: BLE001 (an unreachable database, a bad URL...)
+            raise SandboxError(f"cannot open the database ({type(error).__name__}: {str(error).splitlines()[0]})") from None
+        self.framework = self.services.framework
+        self.app = create_app(self.settings, self.services)
+        self.bot_server = BotServer(self.app)
+        self.driver = Driver(self.slack, self.bot_server.url, secret)
+
+        self.you, self.team = make_team(self.framework, args.members, self.seed)
+        self.slack.add_user(User(self.you.id, self.you.name, self.you.real_name, is_admin=True))
+        for person in self.team:
+            self.slack.add_user(User(person.id, person.name, person.real_name))
+        self.slack.add_channel(CHANNEL_ID, CHANNEL_NAME, [self.you.id, *(p.id for p in self.team), BOT_USER_ID])
+        self.dm = self.slack.dm_channel(self.you.id).id
+        self.names = Names(
+            users={u.id: u.name for u in self.slack.users.values()},
+            channels={CHANNEL_ID: CHANNEL_NAME},
+        )
+
+    # -- output ------------------------------------------------------------------------------------------
+
+    def say(self, text: str = "") -> None:
+        print(text, flush=True)
+
+    def para(self, text: str, *, dim: bool = False, indent: str = "") -> None:
+        """A paragraph wrapped to the terminal."""
+        text = textwrap.fill(text, self.width, initial_indent=indent, subsequent_indent=indent + "  ",
+                             break_on_hyphens=False, break_long_words=False)
+        self.say(self.style.dim(text) if dim else text)
+
+    def heading(self, label: str) -> None:
+        rule = "─" * max(3, min(self.width, 78) - len(label) - 4)
+        self.say(self.style.dim(f"── {label} {rule}"))
+
+    def render(self, message_text: str, blocks: list | None, *, keys: bool = True, files=()) -> Rendered:
+        return render_message(message_text, blocks, self.names, self.style, width=self.width, keys=keys, files=files)
+
+    # -- what the bot does, as you see it ----------------------------------------------------------------
+
+    def _listen(self, event: Event) -> None:
+        """Called on the simulated Slack's threads: keep what you could see, for the main thread to show."""
+        if event.channel in (CHANNEL_ID, "D" + YOU_ID) or event.user == YOU_ID:
+            if event.kind == "view" and event.view is not None and event.view.type == "home":
+                return  # your App Home is re-published after each answer; `home` shows it on request
+            self.events.put(event)
+
+    def drain(self) -> list[Event]:
+        pending = []
+        while True:
+            try:
+                pending.append(self.events.get_nowait())
+            except queue.Empty:
+                return pending
+
+    def catch_up(self) -> None:
+        """Show what arrived for you, and fill in any form that opened for you (which may bring more)."""
+        for _ in range(10):
+            modals = self.show_pending()
+            if not modals:
+                return
+            for modal in modals:
+                self.fill_modal(modal.view)
+
+    def show_pending(self, *, channel_only: bool = False) -> list[Event]:
+        """Show what arrived for you since last time; returns the modals that opened for you."""
+        modals = []
+        for event in self.drain():
+            if event.kind == "view":
+                modals.append(event)
+            elif event.kind == "ephemeral":
+                self.heading(f"#{self.names.channel(event.channel)} · only visible to you"
+                             if not event.channel.startswith("D") else "Direct message · only visible to you")
+                self.say(self.render(event.payload["text"], event.payload["blocks"]).text)
+            elif event.kind == "file":
+                self._save_file(event)
+            elif event.channel == CHANNEL_ID:
+                self._show_channel(event)
+            elif not channel_only:
+                self._show_dm(event)
+        return modals
+
+    def _files_of(self, message: Message) -> list[str]:
+        shown = []
+        for upload in (self.slack.files[f] for f in message.files if f in self.slack.files):
+            shown.append(upload.name if upload.title in ("", upload.name) else f"{upload.title} ({upload.name})")
+        return shown
+
+    def _show_channel(self, event: Event) -> None:
+        message = event.message
+        if event.kind == "update":
+            self.say(self.style.dim(f"  (#{CHANNEL_NAME}, a message was edited: {plain(message.text, self.names)})"))
+            return
+        where = f"#{CHANNEL_NAME}" + (" · in a thread" if message.thread_ts else "") + " · maturity-bot"
+        self.heading(where)
+        self.say(self.render(message.text, message.blocks, files=self._files_of(message)).text)
+
+    def _show_dm(self, event: Event) -> None:
+        message = event.message
+        parent = self._thread_ts()
+        if event.kind == "update":
+            if message.ts == parent or message.thread_ts is None:
+                return  # your progress on the thread's first message: shown in the status line instead
+            if self._has_levels(message):
+                self.heading("Direct message · thread · maturity-bot (updated)")
+                self.say(self.render(message.text, message.blocks, keys=False).text)
+                self.shown_prompt = message.ts
+                return
+            mark = "↷" if "skipped" in message.text else "✔"
+            self.say(self.style.bold(f"  {mark} {plain(message.text, self.names)}"))
+            return
+        in_thread = message.thread_ts is not None
+        self.heading("Direct message from maturity-bot" + (" · thread" if in_thread else ""))
+        prompt = self._has_levels(message)
+        self.say(self.render(message.text, message.blocks, keys=not prompt, files=self._files_of(message)).text)
+        if prompt:
+            self.shown_prompt = message.ts
+
+    def _save_file(self, event: Event) -> None:
+        upload = event.file
+        if upload.content is None:
+            return
+        if event.channel == CHANNEL_ID and upload.name.endswith(".png"):
+            path = self.chart_path
+        else:
+            path = f"sandbox-{upload.name}"
+        try:
+            Path(path).write_bytes(upload.content)
+        except OSError as error:
+            self.say(f"  Could not save {upload.name} to {path}: {error.strerror or error}")
+            return
+        if path == self.chart_path:
+            self.chart_saved = path
+        if not self.auto or path != self.chart_path:
+            self.say(self.style.dim(f"  (saved {upload.name} to {path})"))
+
+    # -- the workspace's people, acting ------------------------------------------------------------------
+
+    def command(self, user_id: str, text: str, *, echo: bool = True) -> None:
+        """`/maturity <text>` in #procurement; an immediate answer is shown as Slack shows it (to you)."""
+        if echo:
+            self.say(self.style.accent(f"#{CHANNEL_NAME}> /maturity {text}".rstrip()))
+        reply = self.driver.command(user_id, text, CHANNEL_ID)
+        body = reply.json
+        if user_id == YOU_ID and isinstance(body, dict) and (body.get("text") or body.get("blocks")):
+            self.heading(f"#{CHANNEL_NAME} · only visible to you")
+            self.say(self.render(body.get("text") or "", body.get("blocks")).text)
+
+    def click(self, user_id: str, message: Message, action_id: str) -> None:
+        message = self.slack.find_message(message.channel, message.ts) or message
+        block_id, element = find_button(message, action_id)
+        self.driver.click(user_id, message, element, block_id)
+
+    def submit(self, user_id: str, record, state: dict) -> dict | None:
+        reply = self.driver.submit_view(user_id, record.view, record.id, state)
+        body = reply.json
+        return body if isinstance(body, dict) and body.get("response_action") == "errors" else None
+
+    def newest_modal(self, user_id: str):
+        modals = [v for v in self.slack.views.values() if v.type == "modal" and v.user_id == user_id]
+        return modals[-1] if modals else None
+
+    # -- reading the walk-through -----------------------------------------------------------------------
+
+    def current_round(self):
+        self.round = self.services.store.open_round(self.slack.team_id, CHANNEL_ID) or self.round
+        return self.round
+
+    def participant(self, user_id: str):
+        round_ = self.current_round()
+        return self.services.store.participant(self.slack.team_id, round_.id, user_id) if round_ else None
+
+    def _thread_ts(self, user_id: str = YOU_ID) -> str | None:
+        participant = self.participant(user_id)
+        return participant.thread_ts if participant else None
+
+    @staticmethod
+    def _has_levels(message: Message) -> bool:
+        return has_button(message, values.answer_action_id(1))
+
+    def thread(self, user_id: str) -> list[Message]:
+        ts = self._thread_ts(user_id)
+        return self.slack.thread("D" + user_id, ts) if ts else []
+
+    def open_prompt(self, user_id: str) -> Message | None:
+        prompts = [m for m in self.thread(user_id) if self._has_levels(m)]
+        return prompts[-1] if prompts else None
+
+    def progress(self, user_id: str):
+        round_ = self.current_round()
+        return self.services.walkthrough.progress(round_, user_id) if round_ else None
+
+    def team_counts(self) -> tuple[int, int]:
+        """(teammates finished, teammates in all)."""
+        round_ = self.current_round()
+        if round_ is None:
+            return 0, len(self.team)
+        members = [m for m in self.services.store.team_progress(round_.team_id, round_.id) if m.user_id != YOU_ID]
+        return sum(1 for m in members if m.status(round_.area_count) == "complete"), len(members)
+
+    # -- teammates ---------------------------------------------------------------------------------------
+
+    def walk(self, person: Person, *, behave: bool = True) -> Iterator[tuple[str, int]]:
+        """One member's walk-through as a series of signed clicks; yields (area id, level) after each answer
+        and (area id, 0) after other clicks."""
+        parent_ts = self._thread_ts(person.id)
+        if parent_ts is None:
+            raise SandboxError(f"{person.real_name} got no direct message from the bot")
+        parent = self.slack.find_message("D" + person.id, parent_ts)
+        self.click(person.id, parent, values.CONTINUE)
+        yield "", 0
+        skipped = commented = changed = False
+        for _ in range(len(self.framework.areas) * 4):
+            prompt = self.open_prompt(person.id)
+            if prompt is None:
+                break
+            area = area_of(prompt)
+            level = person.levels[area]
+            if behave and person.skip == area and not skipped:
+                skipped = True
+                self.click(person.id, prompt, values.SKIP)
+                yield area, 0
+            elif behave and person.comment and person.comment[0] == area and not commented:
+                commented = True
+                self.click(person.id, prompt, values.COMMENT)
+                record = self.newest_modal(person.id)
+                self.submit(person.id, record, modal_state(record.view, {
+                    view_blocks.LEVEL_BLOCK: str(level), view_blocks.COMMENT_BLOCK: person.comment[1]}))
+                yield area, level
+            elif behave and person.change and person.change[0] == area and not changed:
+                changed = True
+                self.click(person.id, prompt, values.answer_action_id(person.change[1]))
+                yield area, 0
+                self.click(person.id, prompt, values.CHANGE)
+                self.click(person.id, prompt, values.answer_action_id(level))
+                yield area, level
+            else:
+                self.click(person.id, prompt, values.answer_action_id(level))
+                yield area, level
+        progress = self.progress(person.id)
+        if progress is not None and not progress.complete:
+            raise SandboxError(f"{person.real_name}'s walk-through stopped at {progress.done} of {progress.total} areas")
+
+    def run_teammates(self, delay: float) -> None:
+        """Teammates take turns, one click each, until all are done; `hurry` drops the pauses."""
+        walks = [self.walk(person) for person in self.team]
+        try:
+            while walks and not self.stop_teammates.is_set():
+                for walk in list(walks):
+                    try:
+                        next(walk)
+                    except StopIteration:
+                        walks.remove(walk)
+                    if delay and not self.hurry.is_set():
+                        self.hurry.wait(delay / max(1, len(walks)))
+        except BaseException as error:  # noqa: BLE001 (reported by the main thread)
+            self.teammate_error = error
+
+    def finish_teammates(self) -> None:
+        self.hurry.set()
+        if self.teammates_thread is not None:
+            self.teammates_thread.join()
+        if self.teammate_error is not None:
+            error = self.teammate_error
+            raise SandboxError(f"a teammate's walk-through failed: {error}") from error
+
+    # -- the session -------------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        self.intro()
+        self.close_earlier_round()
+        self.command(YOU_ID, "start")
+        if self.current_round() is None:
+            self.show_pending()
+            raise SandboxError("the bot did not start a round in #procurement")
+        if self.auto:
+            self.show_pending(channel_only=True)
+            return self.run_auto()
+        return self.run_interactive()
+
+    def intro(self) -> None:
+        from storage.db import describe
+
+        s = self.style
+        self.say(s.bold("Maturity bot sandbox") + ": the real bot, answering a simulated Slack workspace in this process.")
+        self.para(f"Workspace {self.slack.team_name} ({self.slack.team_id}) · #{CHANNEL_NAME}: you (facilitator) and "
+                 f"{len(self.team)} teammate{'s' if len(self.team) != 1 else ''}"
+                 + (": " + ", ".join(p.real_name for p in self.team[:6]) + (", ..." if len(self.team) > 6 else "") if self.team else ""))
+        self.para(f"Framework: {self.framework.title} ({len(self.framework.areas)} areas, {len(self.framework.levels)} levels)")
+        self.para(f"Seed {self.seed} (--seed {self.seed} gives the same team and answers) · data in {describe(self.services.engine)}")
+        self.say()
+
+    def close_earlier_round(self) -> None:
+        earlier = self.services.store.open_round(self.slack.team_id, CHANNEL_ID)
+        if earlier is None:
+            return
+        number = self.services.summaries.round_number(earlier)
+        try:
+            self.command(YOU_ID, "close", echo=False)
+        finally:
+            self.drain()
+        if self.services.store.open_round(self.slack.team_id, CHANNEL_ID) is not None:
+            raise SandboxError(f"round {number} in #{CHANNEL_NAME} (from an earlier sandbox run) is still open and could not be closed")
+        self.para(f"Round {number} of #{CHANNEL_NAME} was still open from an earlier sandbox run in this database: "
+                  "closed it with /maturity close, so this run starts the next round.", dim=True)
+        self.say()
+
+    # -- --auto ------------------------------------------------------------------------------------------
+
+    def run_auto(self) -> int:
+        self.set_targets_auto()
+        self.say()
+        self.say(self.style.bold(f"Your walk-through (answers chosen by seed {self.seed}):"))
+        titles = {a.id: a.title for a in self.framework.areas}
+        width = max(len(t) for t in titles.values()) + 2
+        number = 0
+        for area, level in self.walk(self.you, behave=False):
+            if level:
+                number += 1
+                name = self.framework.level(level).name
+                self.say(f"  {number:>2}. {titles[area]} {'.' * (width - len(titles[area]))} {level} · {name}")
+        self.drain()
+        self.say()
+        behaviours = {"skipped an area and answered it when it came back": 0, "added a comment": 0, "changed an answer": 0}
+        for person in self.team:
+            for _ in self.walk(person):
+                pass
+            behaviours["skipped an area and answered it when it came back"] += bool(person.skip)
+            behaviours["added a comment"] += bool(person.comment)
+            behaviours["changed an answer"] += bool(person.change)
+        self.drain()
+        finished, total = self.team_counts()
+        notes = ", ".join(f"{n} {what}" for what, n in behaviours.items() if n)
+        self.say(f"Teammates: {finished} of {total} finished" + (f" ({notes})." if notes else "."))
+        self.say()
+        return self.finish()
+
+    def set_targets_auto(self) -> None:
+        """The facilitator sets the team's targets through the real form (/maturity targets)."""
+        self.command(YOU_ID, "targets")
+        self.drain()
+        record = self.newest_modal(YOU_ID)
+        if record is None or record.view.get("callback_id") != values.TARGETS_VIEW:
+            raise SandboxError("/maturity targets opened no form")
+        targets = targets_for(self.framework, self.seed)
+        self.submit(YOU_ID, record, modal_state(record.view, {f"target:{a}": str(level) for a, level in targets.items()}))
+        self.drain()
+        counts: dict[int, int] = {}
+        for level in targets.values():
+            counts[level] = counts.get(level, 0) + 1
+        shown = ", ".join(f"{self.framework.level(n).name} in {c} area{'s' if c != 1 else ''}" for n, c in sorted(counts.items()))
+        self.say(f"Targets set through /maturity targets: {shown}.")
+
+    def finish(self) -> int:
+        """Post the summary as the facilitator, show it, save its chart."""
+        self.say()
+        self.chart_saved = None
+        self.command(YOU_ID, "summary")
+        self.show_pending(channel_only=True)
+        if self.chart_saved is None:
+            raise SandboxError("the summary came without a chart")
+        self.say()
+        self.say(f"Chart saved to {self.chart_saved}")
+        self.para(f"Done in {time.monotonic() - self.started:.1f} s. Run it again for round "
+                  f"{self.services.summaries.round_number(self.round) + 1}: its summary shows the trend.", dim=True)
+        return 0
+
+    # -- interactive -------------------------------------------------------------------------------------
+
+    def run_interactive(self) -> int:
+        s = self.style
+        self.show_pending()
+        parent_ts = self._thread_ts()
+        parent = self.slack.find_message(self.dm, parent_ts) if parent_ts else None
+        if parent is None:
+            raise SandboxError("you got no direct message from the bot")
+        self.say(s.dim("  (the sandbox presses Start for you; your teammates start too)"))
+        self.click(YOU_ID, parent, values.CONTINUE)
+        delay = self.args.delay if self.args.delay is not None else 3.0
+        self.teammates_thread = threading.Thread(target=self.run_teammates, args=(delay,), name="sandbox-teammates", daemon=True)
+        self.teammates_thread.start()
+        self.walk_interactive()
+        self.facilitate()
+        self.say(s.dim("Waiting for your teammates to finish..."))
+        self.finish_teammates()
+        self.drain_dm_quietly()
+        return self.finish()
+
+    def drain_dm_quietly(self) -> None:
+        for event in self.drain():
+            if event.channel == CHANNEL_ID and event.kind in ("post", "file"):
+                self.events.put(event)
+
+    def walk_interactive(self) -> None:
+        levels = len(self.framework.levels)
+        while True:
+            self.catch_up()
+            prompt = self.active_prompt()
+            progress = self.progress(YOU_ID)
+            if prompt is None:
+                if progress is not None and progress.complete:
+                    return
+                parent = self.slack.find_message(self.dm, self._thread_ts() or "")
+                if parent is None or not has_button(parent, values.CONTINUE):
+                    return
+                self.say("  " + key_bar([], self.style, extra=[("g", "Continue"), ("/", "command"), ("q", "finish")]))
+                key = self.keys.key(self.style.accent("  Your choice: "))
+                if key is None or key == "q":
+                    return
+                if key.startswith("/"):
+                    self.run_line(key)
+                elif key == "g":
+                    self.click(YOU_ID, parent, values.CONTINUE)
+                continue
+            if prompt.ts != self.shown_prompt:
+                self.heading(f"Direct message from maturity-bot · thread · back to {plain(prompt.text, self.names).split(':')[0]}")
+                self.say(self.render(prompt.text, prompt.blocks, keys=False).text)
+                self.shown_prompt = prompt.ts
+            rendered = self.render(prompt.text, prompt.blocks)
+            extra = []
+            last = self.last_answered()
+            if last is not None and prompt.ts != self.reopened:
+                extra.append(("x", f"Change “{header_of(last)}”"))
+            extra += [("/", "command"), ("q", "finish")]
+            finished, total = self.team_counts()
+            self.say()
+            self.say("  " + self.style.dim(f"You: {progress.done} of {progress.total} answered · teammates finished: {finished} of {total}"))
+            self.say("\n".join("  " + row for row in key_bar(rendered.buttons, self.style, self.width - 2, extra).split("\n")))
+            key = self.keys.key(self.style.accent("  Your choice: "))
+            if key is None or key == "q":
+                return
+            if key.startswith("/"):
+                self.run_line(key)
+                continue
+            if key == "x" and last is not None and prompt.ts != self.reopened:
+                self.reopened = last.ts
+                self.click(YOU_ID, last, values.CHANGE)
+                continue
+            button = rendered.button(key)
+            if button is None:
+                self.say(f"  Press a key shown in brackets (1-{levels} chooses a level).")
+                continue
+            if button.action_id == values.SKIP and prompt.ts == self.reopened:
+                self.reopened = None
+            self.driver.click(YOU_ID, self.slack.find_message(prompt.channel, prompt.ts), button.element, button.block_id)
+            if button.key.isdigit() and prompt.ts == self.reopened:
+                self.reopened = None
+
+    def active_prompt(self) -> Message | None:
+        if self.reopened:
+            message = self.slack.find_message(self.dm, self.reopened)
+            if message is not None and self._has_levels(message):
+                return message
+            self.reopened = None
+        return self.open_prompt(YOU_ID)
+
+    def last_answered(self) -> Message | None:
+        answered = [m for m in self.thread(YOU_ID) if any(
+            b.get("action_id") == values.CHANGE and (b.get("text") or {}).get("text") == "Change"
+            for b in buttons_of(m))]
+        return answered[-1] if answered else None
+
+    def facilitate(self) -> None:
+        """After your walk-through: the facilitator's turn at the channel prompt."""
+        s = self.style
+        self.catch_up()
+        progress = self.progress(YOU_ID)
+        finished, total = self.team_counts()
+        self.say()
+        if progress is not None and progress.complete:
+            self.say(s.bold("You have answered every area.") + f" Teammates finished so far: {finished} of {total}.")
+        else:
+            self.say(s.bold(f"You stopped at {progress.done} of {progress.total} areas.") + f" Teammates finished so far: {finished} of {total}.")
+        for paragraph, indent in [
+            ("You are the facilitator in #procurement. Type a command as you would in Slack, e.g.", ""),
+            (("/maturity status · /maturity summary · /maturity help social value · /maturity targets · "
+              "/maturity export · /maturity close"), "  "),
+            ("home shows your App Home; any other text is a direct message to the bot.", "  "),
+            (("Press Enter (or q) to finish: your teammates complete their answers and the sandbox posts "
+              "/maturity summary."), ""),
+        ]:
+            self.para(paragraph, indent=indent)
+        while True:
+            line = self.keys.line(s.accent(f"#{CHANNEL_NAME}> "))
+            if line is None or line.lower() in ("", "q", "quit", "exit"):
+                return
+            self.run_line(line)
+
+    def run_line(self, line: str) -> None:
+        """A typed line: a /maturity command, `home`, or a direct message to the bot."""
+        line = line.strip()
+        first = line.split(" ", 1)[0].lower()
+        if line.startswith("/maturity") or first in SUBCOMMANDS:
+            text = line[len("/maturity"):].strip() if line.startswith("/maturity") else line
+            try:
+                self.command(YOU_ID, text, echo=False)  # the typed line is on the screen already
+            except RequestFailed as error:
+                self.say(f"  The bot failed: {error}")
+        elif line.startswith("/"):
+            self.say("  Only /maturity is installed in this workspace (try /maturity help).")
+            return
+        elif first == "home":
+            record = self.slack.home_of(YOU_ID)
+            self.heading("maturity-bot · Home")
+            self.say(render_view(record.view, self.names, self.style, width=self.width) if record else "  (not published yet)")
+            return
+        elif line:
+            self.heading("Direct message to maturity-bot")
+            self.say(f"  you: {line}")
+            self.driver.direct_message(YOU_ID, line)
+        self.catch_up()
+
+    def fill_modal(self, record) -> None:
+        """A modal opened for you: ask for each input in the terminal, then submit it (q cancels)."""
+        view = record.view
+        self.heading("maturity-bot · a form")
+        self.say(render_view({"title": view.get("title"), "blocks": [b for b in view.get("blocks", []) if b.get("type") != "input"]},
+                             self.names, self.style, width=self.width))
+        answers: dict[str, str] = {}
+        last_options = None
+        for block in view.get("blocks", []):
+            if block.get("type") != "input":
+                continue
+            element = block.get("element") or {}
+            label = plain((block.get("label") or {}).get("text", ""), self.names)
+            optional = block.get("optional", False)
+            if element.get("type") == "static_select":
+                options = element.get("options") or []
+                if options != last_options:
+                    self.say("  " + "  ".join(f"[{o['value']}] {o['text']['text'].removeprefix(str(o['value']) + ' · ')}"
+                                              for o in options))
+                    last_options = options
+                initial = element.get("initial_option")
+                hint = f"Enter keeps {initial['text']['text']}" if initial else ("Enter for none" if optional else "required")
+                while True:
+                    text = self.keys.line(f"  {label} ({hint}, q cancels): ")
+                    if text is None or text.lower() == "q":
+                        self.say("  Form cancelled: nothing was sent.")
+                        return
+                    if not text:
+                        if initial:
+                            answers[block["block_id"]] = initial["value"]
+                        if initial or optional:
+                            break
+                        self.say("  This one is required.")
+                        continue
+                    chosen = choose_option(options, text)
+                    if chosen is not None:
+                        answers[block["block_id"]] = chosen["value"]
+                        break
+                    self.say("  Type one of the values in brackets.")
+            elif element.get("type") == "plain_text_input":
+                initial = element.get("initial_value")
+                text = self.keys.line(f"  {label} ({'Enter keeps the current text' if initial else 'Enter to leave empty'}, q cancels): ")
+                if text is None or text.lower() == "q":
+                    self.say("  Form cancelled: nothing was sent.")
+                    return
+                answers[block["block_id"]] = text or initial or ""
+        errors = self.submit(YOU_ID, record, modal_state(view, answers))
+        if errors:
+            for text in (errors.get("errors") or {}).values():
+                self.say(f"  The form says: {text}")
+            self.say("  Nothing was saved.")
+        else:
+            self.say(self.style.dim("  (form submitted)"))
+
+    def close(self) -> None:
+        self.stop_teammates.set()
+        self.hurry.set()
+        if self.bot_server is not None:
+            self.bot_server.stop()
+        self.slack.stop()
+
+
+# -- helpers ---------------------------------------------------------------------------------------------
+
+
+def buttons_of(message: Message) -> list[dict]:
+    found = []
+    for block in message.blocks:
+        if block.get("type") == "actions":
+            found += [e for e in block.get("elements", []) if e.get("type") == "button"]
+        accessory = block.get("accessory")
+        if accessory and accessory.get("type") == "button":
+            found.append(accessory)
+    return found
+
+
+def find_button(message: Message, action_id: str) -> tuple[str | None, dict]:
+    for block in message.blocks:
+        elements = list(block.get("elements", [])) if block.get("type") == "actions" else []
+        if block.get("accessory"):
+            elements.append(block["accessory"])
+        for element in elements:
+            if element.get("action_id") == action_id:
+                return block.get("block_id"), element
+    raise SandboxError(f"the message has no {action_id} button: {message.text[:80]!r}")
+
+
+def has_button(message: Message, action_id: str) -> bool:
+    return any(b.get("action_id") == action_id for b in buttons_of(message))
+
+
+def area_of(message: Message) -> str:
+    for button in buttons_of(message):
+        value = button.get("value") or ""
+        if "|" in value:
+            return value.split("|")[1]
+    raise SandboxError(f"not an area prompt: {message.text[:80]!r}")
+
+
+def header_of(message: Message) -> str:
+    for block in message.blocks:
+        if block.get("type") == "header":
+            return (block.get("text") or {}).get("text", "")
+    return message.text.split(":")[0]
+
+
+def choose_option(options: list[dict], text: str) -> dict | None:
+    """An option by its value ("3"), its text ("3 · Mature") or its name ("mature")."""
+    wanted = text.strip().lower()
+    for option in options:
+        shown = option["text"]["text"].lower()
+        if wanted in (str(option["value"]).lower(), shown) or shown.split("· ")[-1] == wanted:
+            return option
+    return None
+
+
+def modal_state(view: dict, answers: dict[str, str]) -> dict:
+    """Slack's view.state.values for a modal: selects by option value, text inputs by their text."""
+    state: dict[str, dict] = {}
+    for block in view.get("blocks", []):
+        if block.get("type") != "input" or block.get("block_id") not in answers:
+            continue
+        element = block.get("element") or {}
+        action_id, answer = element.get("action_id"), answers[block["block_id"]]
+        if element.get("type") == "static_select":
+            option = next((o for o in element.get("options", []) if str(o["value"]) == str(answer)), None)
+            state[block["block_id"]] = {action_id: {"type": "static_select", "selected_option": option}}
+        else:
+            state[block["block_id"]] = {action_id: {"type": element.get("type", "plain_text_input"), "value": answer or None}}
+    return state
