@@ -97,7 +97,11 @@ def main(argv: list[str] | None = None) -> int:
             section(f"2. summary at scale [{kind}]", run_summary)
 
     if "kickoff" in sections:
-        section("3. kick-off at the rate limit", kickoff_at_rate_limit)
+        for kind in databases:
+            section(
+                f"3. kick-off at the rate limit [{kind}]",
+                lambda kind=kind: kickoff_at_rate_limit(kind=kind, members=60 if args.quick else 1000),
+            )
 
     if "footprint" in sections:
         section("4. footprint", lambda: footprint.measure(runs=1 if args.quick else 5)[0])

@@ -1,21 +1,84 @@
-"""Figure 3: kick-off at the rate limit. PLACEHOLDER, deliberately not measured yet.
+"""Figure 3: a round's kick-off at Slack's rate limits.
 
-The sending path (kick-offs through the outbox and its pacing) is being reworked by another engineer; this
-figure will be filled in once that settles. Until then `kickoff_at_rate_limit` only says so, and the table
-shows the row as not yet measured.
+The fake Slack enforces, with 429 and Retry-After as Slack does, 1 chat.postMessage a second per channel
+and a workspace-wide limit we choose: 20 a second (1,200 a minute). The bot's own pacing is the
+production default (bot.config: 1 a second per channel after a short burst, 20 a second per workspace).
+A round is started for N members through the real App over HTTP; the clock runs from the slash command
+to the last member's kick-off message arriving at the fake. The minimum those limits allow is N messages
+at 20 a second (plus the channel's announcement, which goes to another channel). Every member must be
+prompted exactly once.
 """
 
 from __future__ import annotations
 
-from bench.common import Row
+import time
+from collections import Counter
+
+from bench.common import Database, Row, fmt_ratio, production_services
+
+WORKSPACE_LIMIT = 20.0  # messages a second, per workspace (our choice, stated in the README)
+CHANNEL_LIMIT = 1.0  # Slack's published limit for chat.postMessage
+TEAM = "T1"
 
 
-def kickoff_at_rate_limit(*_args, **_kwargs) -> list[Row]:
-    """PLACEHOLDER: measure how long a round's kick-off takes for many members at Slack's rate limit.
+def kickoff_at_rate_limit(*, kind: str = "sqlite", members: int = 1000, log=print) -> list[Row]:
+    from bot.app import create_app
+    from bot.config import Settings
+    from tests.fake_slack import FakeSlack
+    from tests.harness import SIGNING_SECRET, BotServer, Workspace
 
-    Not implemented on purpose (see the module docstring). Prints "not yet measured" and returns one row
-    saying the same, so the table and --json keep a place for the figure.
-    """
-    print("  kick-off at the rate limit: not yet measured")
-    return [Row(figure="kick-off at the rate limit (placeholder)", target="", measured="not yet measured",
-                baseline="", ratio="", met=None, data={"measured": False})]
+    slack = FakeSlack()
+    slack.add_team(TEAM, bot_token="xoxb-T1", bot_user_id="UBOT")
+    slack.add_user(TEAM, "UFAC", name="facilitator")
+    users = [f"UK{i:05d}" for i in range(members)]
+    for user_id in users:
+        slack.add_user(TEAM, user_id, name=user_id.lower())
+    slack.add_channel(TEAM, "CKICK", name="kickoff", members=["UFAC", *users])
+    slack.enforce_rate_limits("chat.postMessage", per_channel=CHANNEL_LIMIT, per_workspace=WORKSPACE_LIMIT)
+    settings = Settings(
+        _env_file=None,
+        slack_bot_token="xoxb-T1",
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.api_url,
+        process_before_response=False,
+    )
+    with Database(kind) as db:
+        services = production_services(settings, db.engine)
+        server = BotServer(create_app(settings, services))
+        try:
+            workspace = Workspace(slack, server.url, TEAM)
+            started = time.perf_counter()
+            reply = workspace.command("UFAC", "start", channel_id="CKICK")
+            assert reply.status == 200, reply.body[:200]
+            everyone = [*users, "UFAC"]
+            deadline = time.monotonic() + members / WORKSPACE_LIMIT * 3 + 60
+            while True:
+                posted = [c for c in slack.calls_to("chat.postMessage") if c.status == 200 and not c.error]
+                kickoffs = [c for c in posted if str(c.args.get("channel", "")).startswith("U")]
+                if len(kickoffs) >= len(everyone) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+            elapsed = time.perf_counter() - started
+            per_member = Counter(str(c.args["channel"]) for c in kickoffs)
+            owed = services.sender.outbox.owed_count(TEAM)
+        finally:
+            server.stop()
+            slack.stop()
+    once = sum(1 for u in everyone if per_member[u] == 1)
+    twice = sum(1 for u in everyone if per_member[u] > 1)
+    minimum = len(everyone) / WORKSPACE_LIMIT
+    ratio = elapsed / minimum
+    log(f"  kick-off of {len(everyone)} on {kind}: {elapsed:.1f} s (minimum {minimum:.1f} s), "
+        f"prompted once {once}, duplicates {twice}, owed {owed}, throttled by Slack {slack.throttled}")
+    return [
+        Row(
+            figure=f"kick-off, {len(everyone)} members, {kind} (limits 1/s/channel, {WORKSPACE_LIMIT:g}/s/workspace)",
+            target=f"<= 1.2x {minimum:.1f} s, each once",
+            measured=f"{elapsed:.1f} s; once {once}/{len(everyone)}, 429s {slack.throttled}",
+            baseline=f"{minimum:.1f} s",
+            ratio=fmt_ratio(ratio),
+            met=ratio <= 1.2 and once == len(everyone) and twice == 0,
+            data={"seconds": elapsed, "minimum": minimum, "once": once, "duplicates": twice, "owed": owed,
+                  "throttled": slack.throttled, "members": len(everyone)},
+        )
+    ]
