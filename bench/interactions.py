@@ -77,7 +77,7 @@ class Level:
 
 
 FULL_LEVELS = [Level(1, 48, 96, 300), Level(8, 8, 24, 100), Level(32, 4, 12, 40)]
-QUICK_LEVELS = [Level(1, 12, 12, 60), Level(8, 3, 6, 20)]
+QUICK_LEVELS = [Level(1, 12, 12, 60), Level(8, 4, 4, 20)]
 
 
 @dataclass
