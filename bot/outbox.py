@@ -50,36 +50,40 @@ class Pacer:
         self._workspace_next: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def wait(self, team_id: str, channel: str) -> float:
-        """Reserve the next slot for this channel and workspace; sleep until it comes. Returns the wait."""
+    def wait(self, team_id: str, channel: str, *, bulk: bool = True) -> float:
+        """Reserve the next slot for this channel (and, for bulk sends, the workspace); sleep until it
+        comes. Returns the wait. A member's next prompt is not bulk: it answers their own click, so only
+        the per-channel limit applies to it and it never queues behind a kick-off."""
         with self._lock:
             now = self.clock()
             credit = (self.burst - 1) * self.channel_interval  # an idle channel may take a short burst
             ready = max(self._channel_next.get((team_id, channel), now - credit), now - credit)
-            slot = max(now, ready, self._workspace_next.get(team_id, now))
+            slot = max(now, ready, self._workspace_next.get(team_id, now) if bulk else now)
             self._channel_next[(team_id, channel)] = max(ready, slot - credit) + self.channel_interval
-            self._workspace_next[team_id] = slot + self.workspace_interval
+            if bulk:
+                self._workspace_next[team_id] = slot + self.workspace_interval
         delay = slot - now
         if delay > 0:
             self.sleep(delay)
         return max(delay, 0.0)
 
-    def done(self, team_id: str, channel: str) -> None:
+    def done(self, team_id: str, channel: str, *, bulk: bool = True) -> None:
         """A post has just completed: count the intervals from now too, since Slack counts from when it
         handled the post (after any retry), not from when we reserved the slot."""
         with self._lock:
             now = self.clock()
             key = (team_id, channel)
             self._channel_next[key] = max(self._channel_next.get(key, now), now + self.channel_interval - (self.burst - 1) * self.channel_interval)
-            self._workspace_next[team_id] = max(self._workspace_next.get(team_id, now), now + self.workspace_interval)
+            if bulk:
+                self._workspace_next[team_id] = max(self._workspace_next.get(team_id, now), now + self.workspace_interval)
 
-    def paced(self, team_id: str, channel: str, post: Callable[[], T]) -> T:
+    def paced(self, team_id: str, channel: str, post: Callable[[], T], *, bulk: bool = True) -> T:
         """Run one post within the limits."""
-        self.wait(team_id, channel)
+        self.wait(team_id, channel, bulk=bulk)
         try:
             return post()
         finally:
-            self.done(team_id, channel)
+            self.done(team_id, channel, bulk=bulk)
 
 
 QUICK_RETRIES = 2
@@ -182,6 +186,7 @@ class Sender:
                 blocks=json.loads(message.blocks) if message.blocks else None,
                 metadata={"event_type": METADATA_EVENT, "event_payload": {"key": message.key}},
             ),
+            bulk=message.kind != "prompt",
         )
         return response["channel"], response["ts"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -29,29 +29,33 @@ class Summaries:
     framework: Framework
     min_group: int
     sender: Sender
+    _closed_levels: dict = field(default_factory=dict, repr=False)
 
     def compute(self, round_: Round) -> Summary:
-        members = self.store.team_progress(round_.team_id, round_.id)
-        total = round_.area_count
-        participation = Participation(
-            members=len(members),
-            complete=sum(1 for m in members if m.status(total) == "complete"),
-            in_progress=sum(1 for m in members if m.status(total) == "in progress"),
-        )
-        previous_round = self.summaries.previous_round(round_)
-        previous = {}
-        if previous_round is not None:
-            chosen = self.summaries.chosen_levels(round_.team_id, previous_round.id)
-            # A trend must not reveal what a group too small to show chose last time.
-            previous = team_levels({a: levels for a, levels in chosen.items() if len(levels) >= self.min_group})
+        members, complete, started = self.summaries.participation(round_.team_id, round_.id, round_.area_count)
+        participation = Participation(members=members, complete=complete, in_progress=started - complete)
         return summarise(
             self.framework,
-            self.summaries.chosen_levels(round_.team_id, round_.id),
+            _as_levels(self.summaries.level_counts(round_.team_id, round_.id)),
             participation,
             targets=self.summaries.targets(round_.team_id, round_.channel_id, round_.framework_id),
-            previous=previous,
+            previous=self._previous_levels(round_),
             min_group=self.min_group,
         )
+
+    def _previous_levels(self, round_: Round) -> dict[str, int]:
+        """Team levels of the channel's previous closed round. A closed round never changes, so they are
+        worked out once per process."""
+        previous_round = self.summaries.previous_round(round_)
+        if previous_round is None:
+            return {}
+        key = (previous_round.team_id, previous_round.id)
+        if key not in self._closed_levels:
+            counts = self.summaries.level_counts(previous_round.team_id, previous_round.id)
+            # A trend must not reveal what a group too small to show chose last time.
+            shown = {a: c for a, c in counts.items() if sum(c.values()) >= self.min_group}
+            self._closed_levels[key] = team_levels(_as_levels(shown))
+        return self._closed_levels[key]
 
     def __post_init__(self):
         self.sender.after_send["summary"] = self._follow_up
@@ -131,3 +135,8 @@ class Summaries:
             )
         except SlackApiError as error:
             log.warning("could not upload the chart for round %s: %s", round_.id, error.response.get("error"))
+
+
+def _as_levels(counts: dict[str, dict[int, int]]) -> dict[str, list[int]]:
+    """{area: {level: count}} -> {area: [level, level, ...]} as the scoring functions take them."""
+    return {area: [level for level, n in sorted(per_level.items()) for _ in range(n)] for area, per_level in counts.items()}

@@ -82,9 +82,11 @@ class Walkthrough:
                 return "owed"  # Slack is failing; the kick-off stays owed and goes out later
         return self.advance(client, round_, participant, resuming=True)
 
-    def advance(self, client: WebClient, round_: Round, participant: Participant, *, resuming: bool = False) -> str:
+    def advance(
+        self, client: WebClient, round_: Round, participant: Participant, *, resuming: bool = False, progress: Progress | None = None
+    ) -> str:
         """Post the next area if one is due. Returns what happened: posted, owed, waiting, complete or paused."""
-        progress = self.progress(round_, participant.user_id)
+        progress = progress or self.progress(round_, participant.user_id)
         area_id = progress.next_area(resuming=resuming)
         if area_id is not None:
             area = self.framework.area(area_id)
@@ -132,8 +134,7 @@ class Walkthrough:
         result = self.store.record_answer(round_=round_, user_id=participant.user_id, area_id=area_id, level=level)
         if not result.changed:
             return  # the same click again: nothing new to show or post
-        self.show_answer(client, round_, participant, area_id, prompt_ts)
-        self._after_answer(client, round_, participant)
+        self._after_answer(client, round_, participant, area_id, prompt_ts)
 
     def set_comment(
         self, client: WebClient, round_: Round, participant: Participant, area_id: str, comment: str | None, level: int | None
@@ -142,21 +143,29 @@ class Walkthrough:
             round_=round_, user_id=participant.user_id, area_id=area_id, level=level, comment=comment, set_comment=True
         )
         prompt = self.store.latest_prompt(round_.team_id, round_.id, participant.user_id, area_id)
-        if prompt is not None and prompt.ts is not None:
-            self.show_answer(client, round_, participant, area_id, prompt.ts)
+        shown_ts = prompt.ts if prompt is not None else None
         if result.first:
-            self._after_answer(client, round_, participant)
+            self._after_answer(client, round_, participant, area_id, shown_ts)
+        elif shown_ts is not None:
+            self.show_answer(client, round_, participant, area_id, shown_ts)
 
-    def _after_answer(self, client: WebClient, round_: Round, participant: Participant) -> None:
+    def _after_answer(
+        self, client: WebClient, round_: Round, participant: Participant, area_id: str, shown_ts: str | None
+    ) -> None:
+        """After an answer: the next area first (it is what the member waits for), then the answered
+        prompt and the progress at the top of the thread, or, at the end, the member's profile."""
         progress = self.progress(round_, participant.user_id)
+        if not progress.complete:
+            self.advance(client, round_, participant, progress=progress)
+        if shown_ts is not None:
+            self.show_answer(client, round_, participant, area_id, shown_ts)
         self.refresh_parent(client, round_, participant, progress)
         if progress.complete:
             self.store.touch(participant.id, completed=True)
             if participant.completed_at is None:
                 self._post_profile(client, round_, participant)
-            return
-        self.store.touch(participant.id)
-        self.advance(client, round_, participant)
+        else:
+            self.store.touch(participant.id)
 
     def _post_profile(self, client: WebClient, round_: Round, participant: Participant) -> None:
         levels = {a.area_id: a.level for a in self.store.answers(round_.team_id, round_.id, participant.user_id)}

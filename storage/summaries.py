@@ -5,27 +5,50 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime
 
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Engine, func, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from .models import Answer, Round, Target, utcnow
+from .models import Answer, Participant, Prompt, Round, Target, utcnow
 
 
 class SummaryStore:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def chosen_levels(self, team_id: str, round_id: int) -> dict[str, list[int]]:
-        """Every chosen level per area of a round (who chose what is deliberately left out)."""
-        levels: dict[str, list[int]] = defaultdict(list)
+    def level_counts(self, team_id: str, round_id: int) -> dict[str, dict[int, int]]:
+        """How many members chose each level per area: one GROUP BY, done by the database."""
+        counts: dict[str, dict[int, int]] = defaultdict(dict)
         with Session(self.engine) as session:
             rows = session.exec(
-                select(Answer.area_id, Answer.level).where(Answer.team_id == team_id, Answer.round_id == round_id)
+                select(Answer.area_id, Answer.level, func.count())
+                .where(Answer.team_id == team_id, Answer.round_id == round_id)
+                .group_by(Answer.area_id, Answer.level)
             )
-            for area_id, level in rows:
-                levels[area_id].append(level)
-        return dict(levels)
+            for area_id, level, count in rows:
+                counts[area_id][level] = count
+        return dict(counts)
+
+    def participation(self, team_id: str, round_id: int, area_count: int) -> tuple[int, int, int]:
+        """(members, complete, started) for a round, counted by the database."""
+        with Session(self.engine) as session:
+            members = session.exec(
+                select(func.count()).select_from(Participant).where(Participant.team_id == team_id, Participant.round_id == round_id)
+            ).one()
+            per_member = (
+                select(Answer.user_id)
+                .where(Answer.team_id == team_id, Answer.round_id == round_id)
+                .group_by(Answer.user_id)
+                .having(func.count() >= area_count)
+                .subquery()
+            )
+            complete = session.exec(select(func.count()).select_from(per_member)).one()
+            started_ids = union(
+                select(Answer.user_id).where(Answer.team_id == team_id, Answer.round_id == round_id),
+                select(Prompt.user_id).where(Prompt.team_id == team_id, Prompt.round_id == round_id),
+            ).subquery()
+            started = session.exec(select(func.count()).select_from(started_ids)).one()
+        return members, complete, started
 
     def previous_round(self, round_: Round) -> Round | None:
         """The channel's last closed round before this one, with the same framework."""
