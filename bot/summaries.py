@@ -32,7 +32,7 @@ class Summaries:
     _closed_levels: dict = field(default_factory=dict, repr=False)
 
     def compute(self, round_: Round) -> Summary:
-        members, complete, started = self.summaries.participation(round_.team_id, round_.id, round_.area_count)
+        members, complete, started = self.summaries.participation(round_.team_id, round_.id)
         participation = Participation(members=members, complete=complete, in_progress=started - complete)
         return summarise(
             self.framework,

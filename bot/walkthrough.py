@@ -134,7 +134,7 @@ class Walkthrough:
         result = self.store.record_answer(round_=round_, user_id=participant.user_id, area_id=area_id, level=level)
         if not result.changed:
             return  # the same click again: nothing new to show or post
-        self._after_answer(client, round_, participant, area_id, prompt_ts)
+        self._after_answer(client, round_, participant, area_id, prompt_ts, completed_now=result.completed_now)
 
     def set_comment(
         self, client: WebClient, round_: Round, participant: Participant, area_id: str, comment: str | None, level: int | None
@@ -145,12 +145,19 @@ class Walkthrough:
         prompt = self.store.latest_prompt(round_.team_id, round_.id, participant.user_id, area_id)
         shown_ts = prompt.ts if prompt is not None else None
         if result.first:
-            self._after_answer(client, round_, participant, area_id, shown_ts)
+            self._after_answer(client, round_, participant, area_id, shown_ts, completed_now=result.completed_now)
         elif shown_ts is not None:
             self.show_answer(client, round_, participant, area_id, shown_ts)
 
     def _after_answer(
-        self, client: WebClient, round_: Round, participant: Participant, area_id: str, shown_ts: str | None
+        self,
+        client: WebClient,
+        round_: Round,
+        participant: Participant,
+        area_id: str,
+        shown_ts: str | None,
+        *,
+        completed_now: bool,
     ) -> None:
         """After an answer: the next area first (it is what the member waits for), then the answered
         prompt and the progress at the top of the thread, or, at the end, the member's profile."""
@@ -160,12 +167,8 @@ class Walkthrough:
         if shown_ts is not None:
             self.show_answer(client, round_, participant, area_id, shown_ts)
         self.refresh_parent(client, round_, participant, progress)
-        if progress.complete:
-            self.store.touch(participant.id, completed=True)
-            if participant.completed_at is None:
-                self._post_profile(client, round_, participant)
-        else:
-            self.store.touch(participant.id)
+        if completed_now:
+            self._post_profile(client, round_, participant)
 
     def _post_profile(self, client: WebClient, round_: Round, participant: Participant) -> None:
         levels = {a.area_id: a.level for a in self.store.answers(round_.team_id, round_.id, participant.user_id)}

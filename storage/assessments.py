@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -35,6 +35,7 @@ class AnswerResult:
     answer: Answer
     changed: bool  # False when the same level was chosen again (a repeated click)
     first: bool  # True when the area had no answer before
+    completed_now: bool = False  # True when this answer completed the member's round
 
 
 @dataclass(frozen=True)
@@ -271,6 +272,11 @@ class AssessmentStore:
                 session.flush()
                 if owed is not None:
                     add_owed(session, team_id, owed(prompt))
+                session.exec(
+                    update(Participant)
+                    .where(Participant.team_id == team_id, Participant.round_id == round_id, Participant.user_id == user_id)
+                    .values(last_active_at=utcnow())
+                )
                 session.commit()
             except IntegrityError:
                 session.rollback()
@@ -416,9 +422,37 @@ class AssessmentStore:
             ):
                 prompt.state = "answered"
                 session.add(prompt)
+            completed_now = self._mark_activity(session, round_, user_id, count_answers=first)
             session.commit()
             session.refresh(answer)
-            return AnswerResult(answer=answer, changed=changed, first=first)
+            return AnswerResult(answer=answer, changed=changed, first=first, completed_now=completed_now)
+
+    @staticmethod
+    def _mark_activity(session: Session, round_: Round, user_id: str, *, count_answers: bool) -> bool:
+        """Keep the participant's last activity and completion up to date in the caller's transaction, so
+        that participation is one cheap query on the participant table. True when the round was completed
+        just now."""
+        participant = session.exec(
+            select(Participant).where(
+                Participant.team_id == round_.team_id, Participant.round_id == round_.id, Participant.user_id == user_id
+            )
+        ).first()
+        if participant is None:
+            return False
+        participant.last_active_at = utcnow()
+        completed_now = False
+        if count_answers and participant.completed_at is None:
+            session.flush()
+            answered = session.exec(
+                select(func.count()).select_from(Answer).where(
+                    Answer.team_id == round_.team_id, Answer.round_id == round_.id, Answer.user_id == user_id
+                )
+            ).one()
+            if answered >= round_.area_count:
+                participant.completed_at = participant.last_active_at
+                completed_now = True
+        session.add(participant)
+        return completed_now
 
     def answers(self, team_id: str, round_id: int, user_id: str | None = None) -> list[Answer]:
         with Session(self.engine) as session:

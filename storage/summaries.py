@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime
 
-from sqlalchemy import Engine, func, union, update
+from sqlalchemy import Engine, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from .models import Answer, Participant, Prompt, Round, Target, utcnow
+from .models import Answer, Participant, Round, Target, utcnow
 
 
 class SummaryStore:
@@ -29,25 +29,15 @@ class SummaryStore:
                 counts[area_id][level] = count
         return dict(counts)
 
-    def participation(self, team_id: str, round_id: int, area_count: int) -> tuple[int, int, int]:
-        """(members, complete, started) for a round, counted by the database."""
+    def participation(self, team_id: str, round_id: int) -> tuple[int, int, int]:
+        """(members, complete, started) for a round: one query on the participant table, whose activity and
+        completion the answer and prompt writes keep up to date."""
         with Session(self.engine) as session:
-            members = session.exec(
-                select(func.count()).select_from(Participant).where(Participant.team_id == team_id, Participant.round_id == round_id)
+            members, complete, started = session.exec(
+                select(func.count(), func.count(Participant.completed_at), func.count(Participant.last_active_at)).where(
+                    Participant.team_id == team_id, Participant.round_id == round_id
+                )
             ).one()
-            per_member = (
-                select(Answer.user_id)
-                .where(Answer.team_id == team_id, Answer.round_id == round_id)
-                .group_by(Answer.user_id)
-                .having(func.count() >= area_count)
-                .subquery()
-            )
-            complete = session.exec(select(func.count()).select_from(per_member)).one()
-            started_ids = union(
-                select(Answer.user_id).where(Answer.team_id == team_id, Answer.round_id == round_id),
-                select(Prompt.user_id).where(Prompt.team_id == team_id, Prompt.round_id == round_id),
-            ).subquery()
-            started = session.exec(select(func.count()).select_from(started_ids)).one()
         return members, complete, started
 
     def previous_round(self, round_: Round) -> Round | None:
