@@ -67,15 +67,14 @@ class Pacer:
             self.sleep(delay)
         return max(delay, 0.0)
 
-    def done(self, team_id: str, channel: str, *, bulk: bool = True) -> None:
-        """A post has just completed: count the intervals from now too, since Slack counts from when it
-        handled the post (after any retry), not from when we reserved the slot."""
+    def done(self, team_id: str, channel: str) -> None:
+        """A post has just completed. Slack counts a channel's posts from when it handled them (after any
+        retry), so the channel's next post waits a full interval from now; the workspace pace stays on its
+        schedule (Slack allows short bursts), so a long run of kick-offs goes at the chosen rate."""
         with self._lock:
             now = self.clock()
             key = (team_id, channel)
             self._channel_next[key] = max(self._channel_next.get(key, now), now + self.channel_interval - (self.burst - 1) * self.channel_interval)
-            if bulk:
-                self._workspace_next[team_id] = max(self._workspace_next.get(team_id, now), now + self.workspace_interval)
 
     def paced(self, team_id: str, channel: str, post: Callable[[], T], *, bulk: bool = True) -> T:
         """Run one post within the limits."""
@@ -83,7 +82,7 @@ class Pacer:
         try:
             return post()
         finally:
-            self.done(team_id, channel, bulk=bulk)
+            self.done(team_id, channel)
 
 
 QUICK_RETRIES = 2

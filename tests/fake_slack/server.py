@@ -328,28 +328,30 @@ class FakeSlack:
                                           error=error, response=body))
 
     def enforce_rate_limits(self, method: str = "chat.postMessage", *, per_channel: float = 1.0,
-                            per_workspace: float | None = None) -> None:
+                            per_workspace: float | None = None, burst: int = 3) -> None:
         """Answer 429 with Retry-After, as Slack does, when calls to ``method`` come faster than
-        ``per_channel`` a second into one channel or ``per_workspace`` a second in one workspace."""
+        ``per_channel`` a second into one channel or ``per_workspace`` a second in one workspace. Like
+        Slack ("short bursts are allowed"), each limit is a token bucket holding ``burst`` calls."""
         with self._state.lock:
-            self._limits[method] = (per_channel, per_workspace)
+            self._limits[method] = (per_channel, per_workspace, burst)
 
     def _throttle(self, method: str, token: str | None, args: dict[str, Any]) -> Reply | None:
         limits = self._limits.get(method)
         if limits is None:
             return None
-        per_channel, per_workspace = limits
+        per_channel, per_workspace, burst = limits
         now = time.monotonic()
         with self._state.lock:
             keys = [(token, str(args.get("channel")), 1.0 / per_channel)]
             if per_workspace:
                 keys.append((token, None, 1.0 / per_workspace))
-            wait = max(self._next_slot.get(key[:2], 0.0) - now for key in keys)
+            # Each bucket is kept as the moment it will be empty again ("theoretical arrival time").
+            wait = max(self._next_slot.get(key[:2], now) - (burst - 1) * key[2] - now for key in keys)
             if wait > 0:
                 self.throttled += 1
                 return Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(max(1, int(wait + 0.999)))})
             for token_, channel, interval in keys:
-                self._next_slot[(token_, channel)] = now + interval
+                self._next_slot[(token_, channel)] = max(self._next_slot.get((token_, channel), now), now) + interval
         return None
 
     def _fault_reply(self, fault: Fault) -> Reply:
