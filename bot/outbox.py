@@ -40,7 +40,7 @@ AfterSend = Callable[[WebClient, OutboxMessage, str, str], None]
 class Pacer:
     """Token buckets per channel and per workspace; `wait` blocks until a message may go."""
 
-    def __init__(self, channel_rate: float = 1.0, workspace_rate: float = 20.0, burst: int = 3,
+    def __init__(self, channel_rate: float = 1.0, workspace_rate: float = 19.0, burst: int = 3,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
         self.channel_interval = 1.0 / channel_rate
         self.workspace_interval = 1.0 / workspace_rate

@@ -10,6 +10,7 @@ per request.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
@@ -24,6 +25,8 @@ from .blocks import walkthrough as blocks
 from .outbox import Sender
 
 log = logging.getLogger(__name__)
+
+KICKOFF_SENDERS = 3
 
 
 @dataclass
@@ -56,9 +59,13 @@ class Walkthrough:
         )
 
     def kickoff(self, client: WebClient, round_: Round) -> int:
-        """Send the round's owed kick-off messages; returns how many went out (the rest stay owed)."""
+        """Send the round's owed kick-off messages; returns how many went out (the rest stay owed).
+
+        A few senders work side by side so that each message's database work and round trip overlap with
+        the next one's; the pacer keeps them, together, within Slack's limits."""
         owed = self.sender.outbox.unsent_with_prefix(round_.team_id, f"kickoff:{round_.id}:")
-        return sum(1 for message in owed if self.sender.deliver(client, message.id))
+        with ThreadPoolExecutor(max_workers=KICKOFF_SENDERS, thread_name_prefix="kickoff") as pool:
+            return sum(1 for ts in pool.map(lambda message: self.sender.deliver(client, message.id), owed) if ts)
 
     def send_parent(self, client: WebClient, round_: Round, participant: Participant) -> Participant:
         """Make sure the member has their parent message (enqueue it if need be, and send it)."""
