@@ -179,33 +179,10 @@ class Database:
 
 
 def production_services(settings, engine, framework=None):
-    """Services built the way bot.app.build_services builds them from the settings, on a given engine.
-
-    The sending path is being reworked, so options Services.build does not take (yet, or any more) are
-    left out rather than assumed.
-    """
-    import inspect
-
+    """Services composed the way the bot composes them from the settings, on a given engine."""
     from bot.services import Services
-    from framework.loader import load_framework
 
-    framework = framework or load_framework(getattr(settings, "maturity_framework", None))
-    accepted = inspect.signature(Services.build).parameters
-    options = {
-        "min_group": getattr(settings, "maturity_min_group", None),
-        "facilitator_ids": getattr(settings, "facilitator_ids", None),
-        "delete_on_uninstall": getattr(settings, "maturity_delete_on_uninstall", None),
-        "outbox_lease": getattr(settings, "maturity_outbox_lease", None),
-    }
-    if "pacer" in accepted:
-        try:
-            from bot.app import pacer_for
-        except ImportError:
-            pacer_for = None
-        if pacer_for is not None:
-            options["pacer"] = pacer_for(settings)
-    return Services.build(framework, engine,
-                          **{k: v for k, v in options.items() if k in accepted and v is not None})
+    return Services.compose(settings, engine=engine, framework=framework)
 
 
 def describe_pacer(services) -> str:

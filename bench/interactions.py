@@ -122,7 +122,7 @@ class Rig:
         from slack_bolt import App
 
         from bot.app import create_app, web_client
-        from bot.config import Settings
+        from core.settings import Settings
         from tests.harness import SIGNING_SECRET, BotServer, Workspace
 
         self.slack = PromptWatch()
@@ -141,7 +141,7 @@ class Rig:
         )
         self.services = production_services(settings, db.engine)
         self.pacing = describe_pacer(self.services)
-        self.server = BotServer(create_app(settings, self.services))
+        self.server = BotServer(create_app(self.services))
         self.workspace = Workspace(self.slack, self.server.url, TEAM)
 
         bare = App(client=web_client(settings), signing_secret=SIGNING_SECRET, process_before_response=False)
@@ -174,9 +174,9 @@ class Rig:
         deadline = time.monotonic() + timeout
         round_ = None
         while True:
-            round_ = round_ or self.services.store.open_round(TEAM, channel)
+            round_ = round_ or self.services.stores.rounds.open_in_channel(TEAM, channel)
             if round_ is not None:
-                participants = self.services.store.participants(TEAM, round_.id)
+                participants = self.services.stores.answers.participants(TEAM, round_.id)
                 if len(participants) == count + 1 and all(p.thread_ts for p in participants):
                     break
             if time.monotonic() > deadline:
@@ -314,7 +314,7 @@ class Rig:
 
 def pacer_configurable() -> bool:
     """Whether the settings pace the outbox (the sending path is being reworked)."""
-    from bot.config import Settings
+    from core.settings import Settings
 
     return all(name in Settings.model_fields for name in UNPACED)
 

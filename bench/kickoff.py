@@ -2,7 +2,7 @@
 
 The fake Slack enforces, with 429 and Retry-After as Slack does, 1 chat.postMessage a second per channel
 and a workspace-wide limit we choose: 20 a second (1,200 a minute). The bot's own pacing is the
-production default (bot.config: 1 a second per channel after a short burst, 20 a second per workspace).
+production default (core.settings: 1 a second per channel after a short burst, 20 a second per workspace).
 A round is started for N members through the real App over HTTP; the clock runs from the slash command
 to the last member's kick-off message arriving at the fake. The minimum those limits allow is N messages
 at 20 a second (plus the channel's announcement, which goes to another channel). Every member must be
@@ -23,7 +23,7 @@ TEAM = "T1"
 
 def kickoff_at_rate_limit(*, kind: str = "sqlite", members: int = 1000, log=print) -> list[Row]:
     from bot.app import create_app
-    from bot.config import Settings
+    from core.settings import Settings
     from tests.fake_slack import FakeSlack
     from tests.harness import SIGNING_SECRET, BotServer, Workspace
 
@@ -44,7 +44,7 @@ def kickoff_at_rate_limit(*, kind: str = "sqlite", members: int = 1000, log=prin
     )
     with Database(kind) as db:
         services = production_services(settings, db.engine)
-        server = BotServer(create_app(settings, services))
+        server = BotServer(create_app(services))
         try:
             workspace = Workspace(slack, server.url, TEAM)
             started = time.perf_counter()
@@ -60,7 +60,7 @@ def kickoff_at_rate_limit(*, kind: str = "sqlite", members: int = 1000, log=prin
                 time.sleep(0.05)
             elapsed = time.perf_counter() - started
             per_member = Counter(str(c.args["channel"]) for c in kickoffs)
-            owed = services.sender.outbox.owed_count(TEAM)
+            owed = services.stores.outbox.owed_count(TEAM)
         finally:
             server.stop()
             slack.stop()

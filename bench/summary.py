@@ -121,7 +121,7 @@ def load(db: Database, framework, members: int, seed: int = 7) -> tuple[int, int
 
 def measure(db: Database, *, members: int, repeats: int, chart: bool, memory_summaries: int = MEMORY_SUMMARIES,
             log=print) -> tuple[list[Row], dict]:
-    from bot.config import Settings
+    from core.settings import Settings
     from framework.loader import load_framework
 
     framework = load_framework()
@@ -130,8 +130,8 @@ def measure(db: Database, *, members: int, repeats: int, chart: bool, memory_sum
     log(f"  [{db.kind}] loaded {members} members x 2 rounds ({sum(counts.values())} rows) in "
         f"{time.perf_counter() - started:.1f} s")
     services = production_services(Settings(_env_file=None), db.engine, framework)
-    summaries = services.summary
-    round_ = services.store.get_round(TEAM, current_id)
+    summaries = services.results
+    round_ = services.stores.rounds.get(TEAM, current_id)
     floor_sql = text("select area_id, level, count(*) from answer where round_id = :round_id group by area_id, level")
 
     def floor():
@@ -183,7 +183,7 @@ def measure(db: Database, *, members: int, repeats: int, chart: bool, memory_sum
 
     rows.append(measure_memory(db.kind, lambda: summaries.compute(round_), memory_summaries, log))
     if chart:
-        rows.append(measure_chart(framework, summary, services.min_group, members))
+        rows.append(measure_chart(framework, summary, services.settings.maturity_min_group, members))
     return rows, {"compute_s": c, "floor_s": f}
 
 
@@ -225,7 +225,7 @@ def measure_memory(kind: str, compute, count: int, log=print) -> Row:
 
 def measure_chart(framework, summary, min_group: int, members: int, repeats: int = 5) -> Row:
     t0 = time.perf_counter()
-    from bot.chart import draw_summary_chart
+    from results.chart import draw_summary_chart
 
     def draw() -> bytes:
         return draw_summary_chart(framework, summary, min_group=min_group, title="Round 2: team level and target per area",

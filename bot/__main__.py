@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import cli, sandbox
+from admin import commands as admin_commands
+
+from . import sandbox
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,12 +15,12 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="run the bot (the default): Socket Mode if SLACK_APP_TOKEN is set, else HTTP on $PORT")
     commands.add_parser("clock", help="run only the clock: scheduled summaries, closing dates and reminders")
-    cli.add_commands(commands)  # framework, rounds, export, report, migrate: the operator's commands
+    admin_commands.add_commands(commands)  # framework, rounds, export, report, migrate: the operator's (admin/)
     sandbox.add_command(commands)  # try the bot without Slack
     args = parser.parse_args(argv)
 
     if getattr(args, "handler", None) is not None:
-        return cli.run(args.handler, args)
+        return admin_commands.run(args.handler, args)
 
     from .main import run, run_clock
 

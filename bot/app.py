@@ -21,11 +21,9 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from framework.loader import load_framework
-from storage.db import describe, make_engine, migrate
+from core.settings import Settings
 
 from . import listeners
-from .config import Settings
 from .services import Services
 
 log = logging.getLogger(__name__)
@@ -66,33 +64,11 @@ def web_client(settings: Settings, token: str | None = None) -> WebClient:
     )
 
 
-def build_services(settings: Settings) -> Services:
-    """Load the framework (a bad file stops start-up here) and bring the database up to date."""
-    framework = load_framework(settings.maturity_framework)
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    log.info("Framework %s (%s), %d areas; data in %s", framework.id, framework.version, len(framework.areas), describe(engine))
-    return Services.build(
-        framework,
-        engine,
-        min_group=settings.maturity_min_group,
-        facilitator_ids=settings.facilitator_ids,
-        delete_on_uninstall=settings.maturity_delete_on_uninstall,
-        pacer=pacer_for(settings),
-        outbox_lease=settings.maturity_outbox_lease,
-    )
-
-
-def pacer_for(settings: Settings):
-    from .outbox import Pacer
-
-    return Pacer(channel_rate=settings.maturity_channel_rate, workspace_rate=settings.maturity_workspace_rate)
-
-
-def oauth_settings(settings: Settings, services: Services) -> OAuthSettings:
+def oauth_settings(services: Services) -> OAuthSettings:
     from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
     from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
+    settings = services.settings
     return OAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.get_secret_value(),
@@ -104,12 +80,14 @@ def oauth_settings(settings: Settings, services: Services) -> OAuthSettings:
     )
 
 
-def create_app(settings: Settings, services: Services) -> App:
+def create_app(services: Services) -> App:
+    """The real slack_bolt App with every listener registered (the mode's credentials must be set)."""
+    settings = services.settings
     settings.require_credentials()
     app = App(
         client=web_client(settings),
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None,
-        oauth_settings=oauth_settings(settings, services) if settings.oauth_mode else None,
+        oauth_settings=oauth_settings(services) if settings.oauth_mode else None,
         process_before_response=settings.process_before_response,
     )
     listeners.register(app, services)

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 
+from storage.kinds import ClaimKind
 from storage.models import utcnow
 
+from . import outbox_keys
 from .schedules import ScheduleSpec
 
 if TYPE_CHECKING:
@@ -57,31 +59,31 @@ class Clock:
 
     def post_scheduled_summaries(self, now: datetime) -> int:
         posted = 0
-        for schedule in self.services.schedules.all_schedules():
+        for schedule in self.services.stores.schedules.in_every_workspace():
             spec = ScheduleSpec(schedule.frequency, schedule.day, schedule.time, schedule.timezone)
             slot = spec.due_slot(now)
             if slot is None:
                 continue
-            round_ = self.services.store.open_round(schedule.team_id, schedule.channel_id)
+            round_ = self.services.stores.rounds.open_in_channel(schedule.team_id, schedule.channel_id)
             client = self.client_for(schedule.team_id)
             if round_ is None or client is None:
                 continue
-            if not self.services.schedules.claim(schedule.team_id, "summary", str(schedule.id), slot):
+            if not self.services.stores.schedules.claim(schedule.team_id, ClaimKind.SUMMARY, str(schedule.id), slot):
                 continue
-            self.services.summary.post(client, round_, key=f"summary:schedule:{schedule.id}:{slot.isoformat()}")
+            self.services.summaries.post(client, round_, key=outbox_keys.scheduled_summary(round_.id, schedule.id, slot))
             posted += 1
         return posted
 
     def close_due_rounds(self, now: datetime) -> int:
         closed = 0
-        for round_ in self.services.summaries.rounds_due_to_close(now):
-            final = self.services.summaries.close_round(round_.team_id, round_.id)
+        for round_ in self.services.stores.rounds.due_to_close(now):
+            final = self.services.stores.rounds.close(round_.team_id, round_.id)
             if final is None:
                 continue
             closed += 1
             client = self.client_for(round_.team_id)
             if client is not None:  # an uninstalled workspace's round still closes, silently
-                self.services.summary.post(client, final, final=True, key=f"summary:{final.id}:final")
+                self.services.summaries.post(client, final, final=True, key=outbox_keys.final_summary(final.id))
         return closed
 
     def start(self) -> None:

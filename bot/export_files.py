@@ -1,4 +1,7 @@
-"""Gathering a round's data for the CSV exports (bot/exports.py writes the files)."""
+"""The CSV exports' Slack side: members' display names for a named round (results/ builds the files).
+
+results.figures.Results builds a round's files given the names; only looking the names up in Slack is here.
+"""
 
 from __future__ import annotations
 
@@ -7,35 +10,18 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from framework.models import Framework
-from storage.assessments import AssessmentStore
+from results.figures import Results
 from storage.models import Round
-from storage.summaries import SummaryStore
-
-from .exports import answers_csv, export_filename, summary_csv
-from .summaries import Summaries
 
 
 @dataclass
 class Exports:
-    store: AssessmentStore
-    summaries: SummaryStore
-    summary: Summaries
-    framework: Framework
+    results: Results
 
     def files(self, client: WebClient | None, round_: Round, channel_name: str) -> list[tuple[str, bytes]]:
         """[(filename, bytes)] for the answers CSV and the summary CSV of a round."""
-        number = self.summaries.round_number(round_)
-        participants = self.store.participants(round_.team_id, round_.id)
-        names = None if round_.anonymous else self._names(client, [p.user_id for p in participants])
-        answers = answers_csv(
-            self.framework, round_, number, participants, self.store.answers(round_.team_id, round_.id), names
-        )
-        summary = summary_csv(self.framework, round_, number, self.summary.compute(round_))
-        return [
-            (export_filename("answers", channel_name, number), answers),
-            (export_filename("summary", channel_name, number), summary),
-        ]
+        names = None if round_.anonymous else self._names(client, self.results.member_ids(round_))
+        return self.results.export_files(round_, channel_name, names)
 
     @staticmethod
     def _names(client: WebClient | None, user_ids: list[str]) -> dict[str, str]:

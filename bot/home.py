@@ -7,23 +7,21 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 
 from framework.models import Framework
-from storage.assessments import AssessmentStore
-from storage.schedules import ScheduleStore
+from results.figures import Results
+from storage import Stores
+from storage.models import utcnow
 
 from .blocks.home import FacilitatedRound, MemberRound, home_view
-from storage.models import utcnow
 from .permissions import Permissions
 from .schedules import ScheduleSpec, format_moment
-from .summaries import Summaries
 from .walkthrough import Walkthrough
 
 
 @dataclass
 class Home:
-    store: AssessmentStore
-    schedules: ScheduleStore
+    stores: Stores
+    results: Results
     walkthrough: Walkthrough
-    summary: Summaries
     permissions: Permissions
     framework: Framework
 
@@ -33,9 +31,9 @@ class Home:
     def view(self, client: WebClient, team_id: str, user_id: str, notice: str | None = None) -> dict:
         member_rounds = [
             MemberRound(round_.id, round_.channel_id, self.walkthrough.progress(round_, user_id))
-            for round_, _ in self.store.open_rounds_for_member(team_id, user_id)
+            for round_ in self.stores.rounds.open_for_member(team_id, user_id)
         ]
-        latest = self.store.latest_profile(team_id, user_id)
+        latest = self.stores.answers.latest_profile(team_id, user_id)
         profile = (latest[0].channel_id, latest[1]) if latest else None
         return home_view(
             framework=self.framework,
@@ -46,7 +44,7 @@ class Home:
         )
 
     def _facilitated(self, client: WebClient, team_id: str, user_id: str) -> list[FacilitatedRound]:
-        rounds = self.store.open_rounds(team_id)
+        rounds = self.stores.rounds.open_in_workspace(team_id)
         if not rounds:
             return []
         admin = user_id in self.permissions.configured or self.permissions.is_workspace_admin(client, user_id)
@@ -54,10 +52,10 @@ class Home:
         for round_ in rounds:
             if not (admin or round_.started_by == user_id or user_id in self.permissions.facilitators.facilitators(team_id, round_.channel_id)):
                 continue
-            schedule = self.schedules.schedule(team_id, round_.channel_id)
+            schedule = self.stores.schedules.schedule(team_id, round_.channel_id)
             described = None
             if schedule is not None:
                 spec = ScheduleSpec(schedule.frequency, schedule.day, schedule.time, schedule.timezone)
                 described = f"{spec.describe()}; next {format_moment(spec.next_run(utcnow()), spec.timezone)}"
-            out.append(FacilitatedRound(round_.id, round_.channel_id, self.summary.compute(round_), described))
+            out.append(FacilitatedRound(round_.id, round_.channel_id, self.results.compute(round_), described))
         return out

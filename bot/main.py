@@ -1,4 +1,4 @@
-"""Start-up: configuration, framework, database, App; then Socket Mode or an HTTP server."""
+"""Running the bot: Socket Mode or an HTTP server (`python -m bot`), or only the clock (`python -m bot clock`)."""
 
 from __future__ import annotations
 
@@ -9,48 +9,20 @@ import threading
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from slack_bolt import App
+from core.settings import Settings
 
-from framework.loader import FrameworkError
-
-from .app import build_services, client_resolver, create_app
-from .clock import Clock
-from .services import Services
-from .config import ConfigurationError, Settings
-from .logs import configure_logging
+from .startup import start_or_explain
 from .wsgi import EVENTS_PATH, wsgi_app
 
 log = logging.getLogger("bot")
 
 
-def build_from_environment(settings: Settings | None = None) -> App:
-    app, _ = build_app_and_services(settings or Settings())
-    return app
-
-
-def build_app_and_services(settings: Settings) -> tuple[App, Services]:
-    configure_logging(settings.log_level)
-    settings.require_credentials()
-    services = build_services(settings)
-    return create_app(settings, services), services
-
-
-def _start(settings: Settings) -> tuple[App, Services, Clock] | None:
-    """Build everything; on a configuration or framework error say why (no stack trace) and return None."""
-    try:
-        app, services = build_app_and_services(settings)
-    except (ConfigurationError, FrameworkError) as error:
-        print(f"Cannot start: {error}", file=sys.stderr)
-        return None
-    return app, services, Clock(services, client_resolver(app, settings), tick_seconds=settings.maturity_clock_tick)
-
-
 def run_clock(settings: Settings | None = None) -> int:
     """`python -m bot clock`: only the clock, for deployments with several web processes."""
-    started = _start(settings or Settings())
+    started = start_or_explain(settings or Settings())
     if started is None:
         return 2
-    _, _, clock = started
+    clock = started.clock
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     clock.start()
@@ -76,10 +48,10 @@ class _QuietHandler(WSGIRequestHandler):
 def run(settings: Settings | None = None) -> int:
     """`python -m bot`: Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP on $PORT."""
     settings = settings or Settings()
-    started = _start(settings)
+    started = start_or_explain(settings)
     if started is None:
         return 2
-    app, _, clock = started
+    app, clock = started.app, started.clock
     if settings.maturity_clock:
         clock.start()
     if settings.socket_mode:

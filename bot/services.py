@@ -1,18 +1,20 @@
-"""The dependencies every listener needs, built once at start-up and passed in explicitly."""
+"""The Slack app's dependencies: the Slack-free core plus the flows that talk to Slack, composed once.
+
+`Services.compose(settings)` is the only way they are built: by the app, the clock, the tests, the
+benchmarks and the sandbox alike (an engine or a framework may be handed in instead of read from the
+settings). Listeners receive the result explicitly; nothing here is global.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import Engine
 
+from core import Core, Settings, open_core
 from framework.models import Framework
-from storage.assessments import AssessmentStore
-from storage.facilitators import FacilitatorStore, WorkspaceStore
-from storage.outbox import OutboxStore
-from storage.schedules import ScheduleStore
-from storage.summaries import SummaryStore
+from results.figures import Results
+from storage import Stores
 
 from .export_files import Exports
 from .home import Home
@@ -22,61 +24,62 @@ from .reminders import Reminders
 from .summaries import Summaries
 from .walkthrough import Walkthrough
 
-DEFAULT_MIN_GROUP = 3
 
-
-@dataclass
+@dataclass(frozen=True)
 class Services:
-    framework: Framework
-    engine: Engine
-    store: AssessmentStore
-    summaries: SummaryStore
-    schedules: ScheduleStore
+    core: Core
+    sender: Sender
     walkthrough: Walkthrough
-    summary: Summaries
+    summaries: Summaries
     reminders: Reminders
-    facilitators: FacilitatorStore
-    workspaces: WorkspaceStore
     permissions: Permissions
     exports: Exports
     home: Home
-    sender: Sender
-    min_group: int
-    delete_on_uninstall: bool = False
 
     @classmethod
-    def build(
+    def compose(
         cls,
-        framework: Framework,
-        engine: Engine,
+        settings: Settings,
         *,
-        min_group: int = DEFAULT_MIN_GROUP,
-        facilitator_ids: frozenset[str] = frozenset(),
-        delete_on_uninstall: bool = False,
-        pacer: Pacer | None = None,
-        outbox_lease: float = 60.0,
+        engine: Engine | None = None,
+        framework: Framework | None = None,
+        migrate_database: bool = True,
     ) -> Services:
-        store, summaries, schedules = AssessmentStore(engine), SummaryStore(engine), ScheduleStore(engine)
-        facilitators = FacilitatorStore(engine)
-        sender = Sender(OutboxStore(engine, timedelta(seconds=outbox_lease)), pacer or Pacer())
-        walkthrough = Walkthrough(store, framework, sender)
-        summary = Summaries(store, summaries, framework, min_group, sender)
-        permissions = Permissions(facilitators, facilitator_ids)
+        core = open_core(settings, engine=engine, framework=framework, migrate_database=migrate_database)
+        stores, framework = core.stores, core.framework
+        pacer = Pacer(channel_rate=settings.maturity_channel_rate, workspace_rate=settings.maturity_workspace_rate)
+        sender = Sender(stores.outbox, pacer)
+        walkthrough = Walkthrough(stores, framework, sender)
+        summaries = Summaries(stores, core.results, framework, sender)
+        permissions = Permissions(stores.facilitators, settings.facilitator_ids)
         return cls(
-            framework=framework,
-            engine=engine,
-            store=store,
-            summaries=summaries,
-            schedules=schedules,
-            walkthrough=walkthrough,
-            summary=summary,
-            reminders=Reminders(store, schedules, summaries, walkthrough, sender),
-            facilitators=facilitators,
-            workspaces=WorkspaceStore(engine),
-            permissions=permissions,
-            exports=Exports(store, summaries, summary, framework),
-            home=Home(store, schedules, walkthrough, summary, permissions, framework),
+            core=core,
             sender=sender,
-            min_group=min_group,
-            delete_on_uninstall=delete_on_uninstall,
+            walkthrough=walkthrough,
+            summaries=summaries,
+            reminders=Reminders(stores, walkthrough, sender),
+            permissions=permissions,
+            exports=Exports(core.results),
+            home=Home(stores, core.results, walkthrough, permissions, framework),
         )
+
+    # The core's parts, by the names the listeners use.
+    @property
+    def stores(self) -> Stores:
+        return self.core.stores
+
+    @property
+    def results(self) -> Results:
+        return self.core.results
+
+    @property
+    def framework(self) -> Framework:
+        return self.core.framework
+
+    @property
+    def engine(self) -> Engine:
+        return self.core.engine
+
+    @property
+    def settings(self) -> Settings:
+        return self.core.settings

@@ -1,21 +1,26 @@
-"""Computing a round's summary from storage and posting it, with its chart, to the team channel."""
+"""Posting a round's summary, with its chart, to the team channel: the Slack side of results/.
+
+The figures (results.figures.Results) and the chart (results/chart.py) are Slack-free; this module sends
+the summary through the outbox, then continues a long one and uploads the chart in its thread.
+"""
 
 from __future__ import annotations
 
 import logging
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from framework.models import Framework
-from framework.scoring import Participation, Summary, summarise, team_levels
-from storage.assessments import AssessmentStore
+from framework.scoring import Summary
+from results.figures import Results
+from storage import Stores
+from storage.kinds import MessageKind, RoundStatus
 from storage.models import Round
 from storage.outbox import Owed
-from storage.summaries import SummaryStore
 
+from . import outbox_keys
 from .blocks.summary import summary_messages
 from .outbox import Sender
 
@@ -24,57 +29,34 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Summaries:
-    store: AssessmentStore
-    summaries: SummaryStore
+    stores: Stores
+    results: Results
     framework: Framework
-    min_group: int
     sender: Sender
-    _closed_levels: dict = field(default_factory=dict, repr=False)
-
-    def compute(self, round_: Round) -> Summary:
-        members, complete, started = self.summaries.participation(round_.team_id, round_.id)
-        participation = Participation(members=members, complete=complete, in_progress=started - complete)
-        return summarise(
-            self.framework,
-            _as_levels(self.summaries.level_counts(round_.team_id, round_.id)),
-            participation,
-            targets=self.summaries.targets(round_.team_id, round_.channel_id, round_.framework_id),
-            previous=self._previous_levels(round_),
-            min_group=self.min_group,
-        )
-
-    def _previous_levels(self, round_: Round) -> dict[str, int]:
-        """Team levels of the channel's previous closed round. A closed round never changes, so they are
-        worked out once per process."""
-        previous_round = self.summaries.previous_round(round_)
-        if previous_round is None:
-            return {}
-        key = (previous_round.team_id, previous_round.id)
-        if key not in self._closed_levels:
-            counts = self.summaries.level_counts(previous_round.team_id, previous_round.id)
-            # A trend must not reveal what a group too small to show chose last time.
-            shown = {a: c for a, c in counts.items() if sum(c.values()) >= self.min_group}
-            self._closed_levels[key] = team_levels(_as_levels(shown))
-        return self._closed_levels[key]
 
     def __post_init__(self):
-        self.sender.after_send["summary"] = self._follow_up
+        self.sender.after_send[MessageKind.SUMMARY] = self._follow_up
+
+    @property
+    def min_group(self) -> int:
+        return self.results.min_group
 
     def post(self, client: WebClient, round_: Round, *, final: bool = False, key: str | None = None) -> str | None:
         """Post the summary through the outbox (the first message is owed until Slack has it); the rest of
         a long summary and the chart follow in its thread. `key` makes a scheduled or final summary
         exactly-once; an on-demand one gets a fresh key. Returns the ts, or None while it is owed."""
         (text, blocks), _ = self._messages(round_, final)
-        key = key or f"summary:{round_.id}:{'final' if final else 'now'}:{uuid.uuid4().hex}"
+        key = key or outbox_keys.summary_now(round_.id, final=final)
         message = self.sender.outbox.enqueue(
-            round_.team_id, Owed(key=key, kind="summary", ref_id=round_.id, channel=round_.channel_id, text=text, blocks=blocks)
+            round_.team_id,
+            Owed(key=key, kind=MessageKind.SUMMARY, ref_id=round_.id, channel=round_.channel_id, text=text, blocks=blocks),
         )
         return self.sender.deliver(client, message.id)
 
     def _messages(self, round_: Round, final: bool) -> tuple[tuple[str, list[dict]], tuple[list, Summary, int]]:
-        summary = self.compute(round_)
-        number = self.summaries.round_number(round_)
-        status = "closed" if round_.status == "closed" else (
+        summary = self.results.compute(round_)
+        number = self.results.round_number(round_)
+        status = "closed" if round_.status == RoundStatus.CLOSED else (
             f"open until {round_.closes_on:%-d %b %Y}" if round_.closes_on else "open"
         )
         messages = summary_messages(
@@ -88,33 +70,16 @@ class Summaries:
         )
         return messages[0], (messages[1:], summary, number)
 
-    def report_pdf(self, round_: Round, label: str) -> tuple[int, bytes]:
-        """The round's PDF report for leaders (bot/report.py): (round number, PDF bytes)."""
-        from .report import round_report_pdf  # matplotlib loads only when a report is drawn
-
-        number = self.summaries.round_number(round_)
-        previous = self.summaries.previous_round(round_)
-        pdf = round_report_pdf(
-            self.framework,
-            round_,
-            self.compute(round_),
-            round_number=number,
-            channel_label=label,
-            min_group=self.min_group,
-            previous_round_number=self.summaries.round_number(previous) if previous is not None else None,
-        )
-        return number, pdf
-
     def _follow_up(self, client: WebClient, message, channel: str, ts: str) -> None:
         """After the first message is in Slack: the rest of a long summary, then the chart, in its thread."""
-        round_ = self.store.get_round(message.team_id, message.ref_id)
-        _, (rest, summary, number) = self._messages(round_, ":final" in message.key)
+        round_ = self.stores.rounds.get(message.team_id, message.ref_id)
+        _, (rest, summary, number) = self._messages(round_, outbox_keys.parse(message.key).final)
         for text, blocks in rest:
             client.chat_postMessage(channel=channel, thread_ts=ts, text=text, blocks=blocks)
         self._upload_chart(client, round_, summary, number, ts)
 
     def _upload_chart(self, client: WebClient, round_: Round, summary: Summary, number: int, ts: str) -> None:
-        from .chart import draw_summary_chart  # matplotlib loads only when a chart is drawn
+        from results.chart import draw_summary_chart  # matplotlib loads only when a chart is drawn
 
         p = summary.participation
         png = draw_summary_chart(
@@ -135,8 +100,3 @@ class Summaries:
             )
         except SlackApiError as error:
             log.warning("could not upload the chart for round %s: %s", round_.id, error.response.get("error"))
-
-
-def _as_levels(counts: dict[str, dict[int, int]]) -> dict[str, list[int]]:
-    """{area: {level: count}} -> {area: [level, level, ...]} as the scoring functions take them."""
-    return {area: [level for level, n in sorted(per_level.items()) for _ in range(n)] for area, per_level in counts.items()}

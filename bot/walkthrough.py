@@ -17,10 +17,12 @@ from slack_sdk import WebClient
 
 from framework.models import Framework
 from framework.progress import Progress
-from storage.assessments import AssessmentStore
+from storage import Stores
+from storage.kinds import MessageKind
 from storage.models import Participant, Round
 from storage.outbox import Owed
 
+from . import outbox_keys
 from .blocks import walkthrough as blocks
 from .outbox import Sender
 
@@ -31,14 +33,14 @@ KICKOFF_SENDERS = 3
 
 @dataclass
 class Walkthrough:
-    store: AssessmentStore
+    stores: Stores
     framework: Framework
     sender: Sender
 
     # -- the parent message ----------------------------------------------------------------------------
 
     def progress(self, round_: Round, user_id: str) -> Progress:
-        return self.store.progress(round_.team_id, round_.id, user_id, self.framework.area_ids)
+        return self.stores.answers.progress(round_.team_id, round_.id, user_id, self.framework.area_ids)
 
     def kickoff_message(self, round_: Round, participant: Participant) -> Owed:
         """The kick-off a new participant is owed: the parent message of their thread, sent to their user
@@ -50,8 +52,8 @@ class Walkthrough:
             progress=Progress(self.framework.area_ids),
         )
         return Owed(
-            key=f"kickoff:{round_.id}:{participant.user_id}",
-            kind="kickoff",
+            key=outbox_keys.kickoff(round_.id, participant.user_id),
+            kind=MessageKind.KICKOFF,
             ref_id=participant.id,
             channel=participant.user_id,
             text=text,
@@ -63,15 +65,15 @@ class Walkthrough:
 
         A few senders work side by side so that each message's database work and round trip overlap with
         the next one's; the pacer keeps them, together, within Slack's limits."""
-        owed = self.sender.outbox.unsent_with_prefix(round_.team_id, f"kickoff:{round_.id}:")
+        owed = self.stores.outbox.unsent_kickoffs(round_.team_id, round_.id)
         with ThreadPoolExecutor(max_workers=KICKOFF_SENDERS, thread_name_prefix="kickoff") as pool:
             return sum(1 for ts in pool.map(lambda message: self.sender.deliver(client, message.id), owed) if ts)
 
     def send_parent(self, client: WebClient, round_: Round, participant: Participant) -> Participant:
         """Make sure the member has their parent message (enqueue it if need be, and send it)."""
-        message = self.sender.outbox.enqueue(round_.team_id, self.kickoff_message(round_, participant))
+        message = self.stores.outbox.enqueue(round_.team_id, self.kickoff_message(round_, participant))
         self.sender.deliver(client, message.id)
-        return self.store.participant(round_.team_id, round_.id, participant.user_id)
+        return self.stores.answers.participant(round_.team_id, round_.id, participant.user_id)
 
     def refresh_parent(self, client: WebClient, round_: Round, participant: Participant, progress: Progress) -> None:
         text, message_blocks = blocks.parent_message(
@@ -101,8 +103,8 @@ class Walkthrough:
 
             def owed(prompt) -> Owed:
                 return Owed(
-                    key=f"prompt:{prompt.id}",
-                    kind="prompt",
+                    key=outbox_keys.prompt(prompt.id),
+                    kind=MessageKind.PROMPT,
                     ref_id=prompt.id,
                     channel=participant.dm_channel_id,
                     thread_ts=participant.thread_ts,
@@ -111,10 +113,10 @@ class Walkthrough:
                 )
 
             attempt = progress.posts(area_id) + 1
-            prompt = self.store.claim_prompt(round_.team_id, round_.id, participant.user_id, area_id, attempt, owed)
+            prompt = self.stores.answers.claim_prompt(round_.team_id, round_.id, participant.user_id, area_id, attempt, owed)
             if prompt is None:
                 return "waiting"  # another request claimed it a moment ago
-            message = self.sender.outbox.by_key(round_.team_id, f"prompt:{prompt.id}")
+            message = self.stores.outbox.by_key(round_.team_id, outbox_keys.prompt(prompt.id))
             if self.sender.deliver(client, message.id) is None:
                 return "owed"
             if not progress.started:
@@ -138,7 +140,7 @@ class Walkthrough:
     def answer(
         self, client: WebClient, round_: Round, participant: Participant, area_id: str, level: int, prompt_ts: str
     ) -> None:
-        result = self.store.record_answer(round_=round_, user_id=participant.user_id, area_id=area_id, level=level)
+        result = self.stores.answers.record_answer(round_=round_, user_id=participant.user_id, area_id=area_id, level=level)
         if not result.changed:
             return  # the same click again: nothing new to show or post
         self._after_answer(client, round_, participant, area_id, prompt_ts, completed_now=result.completed_now)
@@ -146,10 +148,10 @@ class Walkthrough:
     def set_comment(
         self, client: WebClient, round_: Round, participant: Participant, area_id: str, comment: str | None, level: int | None
     ) -> None:
-        result = self.store.record_answer(
+        result = self.stores.answers.record_answer(
             round_=round_, user_id=participant.user_id, area_id=area_id, level=level, comment=comment, set_comment=True
         )
-        prompt = self.store.latest_prompt(round_.team_id, round_.id, participant.user_id, area_id)
+        prompt = self.stores.answers.latest_prompt(round_.team_id, round_.id, participant.user_id, area_id)
         shown_ts = prompt.ts if prompt is not None else None
         if result.first:
             self._after_answer(client, round_, participant, area_id, shown_ts, completed_now=result.completed_now)
@@ -178,7 +180,7 @@ class Walkthrough:
             self._post_profile(client, round_, participant)
 
     def _post_profile(self, client: WebClient, round_: Round, participant: Participant) -> None:
-        levels = {a.area_id: a.level for a in self.store.answers(round_.team_id, round_.id, participant.user_id)}
+        levels = {a.area_id: a.level for a in self.stores.answers.answers(round_.team_id, round_.id, participant.user_id)}
         text, message_blocks = blocks.profile_message(
             framework=self.framework, channel_id=round_.channel_id, levels=levels
         )
@@ -187,7 +189,7 @@ class Walkthrough:
         )
 
     def show_answer(self, client: WebClient, round_: Round, participant: Participant, area_id: str, prompt_ts: str) -> None:
-        answer = self.store.answer(round_.team_id, round_.id, participant.user_id, area_id)
+        answer = self.stores.answers.answer(round_.team_id, round_.id, participant.user_id, area_id)
         text, message_blocks = blocks.answered_prompt(
             round_id=round_.id,
             framework=self.framework,
@@ -198,18 +200,18 @@ class Walkthrough:
         client.chat_update(channel=participant.dm_channel_id, ts=prompt_ts, text=text, blocks=message_blocks)
 
     def skip(self, client: WebClient, round_: Round, participant: Participant, area_id: str, prompt_ts: str) -> None:
-        if not self.store.skip(round_.team_id, round_.id, participant.user_id, area_id):
+        if not self.stores.answers.skip(round_.team_id, round_.id, participant.user_id, area_id):
             return  # already answered or skipped: a repeated click
         text, message_blocks = blocks.skipped_prompt(
             round_id=round_.id, framework=self.framework, area=self.framework.area(area_id)
         )
         client.chat_update(channel=participant.dm_channel_id, ts=prompt_ts, text=text, blocks=message_blocks)
-        self.store.touch(participant.id)
+        self.stores.answers.touch(participant.id)
         self.advance(client, round_, participant)
 
     def reopen(self, client: WebClient, round_: Round, participant: Participant, area_id: str, prompt_ts: str) -> None:
         """Change (or Answer now on a skipped area): show the level buttons again in place."""
-        answer = self.store.answer(round_.team_id, round_.id, participant.user_id, area_id)
+        answer = self.stores.answers.answer(round_.team_id, round_.id, participant.user_id, area_id)
         text, message_blocks = blocks.area_prompt(
             round_id=round_.id,
             framework=self.framework,

@@ -57,8 +57,10 @@ def _plain(start_response, status: str, text: str):
 def __getattr__(name: str):
     """gunicorn imports `bot.wsgi:application`: build it on first use, so importing this module is cheap."""
     if name == "application":
-        from .main import build_from_environment
+        from core.settings import Settings
 
-        globals()["application"] = wsgi_app(build_from_environment())
+        from .startup import start
+
+        globals()["application"] = wsgi_app(start(Settings()).app)
         return globals()["application"]
     raise AttributeError(name)

@@ -1,0 +1,49 @@
+"""Storage: SQLModel tables, Alembic migrations and the queries, one store per aggregate.
+
+`Stores.open(engine)` is the one way the rest of the product gets them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from .answers import AnswerStore
+from .events import EventLog
+from .facilitators import AuditLog, FacilitatorStore
+from .outbox import LEASE, OutboxStore
+from .rounds import RoundStore
+from .schedules import ScheduleStore
+from .targets import TargetStore
+from .workspaces import WorkspaceStore
+
+
+@dataclass(frozen=True)
+class Stores:
+    engine: Engine
+    rounds: RoundStore
+    answers: AnswerStore
+    targets: TargetStore
+    schedules: ScheduleStore
+    facilitators: FacilitatorStore
+    audit: AuditLog
+    workspaces: WorkspaceStore
+    events: EventLog
+    outbox: OutboxStore
+
+    @classmethod
+    def open(cls, engine: Engine, *, outbox_lease: timedelta = LEASE) -> Stores:
+        return cls(
+            engine=engine,
+            rounds=RoundStore(engine),
+            answers=AnswerStore(engine),
+            targets=TargetStore(engine),
+            schedules=ScheduleStore(engine),
+            facilitators=FacilitatorStore(engine),
+            audit=AuditLog(engine),
+            workspaces=WorkspaceStore(engine),
+            events=EventLog(engine),
+            outbox=OutboxStore(engine, outbox_lease),
+        )

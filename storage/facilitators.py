@@ -1,4 +1,4 @@
-"""Extra facilitators per channel, and the record of what facilitators did."""
+"""Extra facilitators per channel, and the audit log of what facilitators did."""
 
 from __future__ import annotations
 
@@ -6,20 +6,7 @@ from sqlalchemy import Engine, delete
 from sqlmodel import Session, col, select
 
 from .db import insert_once
-from .models import (
-    Answer,
-    AnswerChange,
-    AuditEntry,
-    Facilitator,
-    Participant,
-    ProcessedEvent,
-    Prompt,
-    Reminder,
-    Round,
-    Schedule,
-    ScheduledRun,
-    Target,
-)
+from .models import AuditEntry, Facilitator
 
 
 class FacilitatorStore:
@@ -49,6 +36,14 @@ class FacilitatorStore:
             session.commit()
             return result.rowcount > 0
 
+
+
+class AuditLog:
+    """What facilitators did (who, what, when), shown to facilitators in `/maturity status`."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
     def record(self, team_id: str, channel_id: str, user_id: str, action: str, detail: str = "", round_id: int | None = None) -> None:
         with Session(self.engine) as session:
             session.add(AuditEntry(team_id=team_id, channel_id=channel_id, user_id=user_id, action=action, detail=detail[:200], round_id=round_id))
@@ -64,24 +59,3 @@ class FacilitatorStore:
                     .limit(limit)
                 )
             )
-
-
-class WorkspaceStore:
-    """What happens to a workspace's rows when the app is uninstalled from it."""
-
-    def __init__(self, engine: Engine):
-        self.engine = engine
-
-    def stop_schedules(self, team_id: str) -> int:
-        with Session(self.engine) as session:
-            result = session.exec(delete(Schedule).where(Schedule.team_id == team_id))
-            session.commit()
-            return result.rowcount
-
-    def delete_all(self, team_id: str) -> None:
-        """Every row of the workspace, children first (MATURITY_DELETE_ON_UNINSTALL)."""
-        with Session(self.engine) as session:
-            for model in (AnswerChange, Answer, Prompt, Reminder, Participant, Target, ScheduledRun, Schedule,
-                          Facilitator, AuditEntry, ProcessedEvent, Round):
-                session.exec(delete(model).where(model.team_id == team_id))
-            session.commit()

@@ -18,6 +18,8 @@ from datetime import date, datetime, timezone
 from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from .kinds import PromptStatus, RoundStatus
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -46,12 +48,10 @@ class Round(SQLModel, table=True):
     framework_version: str = Field(max_length=40)
     area_count: int
     started_by: str = Field(max_length=32)
-    status: str = Field(default="open", max_length=10)
+    status: str = Field(default=RoundStatus.OPEN, max_length=10)  # a RoundStatus
     anonymous: bool = True
     closes_on: date | None = None
     closes_at: datetime | None = None  # the end of closes_on in the facilitator's time zone
-    timezone: str = Field(default="Europe/London", max_length=64)
-    announcement_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
 
@@ -97,7 +97,7 @@ class Prompt(SQLModel, table=True):
     user_id: str = Field(max_length=32)
     area_id: str = Field(max_length=60)
     attempt: int = 1
-    state: str = Field(default="open", max_length=10)
+    state: str = Field(default=PromptStatus.OPEN, max_length=10)  # a PromptStatus
     ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -198,7 +198,7 @@ class ScheduledRun(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)
-    kind: str = Field(max_length=20)  # summary, closing-soon, close
+    kind: str = Field(max_length=20)  # a ClaimKind
     key: str = Field(max_length=64)  # the schedule or round it belongs to
     slot: datetime
     claimed_at: datetime = Field(default_factory=utcnow)
@@ -214,7 +214,7 @@ class Reminder(SQLModel, table=True):
     team_id: str = Field(index=True, max_length=32)
     round_id: int = Field(foreign_key="round.id")
     user_id: str = Field(max_length=32)
-    reason: str = Field(max_length=20)  # facilitator, idle, closing-soon
+    reason: str = Field(max_length=20)  # a ReminderReason
     sent_at: datetime = Field(default_factory=utcnow)
 
 
@@ -265,7 +265,7 @@ class OutboxMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)
     key: str = Field(max_length=120)
-    kind: str = Field(max_length=20)  # kickoff, prompt, reminder, summary
+    kind: str = Field(max_length=20)  # a MessageKind
     ref_id: int | None = None
     channel: str = Field(max_length=32)  # a channel id, or a user id for the member's DM
     thread_ts: str | None = Field(default=None, max_length=32)

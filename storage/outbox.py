@@ -17,6 +17,7 @@ from sqlalchemy import Engine, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from .kinds import MessageKind
 from .models import OutboxMessage, Participant, Prompt, utcnow
 
 LEASE = timedelta(seconds=60)
@@ -27,7 +28,7 @@ class Owed:
     """What to enqueue: where the message goes and what it says."""
 
     key: str
-    kind: str
+    kind: MessageKind
     channel: str
     text: str
     blocks: list[dict] | None = None
@@ -97,11 +98,11 @@ class OutboxStore:
             message = session.get(OutboxMessage, message_id)
             message.ts, message.sent_channel, message.sent_at, message.last_error = ts, channel, utcnow(), None
             session.add(message)
-            if message.kind == "kickoff" and message.ref_id is not None:
+            if message.kind == MessageKind.KICKOFF and message.ref_id is not None:
                 participant = session.get(Participant, message.ref_id)
                 participant.dm_channel_id, participant.thread_ts = channel, ts
                 session.add(participant)
-            elif message.kind == "prompt" and message.ref_id is not None:
+            elif message.kind == MessageKind.PROMPT and message.ref_id is not None:
                 prompt = session.get(Prompt, message.ref_id)
                 prompt.ts = ts
                 session.add(prompt)
@@ -114,16 +115,18 @@ class OutboxStore:
             session.add(message)
             session.commit()
 
-    def due(self, now: datetime | None = None, *, team_id: str | None = None, kind: str | None = None, limit: int = 500) -> list[OutboxMessage]:
-        """Unsent messages whose time has come, oldest first."""
+    def due(self, now: datetime | None = None, *, limit: int = 500) -> list[OutboxMessage]:
+        """Unsent messages of every workspace whose time has come, oldest first."""
         now = now or utcnow()
         with Session(self.engine) as session:
-            query = select(OutboxMessage).where(col(OutboxMessage.ts).is_(None), OutboxMessage.next_attempt_at <= now)
-            if team_id is not None:
-                query = query.where(OutboxMessage.team_id == team_id)
-            if kind is not None:
-                query = query.where(OutboxMessage.kind == kind)
-            return list(session.exec(query.order_by(OutboxMessage.id).limit(limit)))
+            return list(
+                session.exec(
+                    select(OutboxMessage)
+                    .where(col(OutboxMessage.ts).is_(None), OutboxMessage.next_attempt_at <= now)
+                    .order_by(OutboxMessage.id)
+                    .limit(limit)
+                )
+            )
 
     def owed_count(self, team_id: str | None = None) -> int:
         with Session(self.engine) as session:
@@ -132,29 +135,33 @@ class OutboxStore:
                 query = query.where(OutboxMessage.team_id == team_id)
             return session.exec(query).one()
 
-    def unsent_with_prefix(self, team_id: str, key_prefix: str) -> list[OutboxMessage]:
-        """Unsent messages whose key starts with a prefix (a round's kick-offs: "kickoff:<round id>:")."""
+    def unsent_kickoffs(self, team_id: str, round_id: int) -> list[OutboxMessage]:
+        """A round's kick-off messages that Slack does not have yet."""
         with Session(self.engine) as session:
             return list(
                 session.exec(
                     select(OutboxMessage)
+                    .join(Participant, Participant.id == OutboxMessage.ref_id)
                     .where(
                         OutboxMessage.team_id == team_id,
-                        col(OutboxMessage.key).startswith(key_prefix),
+                        OutboxMessage.kind == MessageKind.KICKOFF,
+                        Participant.round_id == round_id,
                         col(OutboxMessage.ts).is_(None),
                     )
                     .order_by(OutboxMessage.id)
                 )
             )
 
-    def latest_sent(self, team_id: str, key_prefix: str) -> OutboxMessage | None:
-        """The newest sent message whose key starts with a prefix (a round's latest summary)."""
+    def latest_summary(self, team_id: str, round_id: int) -> OutboxMessage | None:
+        """The round's newest summary in the channel, whichever way it was posted (on demand, scheduled or
+        final): the thread a report goes into."""
         with Session(self.engine) as session:
             return session.exec(
                 select(OutboxMessage)
                 .where(
                     OutboxMessage.team_id == team_id,
-                    col(OutboxMessage.key).startswith(key_prefix),
+                    OutboxMessage.kind == MessageKind.SUMMARY,
+                    OutboxMessage.ref_id == round_id,
                     col(OutboxMessage.ts).is_not(None),
                 )
                 .order_by(col(OutboxMessage.id).desc())

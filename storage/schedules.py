@@ -8,6 +8,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from .db import insert_once
+from .kinds import ClaimKind, ReminderReason
 from .models import Participant, Reminder, Schedule, ScheduledRun
 
 
@@ -21,7 +22,8 @@ class ScheduleStore:
                 select(Schedule).where(Schedule.team_id == team_id, Schedule.channel_id == channel_id)
             ).first()
 
-    def all_schedules(self) -> list[Schedule]:
+    def in_every_workspace(self) -> list[Schedule]:
+        """Every workspace's schedules: the clock's round."""
         with Session(self.engine) as session:
             return list(session.exec(select(Schedule).order_by(Schedule.id)))
 
@@ -48,7 +50,7 @@ class ScheduleStore:
             session.commit()
             return True
 
-    def claim(self, team_id: str, kind: str, key: str, slot: datetime) -> bool:
+    def claim(self, team_id: str, kind: ClaimKind, key: str, slot: datetime) -> bool:
         """Claim one slot of one thing (a scheduled summary, a round's closing): True for exactly one caller,
         in any number of processes sharing the database."""
         return insert_once(self.engine, ScheduledRun(team_id=team_id, kind=kind, key=key, slot=slot))
@@ -65,7 +67,7 @@ class ScheduleStore:
             )
             return dict(rows.all())
 
-    def record_reminder(self, team_id: str, round_id: int, user_id: str, reason: str) -> None:
+    def record_reminder(self, team_id: str, round_id: int, user_id: str, reason: ReminderReason) -> None:
         with Session(self.engine) as session:
             session.add(Reminder(team_id=team_id, round_id=round_id, user_id=user_id, reason=reason))
             session.commit()

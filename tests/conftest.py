@@ -109,11 +109,11 @@ def small_framework():
 
 # -- the fake Slack and the real bot over HTTP ---------------------------------------------------------
 
-from bot.app import create_app, pacer_for  # noqa: E402
-from bot.config import Settings  # noqa: E402
+from bot.app import create_app  # noqa: E402
+from core.settings import Settings  # noqa: E402
 from bot.services import Services  # noqa: E402
-from tests.fake_slack import FakeSlack  # noqa: E402
-from tests.harness import SIGNING_SECRET, BotServer, Workspace  # noqa: E402
+from simulated_slack import SimulatedSlack  # noqa: E402
+from tests.harness import SIGNING_SECRET, BotServer, Workspace, manifest_bot_scopes  # noqa: E402
 
 TEAM = "T1"
 MEMBERS = ["U1", "U2", "U3"]
@@ -121,8 +121,9 @@ MEMBERS = ["U1", "U2", "U3"]
 
 @pytest.fixture
 def slack():
-    """A workspace with three people, a bot, a deactivated account and the team channel C1."""
-    fake = FakeSlack()
+    """A workspace with three people, a bot, a deactivated account and the team channel C1; the app is granted
+    the bot scopes manifest.yml asks for."""
+    fake = SimulatedSlack(scopes=manifest_bot_scopes())
     fake.add_team(TEAM, bot_token="xoxb-T1", bot_user_id="UBOT")
     for user_id, name in zip(MEMBERS, ["alice", "bob", "carol"]):
         fake.add_user(TEAM, user_id, name=name, real_name=name.title())
@@ -155,11 +156,8 @@ def make_bot(slack, engine):
 
     def start(framework=None, **overrides):
         settings = make_settings(slack, **overrides)
-        services = Services.build(
-            framework or load_framework(), engine, facilitator_ids=settings.facilitator_ids, pacer=pacer_for(settings)
-        )
-        services.delete_on_uninstall = settings.maturity_delete_on_uninstall
-        app = create_app(settings, services)
+        services = Services.compose(settings, engine=engine, framework=framework, migrate_database=False)
+        app = create_app(services)
         server = BotServer(app)
         servers.append(server)
         workspace = Workspace(slack, server.url, TEAM)
@@ -184,7 +182,7 @@ def team_round_factory(slack):
         slack.add_user(TEAM, "U4", name="erin", real_name="Erin")
         slack.add_channel(TEAM, "C4", name="procurement-team", members=["U1", "U2", "U3", "U4"])
         workspace.command("U1", "start", channel_id="C4")
-        return workspace.services.store.open_round(TEAM, "C4")
+        return workspace.services.stores.rounds.open_in_channel(TEAM, "C4")
 
     return start
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.chart import TOO_FEW, draw_summary_chart
 from framework.loader import load_framework
 from framework.scoring import Participation, summarise
+from results.chart import TOO_FEW, draw_summary_chart
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
-from bot.exports import ANSWERS_HEADER, summary_header
-from bot.report import TRUNCATED_MARK, round_report_pdf
-from bot.services import Services
 from framework.scoring import Participation, summarise
+from results.csv_files import ANSWERS_HEADER, summary_header
+from results.report import TRUNCATED_MARK, round_report_pdf
+from storage import Stores
 from storage.db import make_engine, migrate
 from storage.models import Round
 
@@ -118,33 +118,32 @@ def database(tmp_path, nps):
     path = tmp_path / "bot.db"
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
-    services = Services.build(nps, engine)
-    store, ids = services.store, nps.area_ids
+    stores, ids = Stores.open(engine), nps.area_ids
 
     def start(team, channel, members, anonymous=True):
-        return store.start_round(team_id=team, enterprise_id=None, channel_id=channel, framework=nps,
+        return stores.rounds.start(team_id=team, enterprise_id=None, channel_id=channel, framework=nps,
                                  started_by=members[0], members=members, anonymous=anonymous)
 
     first = start("T1", "C1", USER_IDS[:3])
     for u, user in enumerate(USER_IDS[:3]):
         for a, area in enumerate(ids):
-            store.record_answer(round_=first, user_id=user, area_id=area, level=(a + u) % 3 + 1)
-    services.summaries.close_round("T1", first.id)
+            stores.answers.record_answer(round_=first, user_id=user, area_id=area, level=(a + u) % 3 + 1)
+    stores.rounds.close("T1", first.id)
 
     second = start("T1", "C1", USER_IDS)
     for u, user in enumerate(USER_IDS[:3]):
         for a, area in enumerate(ids):
             level = 5 if a == 0 and u == 2 else (a + u) % 4 + 1  # area 0: 1, 2, 5 -> views differ
-            store.record_answer(round_=second, user_id=user, area_id=area, level=level,
+            stores.answers.record_answer(round_=second, user_id=user, area_id=area, level=level,
                                 comment="=HYPERLINK(\"x\")" if a == 1 and u == 0 else None, set_comment=a == 1 and u == 0)
     for area in ids[:2]:
-        store.record_answer(round_=second, user_id=USER_IDS[3], area_id=area, level=2)
-    services.summaries.set_targets("T1", "C1", nps.id, {ids[0]: 4, ids[3]: 5}, USER_IDS[0])
+        stores.answers.record_answer(round_=second, user_id=USER_IDS[3], area_id=area, level=2)
+    stores.targets.replace("T1", "C1", nps.id, {ids[0]: 4, ids[3]: 5}, USER_IDS[0])
 
     other = start("T2", "C1", USER_IDS[:2])
     named = start("T1", "C2", USER_IDS[:3], anonymous=False)
     for user in USER_IDS[:3]:
-        store.record_answer(round_=named, user_id=user, area_id=ids[0], level=3)
+        stores.answers.record_answer(round_=named, user_id=user, area_id=ids[0], level=3)
     engine.dispose()
     return {"path": path, "first": first.id, "second": second.id, "other": other.id, "named": named.id}
 

@@ -56,7 +56,7 @@ def start_round(workspace, slack, when: datetime, text: str = "start"):
     slack.add_channel("T1", "C4", name="procurement-team", members=["U1", "U2", "U3", "U4"])
     with time_machine.travel(when, tick=False):
         workspace.command("U1", text, channel_id="C4")
-    return workspace.services.store.open_round("T1", "C4")
+    return workspace.services.stores.rounds.open_in_channel("T1", "C4")
 
 
 def test_schedule_command_sets_shows_and_removes_a_schedule(workspace, slack):
@@ -72,14 +72,14 @@ def test_schedule_command_sets_shows_and_removes_a_schedule(workspace, slack):
         assert "on day 3 of every month at 08:30 (America/New_York). Next: Thu 3 Dec 2026, 08:30 EST." in slack.ephemerals[-1]["text"]
         workspace.command("U1", "schedule off", channel_id="C4")
         assert slack.ephemerals[-1]["text"] == "Scheduled summaries are off."
-    assert workspace.services.schedules.schedule("T1", "C4") is None
+    assert workspace.services.stores.schedules.schedule("T1", "C4") is None
 
 
 def test_the_default_zone_is_the_facilitators_slack_time_zone(workspace, slack):
     slack.add_user("T1", "U1", name="alice", tz="America/Los_Angeles")
     start_round(workspace, slack, at(2026, 12, 1, 10))
     workspace.command("U1", "schedule daily 07:15", channel_id="C4")
-    assert workspace.services.schedules.schedule("T1", "C4").timezone == "America/Los_Angeles"
+    assert workspace.services.stores.schedules.schedule("T1", "C4").timezone == "America/Los_Angeles"
 
 
 @pytest.mark.parametrize(
@@ -97,7 +97,7 @@ def test_a_malformed_schedule_is_refused_with_an_example(workspace, slack, words
     workspace.command("U1", f"schedule {words}", channel_id="C4")
     told = slack.ephemerals[-1]["text"]
     assert problem in told and "`/maturity schedule weekly mon 09:30 Europe/London`" in told
-    assert workspace.services.schedules.schedule("T1", "C4") is None
+    assert workspace.services.stores.schedules.schedule("T1", "C4") is None
 
 
 def test_daily_summaries_follow_london_time_across_the_clocks_going_forward(workspace, slack, engine):
@@ -151,7 +151,7 @@ def test_two_clocks_on_one_database_post_each_slot_once(workspace, slack, engine
     workspace.command("U1", "schedule daily 09:00 Europe/London", channel_id="C4")
     clocks = [
         make_clock(workspace.services, slack),
-        make_clock(Services.build(workspace.services.framework, second_engine), slack),
+        make_clock(Services.compose(workspace.services.settings, engine=second_engine, framework=workspace.services.framework), slack),
     ]
     with time_machine.travel(at(2027, 2, 2, 9, 0, 5), tick=False):
         for _ in range(3):
@@ -174,15 +174,15 @@ def test_a_round_closes_itself_on_its_closing_date(workspace, slack, engine, sec
     round_ = start_round(workspace, slack, at(2026, 12, 1, 10), "start closes 2026-12-10")
     assert round_.closes_on.isoformat() == "2026-12-10"
     assert "The round closes at the end of 10 December 2026." in text_of(slack.top_level("C4", team_id="T1")[0])
-    clocks = [make_clock(workspace.services, slack), make_clock(Services.build(workspace.services.framework, second_engine), slack)]
+    clocks = [make_clock(workspace.services, slack), make_clock(Services.compose(workspace.services.settings, engine=second_engine, framework=workspace.services.framework), slack)]
     with time_machine.travel(at(2026, 12, 10, 23, 59), tick=False) as traveller:
         for clock in clocks:
             clock.tick()
-        assert workspace.services.store.open_round("T1", "C4") is not None
+        assert workspace.services.stores.rounds.open_in_channel("T1", "C4") is not None
         traveller.move_to(at(2026, 12, 11, 0, 1))
         for clock in clocks:
             clock.tick()
-    assert workspace.services.store.open_round("T1", "C4") is None
+    assert workspace.services.stores.rounds.open_in_channel("T1", "C4") is None
     [final] = summaries_in(slack)
     assert final.text.startswith("Final summary: round 1")
 
@@ -194,7 +194,7 @@ def test_a_closing_date_in_the_past_or_malformed_is_refused(workspace, slack):
         assert "has passed" in slack.ephemerals[-1]["text"]
         workspace.command("U1", "start closes soon", channel_id="C4")
         assert "/maturity start closes 2026-12-31" in slack.ephemerals[-1]["text"]
-    assert workspace.services.store.open_round("T1", "C4") is None
+    assert workspace.services.stores.rounds.open_in_channel("T1", "C4") is None
 
 
 def reminders_for(slack, user_id):

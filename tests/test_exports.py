@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.exports import answers_csv, export_filename, summary_csv
 from framework.loader import load_framework
 from framework.scoring import Participation, summarise
+from results.csv_files import answers_csv, export_filename, summary_csv
 from storage.models import Answer, Participant, Round
 
 AWKWARD = 'He said "no", then left,\nnew line £5 é 🙂'

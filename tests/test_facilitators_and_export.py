@@ -30,7 +30,7 @@ def test_workspace_admins_and_configured_ids_facilitate(make_bot, slack, team_ro
 def test_extra_facilitators_are_added_and_removed_by_facilitators_only(workspace, slack, team):
     workspace.command("U2", "facilitators add <@U3|carol>", channel_id="C4")
     assert "only this channel's facilitators" in slack.ephemerals[-1]["text"]
-    assert workspace.services.facilitators.facilitators("T1", "C4") == []
+    assert workspace.services.stores.facilitators.facilitators("T1", "C4") == []
     workspace.command("U1", "facilitators add <@U3|carol> <@U4>", channel_id="C4")
     assert "Extra facilitators in this channel: <@U3>, <@U4>." in slack.ephemerals[-1]["text"]
     workspace.command("U3", "summary", channel_id="C4")
@@ -38,7 +38,7 @@ def test_extra_facilitators_are_added_and_removed_by_facilitators_only(workspace
     workspace.command("U3", "facilitators remove <@U4>", channel_id="C4")
     workspace.command("U4", "close", channel_id="C4")
     assert slack.ephemerals[-1]["text"].startswith("Sorry, only the round's facilitators")
-    assert workspace.services.store.open_round("T1", "C4") is not None
+    assert workspace.services.stores.rounds.open_in_channel("T1", "C4") is not None
 
 
 def test_status_shows_facilitator_actions_to_facilitators(workspace, slack, team):
@@ -56,11 +56,11 @@ def test_status_shows_facilitator_actions_to_facilitators(workspace, slack, team
 
 
 def test_export_sends_pseudonymous_answers_and_the_summary_to_the_facilitators_dm(workspace, slack, team, nps):
-    store = workspace.services.store
+    stores = workspace.services.stores
     comment = 'He said "no", then left,\nnew line £5 🙂'
     for user_id, level in zip(["U1", "U2", "U3", "U4"], [1, 2, 4, 5]):
-        store.record_answer(round_=team, user_id=user_id, area_id=LEADERSHIP, level=level)
-    store.record_answer(round_=team, user_id="U3", area_id=LEADERSHIP, comment=comment, set_comment=True)
+        stores.answers.record_answer(round_=team, user_id=user_id, area_id=LEADERSHIP, level=level)
+    stores.answers.record_answer(round_=team, user_id="U3", area_id=LEADERSHIP, comment=comment, set_comment=True)
     workspace.command("U1", "export", channel_id="C4")
     assert slack.ephemerals[-1]["text"] == "The CSV files are in our direct messages."
     files = {f.name: f for f in slack.files}
@@ -86,9 +86,9 @@ def test_export_sends_pseudonymous_answers_and_the_summary_to_the_facilitators_d
 def test_a_named_round_exports_names_and_an_earlier_round_by_number(workspace, slack):
     slack.add_channel("T1", "C4", name="procurement-team", members=["U1", "U2"])
     workspace.command("U1", "start named", channel_id="C4")
-    round_ = workspace.services.store.open_round("T1", "C4")
+    round_ = workspace.services.stores.rounds.open_in_channel("T1", "C4")
     assert round_.anonymous is False
-    workspace.services.store.record_answer(round_=round_, user_id="U2", area_id=LEADERSHIP, level=3)
+    workspace.services.stores.answers.record_answer(round_=round_, user_id="U2", area_id=LEADERSHIP, level=3)
     workspace.command("U1", "close", channel_id="C4")
     workspace.command("U1", "start", channel_id="C4")
     workspace.command("U1", "export round 1", channel_id="C4")

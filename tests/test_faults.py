@@ -59,10 +59,10 @@ def test_twenty_concurrent_double_clicks_record_one_answer_and_one_next_prompt_e
     for thread in threads:
         thread.join()
     wait_for(lambda: all(len(prompts(slack, u)) == 2 for u in members))
-    store = workspace.services.store
-    round_ = store.open_round("T1", "CD")
-    answers = store.answers("T1", round_.id)
-    history = sum(len(store.history("T1", round_.id, u, nps.area_ids[0])) for u in members)
+    stores = workspace.services.stores
+    round_ = stores.rounds.open_in_channel("T1", "CD")
+    answers = stores.answers.answers("T1", round_.id)
+    history = sum(len(stores.answers.history("T1", round_.id, u, nps.area_ids[0])) for u in members)
     posted = {u: [area_of(m) for m in prompts(slack, u)] for u in members}
     assert len(answers) == 20 and history == 20
     assert all(p == nps.area_ids[:2] for p in posted.values()), posted
@@ -103,9 +103,9 @@ def test_a_kickoff_to_200_members_with_30_percent_failures_prompts_everyone_exac
     counts = parents_per_member(slack, members)
     assert sender.outbox.owed_count("T1") == 0
     assert set(counts.values()) == {1}, {u: c for u, c in counts.items() if c != 1}
-    store = workspace.services.store
-    round_ = store.open_round("T1", "CK")
-    assert all(p.thread_ts for p in store.participants("T1", round_.id))
+    stores = workspace.services.stores
+    round_ = stores.rounds.open_in_channel("T1", "CK")
+    assert all(p.thread_ts for p in stores.answers.participants("T1", round_.id))
     failed = len([c for c in slack.calls_to("chat.postMessage") if c.status != 200 or c.error])
     print(f"members 200, prompted once 200, owed after kick-off {owed_after_kickoff}, sweeps {rounds}, "
           f"failed calls {failed}, duplicates 0, lost 0")
@@ -131,7 +131,7 @@ def test_throttled_calls_wait_for_retry_after_and_nothing_is_lost(make_bot, slac
     slack.fail("chat.postMessage", status=429, retry_after=1, times=2)
     workspace.command("U1", "start")
     assert parents_per_member(slack, ["U1", "U2", "U3"]) == Counter({"U1": 1, "U2": 1, "U3": 1})
-    assert workspace.services.sender.outbox.owed_count("T1") == 0
+    assert workspace.services.stores.outbox.owed_count("T1") == 0
 
 
 @pytest.mark.parametrize(
@@ -143,7 +143,7 @@ def test_malformed_payloads_change_nothing_and_show_no_stack_trace(workspace, sl
     reply = workspace.post(body, "application/x-www-form-urlencoded")
     assert reply.status in (400, 404)
     assert "Traceback" not in reply.body
-    assert workspace.services.store.open_round("T1", "C1") is None
+    assert workspace.services.stores.rounds.open_in_channel("T1", "C1") is None
     assert not slack.calls_to("chat.postMessage")
 
 
@@ -155,8 +155,8 @@ def test_an_oversized_comment_is_refused_and_nothing_is_stored(workspace, slack,
     modal = slack.views[-1]
     reply = workspace.submit_view("U1", modal.view, {"comment": {"comment_text": {"type": "plain_text_input", "value": "x" * 5000}}})
     assert reply.json["response_action"] == "errors" and "under 2000 characters" in reply.json["errors"]["comment"]
-    round_ = workspace.services.store.open_round("T1", "C1")
-    assert workspace.services.store.answer("T1", round_.id, "U1", nps.area_ids[0]).comment is None
+    round_ = workspace.services.stores.rounds.open_in_channel("T1", "C1")
+    assert workspace.services.stores.answers.answer("T1", round_.id, "U1", nps.area_ids[0]).comment is None
 
 
 def test_secrets_never_reach_the_logs(make_bot, slack, caplog):
@@ -196,6 +196,6 @@ def test_a_kickoff_under_slacks_rate_limits_is_paced_not_throttled(make_bot, sla
     workspace.command("U1", "start", channel_id="CR")
     elapsed = time.monotonic() - started
     assert set(parents_per_member(slack, members).values()) == {1}
-    assert slack.throttled == 0 and workspace.services.sender.outbox.owed_count("T1") == 0
+    assert slack.throttled == 0 and workspace.services.stores.outbox.owed_count("T1") == 0
     assert elapsed >= 30 / 20.0  # paced, not bursted
     print(f"members 30, prompted once 30, throttled 0, owed 0, {elapsed:.2f} s")

@@ -39,7 +39,7 @@ def test_a_member_sees_open_rounds_with_continue_and_their_last_profile(workspac
 
 def test_a_facilitator_sees_participation_theme_levels_schedule_and_buttons(workspace, slack, team):
     for user_id, level in zip(["U1", "U2", "U3"], [2, 3, 3]):
-        workspace.services.store.record_answer(round_=team, user_id=user_id, area_id="working-with-partners", level=level)
+        workspace.services.stores.answers.record_answer(round_=team, user_id=user_id, area_id="working-with-partners", level=level)
     workspace.command("U1", "schedule weekly mon 09:00 Europe/London", channel_id="C4")
     open_home(workspace, "U1", "EvHome1")
     home = as_message(home_of(slack, "U1"))
@@ -60,7 +60,7 @@ def test_home_buttons_refuse_non_facilitators(workspace, slack, team):
     facilitator_home = as_message(home_of(slack, "U1"))
     workspace.click("U2", facilitator_home, values.HOME_CLOSE)
     assert "only the round's facilitators" in text_of(as_message(home_of(slack, "U2")))
-    assert workspace.services.store.open_round("T1", "C4") is not None
+    assert workspace.services.stores.rounds.open_in_channel("T1", "C4") is not None
 
 
 def test_the_home_stays_within_100_blocks_with_many_rounds(workspace, slack):

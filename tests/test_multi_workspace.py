@@ -65,8 +65,8 @@ def test_each_workspace_runs_its_own_round_and_sees_only_its_own_data(two_worksp
     first, second = two_workspaces
     first.command("U1", "start")
     second.command("U1", "start")
-    store = first.services.store
-    round_1, round_2 = store.open_round("T1", "C1"), store.open_round("T2", "C1")
+    stores = first.services.stores
+    round_1, round_2 = stores.rounds.open_in_channel("T1", "C1"), stores.rounds.open_in_channel("T2", "C1")
     assert round_1.id != round_2.id
     # The same user id in each workspace gets its own DM thread, from its own workspace's bot.
     assert len(slack.top_level("DU1", team_id="T1")) == 1 and len(slack.top_level("DU1", team_id="T2")) == 1
@@ -74,14 +74,14 @@ def test_each_workspace_runs_its_own_round_and_sees_only_its_own_data(two_worksp
     first.click("U2", open_prompt_in(slack, "T1", "U2"), values.answer_action_id(2))
     second.click("U2", slack.top_level("DU2", team_id="T2")[0], values.CONTINUE)
     second.click("U2", open_prompt_in(slack, "T2", "U2"), values.answer_action_id(5))
-    assert [a.level for a in store.answers("T1", round_1.id)] == [2]
-    assert [a.level for a in store.answers("T2", round_2.id)] == [5]
+    assert [a.level for a in stores.answers.answers("T1", round_1.id)] == [2]
+    assert [a.level for a in stores.answers.answers("T2", round_2.id)] == [5]
 
     # A click in T2 that names T1's round (a tampered value) is refused and changes nothing.
     prompt_2 = open_prompt_in(slack, "T2", "U2")
     second.click("U2", prompt_2, values.answer_action_id(3), value=f"{round_1.id}|{nps.area_ids[1]}|3")
     assert "couldn't make sense" in slack.ephemerals[-1]["text"]
-    assert len(store.answers("T1", round_1.id)) == 1 and len(store.answers("T2", round_2.id)) == 1
+    assert len(stores.answers.answers("T1", round_1.id)) == 1 and len(stores.answers.answers("T2", round_2.id)) == 1
 
     # App Home: U2 of T1 sees T1's progress only; exports carry only their own workspace's answers.
     first.event({"type": "app_home_opened", "user": "U2", "channel": "DU2", "tab": "home"}, event_id="EvH1")
@@ -105,8 +105,8 @@ def test_uninstalling_stops_schedules_keeps_data_and_the_clock_skips_the_workspa
     for workspace in (first, second):
         workspace.command("U1", "start")
         workspace.command("U1", "schedule daily 09:00 Europe/London")
-    round_2 = first.services.store.open_round("T2", "C1")
-    first.services.store.record_answer(round_=round_2, user_id="U2", area_id=LEADERSHIP, level=4)
+    round_2 = first.services.stores.rounds.open_in_channel("T2", "C1")
+    first.services.stores.answers.record_answer(round_=round_2, user_id="U2", area_id=LEADERSHIP, level=4)
     second.event({"type": "app_uninstalled"}, event_id="EvUninstall")
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Schedule).where(Schedule.team_id == "T2")).one() == 0

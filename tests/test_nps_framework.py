@@ -1,10 +1,15 @@
 """The NPS 2018 draft framework file is the source's words, with only the extraction's layout repaired.
 
-The source is shared/seed/nps-2018-draft.txt (tab-separated cells from a PDF table extraction) and the
-damage it carries is described in shared/seed/NOTES.md. These tests prove, for every piece of framework
-text in framework/data/nps-2018-draft.yaml, that it is a whole cell of the source once the listed layout
-repairs are applied: nothing reworded, nothing added, nothing cut short. Each descriptor is also shown to
-sit in its own area's table and in its own level's column.
+The source is tests/data/nps-2018-draft-source.txt (tab-separated cells from a PDF table extraction) and the
+damage it carries is described in tests/data/nps-2018-draft-source-notes.md. These tests prove, for every piece
+of framework text in framework/data/nps-2018-draft.yaml, that it is a whole cell of the source once the listed
+layout repairs are applied: nothing reworded, nothing added, nothing cut short. Each descriptor is also shown
+to sit in its own area's table and in its own level's column.
+
+Both fixtures are byte-for-byte copies of the project's seed material, kept beside the checkout in
+../shared/seed/ (nps-2018-draft.txt and NOTES.md), so that the repository carries what these tests need. A
+missing fixture is a failure, never a skip. Where ../shared/seed/ exists, one test checks that the copies
+are still identical to it (and skips, saying so, where it does not).
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ from framework.models import SLUG_PATTERN, Framework
 
 TESTS_DIR = Path(__file__).resolve().parent
 FRAMEWORK_PATH = TESTS_DIR.parent / "framework" / "data" / "nps-2018-draft.yaml"
-SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "seed"
-SOURCE_PATH = SEED_DIR / "nps-2018-draft.txt"
-NOTES_PATH = SEED_DIR / "NOTES.md"
+SOURCE_PATH = TESTS_DIR / "data" / "nps-2018-draft-source.txt"
+NOTES_PATH = TESTS_DIR / "data" / "nps-2018-draft-source-notes.md"
+# Where the fixtures were copied from: the seed folder beside the checkout (absent in a stranger's clone).
+SEED_DIR = TESTS_DIR.parents[1] / "shared" / "seed"
+SEED_COPIES = {SOURCE_PATH: SEED_DIR / "nps-2018-draft.txt", NOTES_PATH: SEED_DIR / "NOTES.md"}
 
 LEVEL_NAMES = ["Minimum", "Developing", "Mature", "Leader", "Innovator"]
 
@@ -139,11 +146,21 @@ def framework(data: dict) -> Framework:
     return Framework.model_validate(data)
 
 
+def read_fixture(path: Path) -> str:
+    """A fixture the repository must carry: missing is a failure (never a skip)."""
+    if not path.is_file():
+        pytest.fail(f"test fixture {path} is missing from the repository: cannot check the framework", pytrace=False)
+    return path.read_text(encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
 def raw_source() -> str:
-    if not SOURCE_PATH.is_file():
-        pytest.skip(f"source text not available at {SOURCE_PATH}; cannot check the framework is verbatim")
-    return SOURCE_PATH.read_text(encoding="utf-8")
+    return read_fixture(SOURCE_PATH)
+
+
+@pytest.fixture(scope="module")
+def notes() -> str:
+    return read_fixture(NOTES_PATH)
 
 
 @pytest.fixture(scope="module")
@@ -238,14 +255,26 @@ def test_key_areas_have_description_and_help_enablers_have_neither(framework: Fr
                 assert area.description is None and area.help is None, area.id
 
 
+# -- the fixtures -----------------------------------------------------------------------------------
+
+
+def test_fixtures_are_byte_identical_to_the_seed_copies():
+    """The only test that looks outside the repository: it skips (saying why) where the seed folder is absent."""
+    if not SEED_DIR.is_dir():
+        pytest.skip(f"{SEED_DIR} is absent (a clone with nothing beside it): nothing to compare the fixtures with")
+    for fixture, seed in SEED_COPIES.items():
+        assert fixture.is_file(), f"test fixture {fixture} is missing from the repository"
+        assert seed.is_file(), f"{seed} is missing from the seed folder"
+        assert fixture.read_bytes() == seed.read_bytes(), f"{fixture} differs from {seed}; copy it again"
+
+
 # -- verbatim ---------------------------------------------------------------------------------------
 
 
-def test_every_repair_is_seen_in_the_raw_source(raw_source: str):
+def test_every_repair_is_seen_in_the_raw_source(raw_source: str, notes: str):
     for damaged, repaired in REPAIRS:
         assert raw_source.count(damaged) == 1, f"repair no longer matches the source: {damaged!r}"
         assert damaged != repaired
-    notes = NOTES_PATH.read_text(encoding="utf-8")
     # The words of each repair are ones NOTES.md lists as damage.
     for fragment in [
         "Engaging Councillors and | Senior Managers",
@@ -303,10 +332,10 @@ def test_every_text_is_whole_source_cells(framework: Framework, rows, cells):
     assert not problems, problems
 
 
-def test_enabler_group_title_is_the_only_structural_title(framework: Framework, raw_source: str):
+def test_enabler_group_title_is_the_only_structural_title(framework: Framework, raw_source: str, notes: str):
     enablers = [t for t in framework.themes if t.kind == "enabler"]
     assert [t.title for t in enablers] == [ENABLER_GROUP_TITLE]
-    assert "enablers" in NOTES_PATH.read_text(encoding="utf-8").lower()
+    assert "enablers" in notes.lower()
     assert ENABLER_GROUP_TITLE not in raw_source  # if the source ever gains the heading, check it as text
 
 

@@ -168,11 +168,11 @@ def test_two_bot_processes_and_two_clocks_on_one_postgres_database(slack, engine
     finally:
         for process in processes:
             process.stop()
-    from storage.assessments import AssessmentStore
+    from storage import Stores
 
-    store = AssessmentStore(engine)
-    round_ = store.open_round("T1", "CM")
-    answers = store.answers("T1", round_.id)
+    stores = Stores.open(engine)
+    round_ = stores.rounds.open_in_channel("T1", "CM")
+    answers = stores.answers.answers("T1", round_.id)
     assert len(answers) == 10 and sorted(a.user_id for a in answers) == sorted(members)
     assert all(len(prompts(slack, u)) == 2 for u in members)
     assert len(summaries()) == 1

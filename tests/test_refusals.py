@@ -63,9 +63,9 @@ def test_a_tampered_button_value_is_refused_politely(workspace, slack, started, 
 
 
 def test_another_workspaces_round_id_is_unknown_here(make_bot, slack, engine, nps):
-    from storage.assessments import AssessmentStore
+    from storage import Stores
 
-    other = AssessmentStore(engine).start_round(
+    other = Stores.open(engine).rounds.start(
         team_id="T2", enterprise_id=None, channel_id="C1", framework=nps, started_by="U1", members=["U1"]
     )
     workspace = make_bot()
@@ -103,11 +103,11 @@ def test_start_in_a_channel_the_bot_is_not_in_asks_for_an_invite(workspace, slac
         told = slack.ephemerals[-1]["text"]
         assert f"I can't read or post in <#{channel}>" in told and "Invite me" in told
         assert _counts(workspace.services.engine) == before
-    assert workspace.services.store.open_round("T1", "CPUB") is None
+    assert workspace.services.stores.rounds.open_in_channel("T1", "CPUB") is None
     assert all(not slack.top_level(f"DU{n}", team_id="T1") for n in (1, 2))
 
 
 def test_start_in_a_direct_message_is_refused(workspace, slack):
     workspace.command("U1", "start", channel_id="DU1")
     assert "team's channel" in slack.ephemerals[-1]["text"]
-    assert workspace.services.store.open_round("T1", "DU1") is None
+    assert workspace.services.stores.rounds.open_in_channel("T1", "DU1") is None

@@ -20,7 +20,7 @@ SUPPLIERS = "engaging-strategic-suppliers"
 
 
 def answer(workspace, round_, user_id, area_id, level):
-    workspace.services.store.record_answer(round_=round_, user_id=user_id, area_id=area_id, level=level)
+    workspace.services.stores.answers.record_answer(round_=round_, user_id=user_id, area_id=area_id, level=level)
 
 
 def summaries_in(slack, channel="C4"):
@@ -34,7 +34,7 @@ def test_summary_shows_the_team_level_distribution_gap_and_disagreement(workspac
         answer(workspace, team, user_id, PARTNERS, level)
     for user_id, level in zip(TEAM[:2], [5, 5]):
         answer(workspace, team, user_id, SUPPLIERS, level)
-    workspace.services.summaries.set_targets("T1", "C4", "nps-2018-draft", {LEADERSHIP: 4, PARTNERS: 3}, "U1")
+    workspace.services.stores.targets.replace("T1", "C4", "nps-2018-draft", {LEADERSHIP: 4, PARTNERS: 3}, "U1")
 
     workspace.command("U1", "summary", channel_id="C4")
 
@@ -73,7 +73,7 @@ def test_the_chart_is_uploaded_as_a_png_into_the_summary_thread(workspace, slack
 def test_unfinished_names_go_only_to_the_facilitator(workspace, slack, team, nps):
     for area_id in nps.area_ids:
         answer(workspace, team, "U2", area_id, 3)
-    workspace.services.store.touch(workspace.services.store.participant("T1", team.id, "U2").id, completed=True)
+    workspace.services.stores.answers.touch(workspace.services.stores.answers.participant("T1", team.id, "U2").id, completed=True)
     workspace.command("U1", "summary", channel_id="C4")
     told = slack.ephemerals[-1]
     assert told["user"] == "U1"
@@ -87,8 +87,8 @@ def test_facilitator_commands_refuse_everyone_else(workspace, slack, team, subco
     workspace.command("U2", subcommand, channel_id="C4")
     assert slack.ephemerals[-1]["text"].startswith("Sorry, only the round's facilitators can do that")
     assert len(slack.top_level("C4", team_id="T1")) == before
-    assert workspace.services.store.open_round("T1", "C4") is not None
-    assert workspace.services.schedules.schedule("T1", "C4") is None
+    assert workspace.services.stores.rounds.open_in_channel("T1", "C4") is not None
+    assert workspace.services.stores.schedules.schedule("T1", "C4") is None
     assert not slack.views and not slack.files
 
 
@@ -98,10 +98,10 @@ def test_close_posts_the_final_summary_and_later_clicks_change_nothing(workspace
     workspace.command("U1", "close", channel_id="C4")
     [final] = summaries_in(slack)
     assert text_of(final).startswith("Final summary: round 1")
-    assert workspace.services.store.open_round("T1", "C4") is None
+    assert workspace.services.stores.rounds.open_in_channel("T1", "C4") is None
     workspace.click("U2", prompt, values.answer_action_id(3))
     assert slack.ephemerals[-1]["text"] == "This round is closed, so its answers can no longer be changed."
-    assert workspace.services.store.answers("T1", team.id) == []
+    assert workspace.services.stores.answers.answers("T1", team.id) == []
     workspace.command("U1", "close", channel_id="C4")
     assert len(summaries_in(slack)) == 1
 
@@ -117,11 +117,11 @@ def test_targets_are_set_in_a_modal_and_carry_over_to_the_next_round(workspace, 
         f"target:{SUPPLIERS}": {"target_level": {"type": "static_select", "selected_option": {"value": "9"}}},  # tampered
     }
     assert workspace.submit_view("U1", modal.view, state).status == 200
-    assert workspace.services.summaries.targets("T1", "C4", nps.id) == {LEADERSHIP: 4, PARTNERS: 3}
+    assert workspace.services.stores.targets.for_channel("T1", "C4", nps.id) == {LEADERSHIP: 4, PARTNERS: 3}
     assert slack.ephemerals[-1]["text"] == "Targets saved: 2 of 13 areas have one."
     # Someone else submitting the same form changes nothing.
     workspace.submit_view("U3", modal.view, {f"target:{LEADERSHIP}": {"target_level": {"type": "static_select", "selected_option": {"value": "1"}}}})
-    assert workspace.services.summaries.targets("T1", "C4", nps.id) == {LEADERSHIP: 4, PARTNERS: 3}
+    assert workspace.services.stores.targets.for_channel("T1", "C4", nps.id) == {LEADERSHIP: 4, PARTNERS: 3}
     # The next round starts with the same targets, preselected.
     workspace.command("U1", "close", channel_id="C4")
     workspace.command("U1", "start", channel_id="C4")
@@ -135,7 +135,7 @@ def test_the_second_round_shows_the_trend_since_the_first(workspace, slack, team
         answer(workspace, team, user_id, PARTNERS, level)
     workspace.command("U1", "close", channel_id="C4")
     workspace.command("U1", "start", channel_id="C4")
-    second = workspace.services.store.open_round("T1", "C4")
+    second = workspace.services.stores.rounds.open_in_channel("T1", "C4")
     assert second.id != team.id
     for user_id, level in zip(TEAM, [3, 4, 4, 4]):
         answer(workspace, second, user_id, PARTNERS, level)
@@ -150,7 +150,7 @@ def test_the_second_round_shows_the_trend_since_the_first(workspace, slack, team
 def test_remind_nudges_unfinished_members_who_can_stop_it(workspace, slack, team, nps):
     for area_id in nps.area_ids:
         answer(workspace, team, "U4", area_id, 2)
-    workspace.services.store.touch(workspace.services.store.participant("T1", team.id, "U4").id, completed=True)
+    workspace.services.stores.answers.touch(workspace.services.stores.answers.participant("T1", team.id, "U4").id, completed=True)
     workspace.command("U1", "remind", channel_id="C4")
     assert slack.ephemerals[-1]["text"] == "Reminded 3 members who have not finished."
     reminder = thread(slack, "U2")[-1]

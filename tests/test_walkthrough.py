@@ -15,7 +15,7 @@ def _levels(framework, offset: int) -> dict[str, int]:
 
 
 def test_three_members_walk_through_all_13_areas(workspace, slack, nps):
-    store = workspace.services.store
+    stores = workspace.services.stores
     reply = workspace.command("U1", "start")
     assert reply.status == 200
 
@@ -33,9 +33,9 @@ def test_three_members_walk_through_all_13_areas(workspace, slack, nps):
     for member in MEMBERS:
         answer_all(workspace, slack, member, expected[member])
 
-    round_ = store.open_round("T1", "C1")
+    round_ = stores.rounds.open_in_channel("T1", "C1")
     for member in MEMBERS:
-        stored = {a.area_id: a.level for a in store.answers("T1", round_.id, member)}
+        stored = {a.area_id: a.level for a in stores.answers.answers("T1", round_.id, member)}
         assert stored == expected[member]
         posted = prompts(slack, member)
         # Every area was posted exactly once, in framework order, and each now shows the chosen level.
@@ -51,7 +51,7 @@ def test_three_members_walk_through_all_13_areas(workspace, slack, nps):
             assert f"{area.title}: *{level.number} · {level.name}*" in text_of(profile)
         top = parent(slack, member)
         assert "13 of 13" in text_of(top) and buttons(top) == []
-    answers = store.answers("T1", round_.id)
+    answers = stores.answers.answers("T1", round_.id)
     assert len(answers) == 39
     assert {(a.framework_id, a.framework_version) for a in answers} == {("nps-2018-draft", nps.version)}
 
@@ -85,8 +85,8 @@ def test_the_truncated_descriptor_is_shown_as_cut_off(workspace, slack, nps):
 
 def test_only_human_members_take_part(workspace, slack):
     workspace.command("U1", "start")
-    round_ = workspace.services.store.open_round("T1", "C1")
-    assert [p.user_id for p in workspace.services.store.participants("T1", round_.id)] == MEMBERS
+    round_ = workspace.services.stores.rounds.open_in_channel("T1", "C1")
+    assert [p.user_id for p in workspace.services.stores.answers.participants("T1", round_.id)] == MEMBERS
     assert slack.top_level(dm(slack, "UGONE"), team_id="T1") == []
 
 
@@ -101,13 +101,13 @@ def test_conversations_members_is_followed_across_pages(make_bot, slack):
     assert len(member_calls) >= 2 and any(c.args.get("cursor") for c in member_calls)
     # A big channel is checked against the paged user list, not one users.info call per member.
     assert slack.calls_to("users.list") and len(slack.calls_to("users.info")) < 5
-    round_ = workspace.services.store.open_round("T1", "CBIG")
-    assert len(workspace.services.store.participants("T1", round_.id)) == 250
+    round_ = workspace.services.stores.rounds.open_in_channel("T1", "CBIG")
+    assert len(workspace.services.stores.answers.participants("T1", round_.id)) == 250
     assert all(len(slack.top_level(dm(slack, u), team_id="T1")) == 1 for u in people)
 
 
 def test_change_an_answer_in_place_keeps_history_and_posts_nothing_new(workspace, slack, nps):
-    store = workspace.services.store
+    stores = workspace.services.stores
     workspace.command("U1", "start")
     workspace.click("U1", parent(slack, "U1"), values.CONTINUE)
     first = open_prompt(slack, "U1")
@@ -119,23 +119,23 @@ def test_change_an_answer_in_place_keeps_history_and_posts_nothing_new(workspace
     assert "Your current answer: *Developing*" in text_of(reopened)
     assert "Skip for now" not in buttons(reopened)
     workspace.click("U1", reopened, values.answer_action_id(4))
-    round_ = store.open_round("T1", "C1")
-    assert store.answer("T1", round_.id, "U1", nps.area_ids[0]).level == 4
-    assert [(h.old_level, h.new_level) for h in store.history("T1", round_.id, "U1", nps.area_ids[0])] == [(None, 2), (2, 4)]
+    round_ = stores.rounds.open_in_channel("T1", "C1")
+    assert stores.answers.answer("T1", round_.id, "U1", nps.area_ids[0]).level == 4
+    assert [(h.old_level, h.new_level) for h in stores.answers.history("T1", round_.id, "U1", nps.area_ids[0])] == [(None, 2), (2, 4)]
     assert len(prompts(slack, "U1")) == 2  # the change posted no new prompt
     assert "Your answer: *4 · Leader*" in text_of(slack.message(first.channel, first.ts, team_id="T1"))
 
 
 def test_repeated_clicks_record_one_answer_and_post_one_next_prompt(workspace, slack, nps):
-    store = workspace.services.store
+    stores = workspace.services.stores
     workspace.command("U1", "start")
     workspace.click("U1", parent(slack, "U1"), values.CONTINUE)
     prompt = open_prompt(slack, "U1")
     for _ in range(3):
         workspace.click("U1", prompt, values.answer_action_id(3))
     workspace.click("U1", parent(slack, "U1"), values.CONTINUE)
-    round_ = store.open_round("T1", "C1")
-    assert len(store.history("T1", round_.id, "U1", nps.area_ids[0])) == 1
+    round_ = stores.rounds.open_in_channel("T1", "C1")
+    assert len(stores.answers.history("T1", round_.id, "U1", nps.area_ids[0])) == 1
     assert [area_of(m) for m in prompts(slack, "U1")] == nps.area_ids[:2]
 
 
@@ -155,8 +155,8 @@ def test_skipped_areas_come_back_at_the_end(make_bot, slack, small_framework):
     workspace.click("U1", again, values.answer_action_id(1))
     assert [area_of(m) for m in prompts(slack, "U1")] == ["shared-goals", "feedback", "releasing", "shared-goals"]
     assert thread(slack, "U1")[-1].text.startswith("Your maturity profile: 3 of 3")
-    round_ = workspace.services.store.open_round("T1", "C1")
-    assert {a.area_id: a.level for a in workspace.services.store.answers("T1", round_.id, "U1")} == {
+    round_ = workspace.services.stores.rounds.open_in_channel("T1", "C1")
+    assert {a.area_id: a.level for a in workspace.services.stores.answers.answers("T1", round_.id, "U1")} == {
         "shared-goals": 1, "feedback": 2, "releasing": 3,
     }
 
@@ -209,13 +209,13 @@ def test_a_late_joiner_is_added_by_start(workspace, slack):
     workspace.command("U1", "start")
     slack.add_member("T1", "C1", "U9")
     workspace.command("U9", "start")
-    round_ = workspace.services.store.open_round("T1", "C1")
-    assert workspace.services.store.participant("T1", round_.id, "U9") is not None
+    round_ = workspace.services.stores.rounds.open_in_channel("T1", "C1")
+    assert workspace.services.stores.answers.participant("T1", round_.id, "U9") is not None
     assert len(slack.top_level(dm(slack, "U9"), team_id="T1")) == 1
 
 
 def test_comments_are_stored_with_the_answer(workspace, slack, nps):
-    store = workspace.services.store
+    stores = workspace.services.stores
     workspace.command("U1", "start")
     workspace.click("U1", parent(slack, "U1"), values.CONTINUE)
     prompt = open_prompt(slack, "U1")
@@ -225,8 +225,8 @@ def test_comments_are_stored_with_the_answer(workspace, slack, nps):
     # No answer yet: the form asks for the level too, and refuses a comment without one.
     refused = workspace.submit_view("U1", modal.view, {"comment": {"comment_text": {"type": "plain_text_input", "value": "We brief the cabinet"}}})
     assert refused.json["response_action"] == "errors" and "level" in refused.json["errors"]
-    round_ = store.open_round("T1", "C1")
-    assert store.answers("T1", round_.id, "U1") == []
+    round_ = stores.rounds.open_in_channel("T1", "C1")
+    assert stores.answers.answers("T1", round_.id, "U1") == []
     ok = workspace.submit_view(
         "U1",
         modal.view,
@@ -236,7 +236,7 @@ def test_comments_are_stored_with_the_answer(workspace, slack, nps):
         },
     )
     assert ok.status == 200 and not ok.body
-    answer = store.answer("T1", round_.id, "U1", nps.area_ids[0])
+    answer = stores.answers.answer("T1", round_.id, "U1", nps.area_ids[0])
     assert (answer.level, answer.comment) == (3, "We brief the cabinet, \"early\"\nand often")
     shown = text_of(slack.message(prompt.channel, prompt.ts, team_id="T1"))
     assert "Your answer: *3 · Mature*" in shown and "Your comment: We brief the cabinet" in shown
@@ -248,8 +248,8 @@ def test_the_second_framework_runs_the_same_walk_through(make_bot, slack, small_
     workspace.command("U1", "start")
     assert "3 areas" in text_of(slack.top_level("C1", team_id="T1")[0])
     answer_all(workspace, slack, "U2", {"shared-goals": 3, "feedback": 1, "releasing": 2})
-    round_ = workspace.services.store.open_round("T1", "C1")
-    answers = workspace.services.store.answers("T1", round_.id, "U2")
+    round_ = workspace.services.stores.rounds.open_in_channel("T1", "C1")
+    answers = workspace.services.stores.answers.answers("T1", round_.id, "U2")
     assert {a.area_id: a.level for a in answers} == {"shared-goals": 3, "feedback": 1, "releasing": 2}
     assert {a.framework_id for a in answers} == {"team-health-check"}
     assert "3 · Always" in text_of(thread(slack, "U2")[-1])

@@ -15,10 +15,11 @@ from slack_sdk import WebClient
 
 from storage.models import Participant, Round
 
-from .. import values
+from .. import outbox_keys, values
 from ..blocks import help as help_blocks
 from ..blocks import views as view_blocks
 from ..services import Services
+from .binding import listener
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +51,11 @@ def read_click(services: Services, body: dict, context, *, needs_level: bool = F
     except values.BadValue as error:
         log.info("refused a click with a bad value: %s", error)
         raise Refusal(UNREADABLE) from None
-    round_ = services.store.get_round(context.team_id, value.round_id)
+    round_ = services.stores.rounds.get(context.team_id, value.round_id)
     if round_ is None or round_.framework_id != services.framework.id:
         raise Refusal(UNREADABLE)
     user_id = body["user"]["id"]
-    participant = services.store.participant(context.team_id, round_.id, user_id)
+    participant = services.stores.answers.participant(context.team_id, round_.id, user_id)
     container = body.get("container") or {}
     if participant is None or (
         participant.dm_channel_id is not None and container.get("channel_id") not in (None, participant.dm_channel_id)
@@ -77,7 +78,7 @@ def _handle(services: Services, body: dict, context, respond, work, **read_optio
     work(click)
 
 
-def answer(services: Services, *, ack, body: dict, client: WebClient, context, respond) -> None:
+def answer(services: Services, ack, body: dict, client: WebClient, context, respond) -> None:
     ack()
 
     def record(click: Click) -> None:
@@ -87,7 +88,7 @@ def answer(services: Services, *, ack, body: dict, client: WebClient, context, r
     _handle(services, body, context, respond, record, needs_level=True)
 
 
-def skip(services: Services, *, ack, body: dict, client: WebClient, context, respond) -> None:
+def skip(services: Services, ack, body: dict, client: WebClient, context, respond) -> None:
     ack()
     _handle(
         services, body, context, respond,
@@ -95,7 +96,7 @@ def skip(services: Services, *, ack, body: dict, client: WebClient, context, res
     )
 
 
-def change(services: Services, *, ack, body: dict, client: WebClient, context, respond) -> None:
+def change(services: Services, ack, body: dict, client: WebClient, context, respond) -> None:
     ack()
     _handle(
         services, body, context, respond,
@@ -103,7 +104,7 @@ def change(services: Services, *, ack, body: dict, client: WebClient, context, r
     )
 
 
-def continue_(services: Services, *, ack, body: dict, client: WebClient, context, respond) -> None:
+def continue_(services: Services, ack, body: dict, client: WebClient, context, respond) -> None:
     ack()
     _handle(
         services, body, context, respond,
@@ -112,18 +113,18 @@ def continue_(services: Services, *, ack, body: dict, client: WebClient, context
     )
 
 
-def stop_reminders(services: Services, *, ack, body: dict, client: WebClient, context, respond) -> None:
+def stop_reminders(services: Services, ack, body: dict, client: WebClient, context, respond) -> None:
     """Honour "Stop reminders for this round"."""
     ack()
 
     def stop(click: Click) -> None:
-        services.schedules.stop_reminders(click.round.team_id, click.round.id, click.participant.user_id)
+        services.stores.schedules.stop_reminders(click.round.team_id, click.round.id, click.participant.user_id)
         respond(text="Done: no more reminders for this round.", response_type="ephemeral", replace_original=False)
 
     _handle(services, body, context, respond, stop, value_is_round=True)
 
 
-def help_(services: Services, *, ack, body: dict, client: WebClient, context, respond) -> None:
+def help_(services: Services, ack, body: dict, client: WebClient, context, respond) -> None:
     """Help on a prompt: the area's description and help, posted in the member's thread."""
     ack()
 
@@ -136,12 +137,12 @@ def help_(services: Services, *, ack, body: dict, client: WebClient, context, re
     _handle(services, body, context, respond, post)
 
 
-def comment(services: Services, *, ack, body: dict, client: WebClient, context, respond) -> None:
+def comment(services: Services, ack, body: dict, client: WebClient, context, respond) -> None:
     """Open the comment modal for an area, prefilled with the member's current answer and comment."""
     ack()
 
     def open_modal(click: Click) -> None:
-        current = services.store.answer(click.round.team_id, click.round.id, click.participant.user_id, click.value.area_id)
+        current = services.stores.answers.answer(click.round.team_id, click.round.id, click.participant.user_id, click.value.area_id)
         view = view_blocks.comment_modal(
             framework=services.framework,
             area=services.framework.area(click.value.area_id),
@@ -161,7 +162,7 @@ HOME_DONE = {
 }
 
 
-def home_action(services: Services, *, ack, body: dict, client: WebClient, context, respond) -> None:
+def home_action(services: Services, ack, body: dict, client: WebClient, context, respond) -> None:
     """The facilitator's buttons on the App Home: summary now, remind, targets, close."""
     ack()
     action = body["actions"][0]
@@ -171,7 +172,7 @@ def home_action(services: Services, *, ack, body: dict, client: WebClient, conte
     except values.BadValue:
         services.home.publish(client, context.team_id, user_id, notice=UNREADABLE)
         return
-    round_ = services.store.get_round(context.team_id, round_id)
+    round_ = services.stores.rounds.get(context.team_id, round_id)
     if round_ is None or not services.permissions.is_facilitator(client, context.team_id, round_.channel_id, user_id, round_):
         services.home.publish(client, context.team_id, user_id, notice="Sorry, only the round's facilitators can do that. Nothing was changed.")
         return
@@ -181,20 +182,20 @@ def home_action(services: Services, *, ack, body: dict, client: WebClient, conte
         return
     count = 0
     if kind == values.HOME_SUMMARY:
-        services.summary.post(client, round_)
+        services.summaries.post(client, round_)
     elif kind == values.HOME_REMIND:
         count = services.reminders.remind_unfinished(client, round_)
     elif kind == values.HOME_CLOSE:
-        closed = services.summaries.close_round(round_.team_id, round_.id)
+        closed = services.stores.rounds.close(round_.team_id, round_.id)
         if closed is not None:
-            services.summary.post(client, closed, final=True, key=f"summary:{closed.id}:final")
+            services.summaries.post(client, closed, final=True, key=outbox_keys.final_summary(closed.id))
     elif kind == values.HOME_TARGETS:
-        current = services.summaries.targets(round_.team_id, round_.channel_id, services.framework.id)
+        current = services.stores.targets.for_channel(round_.team_id, round_.channel_id, services.framework.id)
         client.views_open(
             trigger_id=body["trigger_id"],
             view=view_blocks.targets_modal(framework=services.framework, channel_id=round_.channel_id, current=current),
         )
-    services.facilitators.record(context.team_id, round_.channel_id, user_id, kind.removeprefix("home_"), "from the App Home", round_.id)
+    services.stores.audit.record(context.team_id, round_.channel_id, user_id, kind.removeprefix("home_"), "from the App Home", round_.id)
     notice = HOME_DONE.get(kind, "").format(channel=round_.channel_id, count=count) or None
     services.home.publish(client, context.team_id, user_id, notice=notice)
 
@@ -214,12 +215,4 @@ def register(app: App, services: Services) -> None:
         values.HOME_CLOSE: home_action,
     }
     for action_id, handler in handlers.items():
-        app.action(action_id)(_bind(services, handler))
-
-
-def _bind(services: Services, handler):
-    def listener(ack, body, client, context, respond):
-        handler(services, ack=ack, body=body, client=client, context=context, respond=respond)
-
-    listener.__name__ = handler.__name__
-    return listener
+        app.action(action_id)(listener(services, handler))

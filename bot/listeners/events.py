@@ -15,13 +15,14 @@ from slack_sdk import WebClient
 from ..blocks import help as help_blocks
 from ..blocks import messages
 from ..services import Services
+from .binding import listener
 
 log = logging.getLogger(__name__)
 
 MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 
-def app_mention(services: Services, *, event: dict, client: WebClient) -> None:
+def app_mention(services: Services, event: dict, client: WebClient) -> None:
     """`@bot help <words>` answers in a thread under the mention; anything else gets a short hint."""
     words = MENTION.sub("", event.get("text") or "").strip()
     command, _, query = words.partition(" ")
@@ -35,19 +36,20 @@ def app_mention(services: Services, *, event: dict, client: WebClient) -> None:
     client.chat_postMessage(channel=event["channel"], thread_ts=thread_ts, text=text, blocks=blocks)
 
 
-def direct_message(services: Services, *, event: dict, client: WebClient, context) -> None:
+def direct_message(services: Services, event: dict, client: WebClient, context) -> None:
     """A message to the bot resumes the member's open walk-throughs where they left off."""
     if event.get("subtype") or event.get("bot_id") or event.get("channel_type") != "im":
         return
     user_id = event.get("user")
-    rounds = services.store.open_rounds_for_member(context.team_id, user_id)
+    rounds = services.stores.rounds.open_for_member(context.team_id, user_id)
     if not rounds:
         client.chat_postMessage(
             channel=event["channel"],
             text="You have no open self-assessment right now. A facilitator starts one with `/maturity start` in a team channel.",
         )
         return
-    for round_, participant in rounds:
+    for round_ in rounds:
+        participant = services.stores.answers.participant(context.team_id, round_.id, user_id)
         outcome = services.walkthrough.resume(client, round_, participant)
         if outcome == "complete":
             client.chat_postMessage(
@@ -57,12 +59,12 @@ def direct_message(services: Services, *, event: dict, client: WebClient, contex
             )
 
 
-def app_home_opened(services: Services, *, event: dict, client: WebClient, context) -> None:
+def app_home_opened(services: Services, event: dict, client: WebClient, context) -> None:
     if event.get("tab", "home") == "home":
         services.home.publish(client, context.team_id, event["user"])
 
 
-def uninstalled(services: Services, *, event: dict, context, installation_store) -> None:
+def uninstalled(services: Services, event: dict, context, installation_store=None) -> None:
     """app_uninstalled / tokens_revoked: forget the installation and stop the workspace's schedules. Its
     assessment data stays for export unless MATURITY_DELETE_ON_UNINSTALL=true."""
     team_id, enterprise_id = context.team_id, context.enterprise_id
@@ -72,45 +74,28 @@ def uninstalled(services: Services, *, event: dict, context, installation_store)
         elif (event.get("tokens") or {}).get("bot"):
             installation_store.delete_bot(enterprise_id=enterprise_id, team_id=team_id)
     if event["type"] == "app_uninstalled" or (event.get("tokens") or {}).get("bot"):
-        stopped = services.workspaces.stop_schedules(team_id)
+        stopped = services.stores.workspaces.stop_schedules(team_id)
         log.info("workspace %s: installation removed, %d schedule(s) stopped", team_id, stopped)
-        if services.delete_on_uninstall and event["type"] == "app_uninstalled":
-            services.workspaces.delete_all(team_id)
+        if services.settings.maturity_delete_on_uninstall and event["type"] == "app_uninstalled":
+            services.stores.workspaces.delete_all(team_id)
             log.info("workspace %s: assessment data deleted (MATURITY_DELETE_ON_UNINSTALL)", team_id)
 
 
-def skip_redelivered_events(services: Services, *, body: dict, next) -> BoltResponse | None:
+def skip_redelivered_events(services: Services, body: dict, next) -> BoltResponse | None:
     """Global middleware: act on each event id once, whatever Slack retries."""
     if body.get("type") == "event_callback" and body.get("event_id"):
         team_id = body.get("team_id") or ""
-        if not services.store.first_delivery(team_id, body["event_id"]):
+        if not services.stores.events.first_delivery(team_id, body["event_id"]):
             log.info("dropped a redelivered event %s", body["event_id"])
             return BoltResponse(status=200, body="")
     return next()
 
 
 def register(app: App, services: Services) -> None:
-    @app.middleware
-    def _skip_redelivered_events(body, next):
-        return skip_redelivered_events(services, body=body, next=next)
-
-    @app.event("app_mention")
-    def _app_mention(ack, event, client):
-        ack()
-        app_mention(services, event=event, client=client)
-
-    @app.event("app_home_opened")
-    def _app_home_opened(ack, event, client, context):
-        ack()
-        app_home_opened(services, event=event, client=client, context=context)
-
-    @app.event("app_uninstalled")
-    @app.event("tokens_revoked")
-    def _uninstalled(ack, event, context):
-        ack()
-        uninstalled(services, event=event, context=context, installation_store=app.installation_store)
-
-    @app.event("message")
-    def _message(ack, event, client, context):
-        ack()
-        direct_message(services, event=event, client=client, context=context)
+    """Event listeners are acknowledged by bolt itself (events need no ack of ours)."""
+    app.middleware(listener(services, skip_redelivered_events))
+    app.event("app_mention")(listener(services, app_mention))
+    app.event("app_home_opened")(listener(services, app_home_opened))
+    app.event("message")(listener(services, direct_message))
+    for name in ("app_uninstalled", "tokens_revoked"):
+        app.event(name)(listener(services, uninstalled, installation_store=app.installation_store))

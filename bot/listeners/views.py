@@ -11,11 +11,12 @@ from slack_sdk import WebClient
 from .. import values
 from ..blocks import views as view_blocks
 from ..services import Services
+from .binding import listener
 
 log = logging.getLogger(__name__)
 
 
-def submit_comment(services: Services, *, ack, body: dict, view: dict, client: WebClient, context) -> None:
+def submit_comment(services: Services, ack, body: dict, view: dict, client: WebClient, context) -> None:
     """Store the comment (and the level, for an area not answered yet) with the member's answer."""
     state = view.get("state", {}).get("values", {})
     comment = ((state.get(view_blocks.COMMENT_BLOCK) or {}).get(view_blocks.COMMENT_INPUT) or {}).get("value")
@@ -34,12 +35,12 @@ def submit_comment(services: Services, *, ack, body: dict, view: dict, client: W
         ack(response_action="errors", errors={view_blocks.COMMENT_BLOCK: "This form is out of date. Nothing was saved."})
         return
     user_id = body["user"]["id"]
-    round_ = services.store.get_round(context.team_id, value.round_id)
-    participant = services.store.participant(context.team_id, value.round_id, user_id) if round_ else None
+    round_ = services.stores.rounds.get(context.team_id, value.round_id)
+    participant = services.stores.answers.participant(context.team_id, value.round_id, user_id) if round_ else None
     if participant is None or round_.status != "open":
         ack(response_action="errors", errors={view_blocks.COMMENT_BLOCK: "This round is closed or not yours. Nothing was saved."})
         return
-    has_answer = services.store.answer(round_.team_id, round_.id, user_id, value.area_id) is not None
+    has_answer = services.stores.answers.answer(round_.team_id, round_.id, user_id, value.area_id) is not None
     if not has_answer and value.level is None:
         ack(response_action="errors", errors={view_blocks.LEVEL_BLOCK: "Choose a level: a comment is stored with your answer."})
         return
@@ -47,7 +48,7 @@ def submit_comment(services: Services, *, ack, body: dict, view: dict, client: W
     services.walkthrough.set_comment(client, round_, participant, value.area_id, comment, value.level)
 
 
-def submit_targets(services: Services, *, ack, body: dict, view: dict, client: WebClient, context) -> None:
+def submit_targets(services: Services, ack, body: dict, view: dict, client: WebClient, context) -> None:
     """Save the team's targets, if the member still facilitates the channel's round."""
     try:
         meta = json.loads(view.get("private_metadata") or "{}")
@@ -56,7 +57,7 @@ def submit_targets(services: Services, *, ack, body: dict, view: dict, client: W
         ack(response_action="errors", errors={})
         return
     user_id = body["user"]["id"]
-    round_ = services.summaries.latest_round(context.team_id, channel_id)
+    round_ = services.stores.rounds.latest_in_channel(context.team_id, channel_id)
     allowed = round_ is not None and services.permissions.is_facilitator(client, context.team_id, channel_id, user_id, round_)
     if not allowed or meta.get("framework_id") != services.framework.id:
         ack()
@@ -64,18 +65,13 @@ def submit_targets(services: Services, *, ack, body: dict, view: dict, client: W
         return
     ack()
     chosen = view_blocks.chosen_targets(services.framework, view.get("state", {}).get("values", {}))
-    services.summaries.set_targets(context.team_id, channel_id, services.framework.id, chosen, user_id)
+    services.stores.targets.replace(context.team_id, channel_id, services.framework.id, chosen, user_id)
     detail = ", ".join(f"{area_id}={level}" for area_id, level in chosen.items() if level)
-    services.facilitators.record(context.team_id, channel_id, user_id, "targets", detail or "cleared", round_.id)
+    services.stores.audit.record(context.team_id, channel_id, user_id, "targets", detail or "cleared", round_.id)
     count = sum(1 for level in chosen.values() if level)
     client.chat_postEphemeral(channel=channel_id, user=user_id, text=f"Targets saved: {count} of {len(chosen)} areas have one.")
 
 
 def register(app: App, services: Services) -> None:
-    @app.view(values.COMMENT_VIEW)
-    def _submit_comment(ack, body, view, client, context):
-        submit_comment(services, ack=ack, body=body, view=view, client=client, context=context)
-
-    @app.view(values.TARGETS_VIEW)
-    def _submit_targets(ack, body, view, client, context):
-        submit_targets(services, ack=ack, body=body, view=view, client=client, context=context)
+    app.view(values.COMMENT_VIEW)(listener(services, submit_comment))
+    app.view(values.TARGETS_VIEW)(listener(services, submit_targets))

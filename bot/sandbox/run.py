@@ -91,7 +91,7 @@ def main(args: argparse.Namespace) -> int:
 def sandbox_settings(*, api_url: str, secret: str, database_url: str | None, framework: str | None):
     """The bot's Settings for the sandbox: every value explicit, so no SLACK_* variable and no .env can
     leak in; DATABASE_URL and MATURITY_FRAMEWORK are passed in from the environment by the caller."""
-    from ..config import Settings
+    from core.settings import Settings
 
     fields = {name: f.get_default(call_default_factory=True) for name, f in Settings.model_fields.items() if not f.is_required()}
     fields.update(
@@ -204,16 +204,17 @@ class Session:
 
         from framework.loader import FrameworkError
 
-        from ..app import build_services, create_app
+        from ..app import create_app
+        from ..services import Services
 
         try:
-            self.services = build_services(self.settings)
+            self.services = Services.compose(self.settings)
         except FrameworkError as error:
             raise SandboxError(str(error)) from None
         except Exception as error:  # noqa: BLE001 (an unreachable database, a bad URL...)
             raise SandboxError(f"cannot open the database ({type(error).__name__}: {str(error).splitlines()[0]})") from None
         self.framework = self.services.framework
-        self.app = create_app(self.settings, self.services)
+        self.app = create_app(self.services)
         self.bot_server = BotServer(self.app)
         self.driver = Driver(self.slack, self.bot_server.url, secret)
 
@@ -373,12 +374,12 @@ class Session:
     # -- reading the walk-through -----------------------------------------------------------------------
 
     def current_round(self):
-        self.round = self.services.store.open_round(self.slack.team_id, CHANNEL_ID) or self.round
+        self.round = self.services.stores.rounds.open_in_channel(self.slack.team_id, CHANNEL_ID) or self.round
         return self.round
 
     def participant(self, user_id: str):
         round_ = self.current_round()
-        return self.services.store.participant(self.slack.team_id, round_.id, user_id) if round_ else None
+        return self.services.stores.answers.participant(self.slack.team_id, round_.id, user_id) if round_ else None
 
     def _thread_ts(self, user_id: str = YOU_ID) -> str | None:
         participant = self.participant(user_id)
@@ -405,7 +406,7 @@ class Session:
         round_ = self.current_round()
         if round_ is None:
             return 0, len(self.team)
-        members = [m for m in self.services.store.team_progress(round_.team_id, round_.id) if m.user_id != YOU_ID]
+        members = [m for m in self.services.stores.answers.team_progress(round_.team_id, round_.id) if m.user_id != YOU_ID]
         return sum(1 for m in members if m.status(round_.area_count) == "complete"), len(members)
 
     # -- teammates ---------------------------------------------------------------------------------------
@@ -501,15 +502,15 @@ class Session:
         self.say()
 
     def close_earlier_round(self) -> None:
-        earlier = self.services.store.open_round(self.slack.team_id, CHANNEL_ID)
+        earlier = self.services.stores.rounds.open_in_channel(self.slack.team_id, CHANNEL_ID)
         if earlier is None:
             return
-        number = self.services.summaries.round_number(earlier)
+        number = self.services.stores.rounds.number(earlier)
         try:
             self.command(YOU_ID, "close", echo=False)
         finally:
             self.drain()
-        if self.services.store.open_round(self.slack.team_id, CHANNEL_ID) is not None:
+        if self.services.stores.rounds.open_in_channel(self.slack.team_id, CHANNEL_ID) is not None:
             raise SandboxError(f"round {number} in #{CHANNEL_NAME} (from an earlier sandbox run) is still open and could not be closed")
         self.para(f"Round {number} of #{CHANNEL_NAME} was still open from an earlier sandbox run in this database: "
                   "closed it with /maturity close, so this run starts the next round.", dim=True)
@@ -572,7 +573,7 @@ class Session:
         self.say()
         self.say(f"Chart saved to {self.chart_saved}")
         self.para(f"Done in {time.monotonic() - self.started:.1f} s. Run it again for round "
-                  f"{self.services.summaries.round_number(self.round) + 1}: its summary shows the trend.", dim=True)
+                  f"{self.services.stores.rounds.number(self.round) + 1}: its summary shows the trend.", dim=True)
         return 0
 
     # -- interactive -------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from slack_sdk import WebClient
 
 from ...blocks import messages
 from ...services import Services
+from ..binding import listener
 from . import facilitation, members
 
 SUBCOMMANDS = {
@@ -24,7 +25,7 @@ SUBCOMMANDS = {
 }
 
 
-def maturity(services: Services, *, ack, command: dict, client: WebClient, context, respond) -> None:
+def maturity(services: Services, ack, command: dict, client: WebClient, context, respond) -> None:
     """Route `/maturity <subcommand> ...`; bare or unknown subcommands get the usage."""
     sub, _, rest = (command.get("text") or "").strip().partition(" ")
     handler = SUBCOMMANDS.get(sub.lower())
@@ -37,6 +38,4 @@ def maturity(services: Services, *, ack, command: dict, client: WebClient, conte
 
 
 def register(app: App, services: Services) -> None:
-    @app.command("/maturity")
-    def _maturity(ack, command, client, context, respond):
-        maturity(services, ack=ack, command=command, client=client, context=context, respond=respond)
+    app.command("/maturity")(listener(services, maturity))

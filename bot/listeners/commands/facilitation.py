@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 
 from storage.models import Round
 
+from ... import outbox_keys
 from ...blocks import messages
 from ...blocks import views as view_blocks
 from storage.models import utcnow
@@ -33,9 +34,9 @@ def facilitated_round(services: Services, client: WebClient, context, command: d
     """The channel's round if the caller facilitates it; otherwise say why not and return None."""
     team_id, channel_id, user_id = context.team_id, command["channel_id"], command["user_id"]
     if open_only:
-        round_ = services.store.open_round(team_id, channel_id)
+        round_ = services.stores.rounds.open_in_channel(team_id, channel_id)
     else:
-        round_ = services.summaries.latest_round(team_id, channel_id)
+        round_ = services.stores.rounds.latest_in_channel(team_id, channel_id)
     if round_ is None:
         _say(respond, "There is no open round in this channel. Start one with `/maturity start`.")
         return None
@@ -50,7 +51,7 @@ def refusal(round_: Round) -> str:
 
 
 def audit(services: Services, command: dict, context, action: str, detail: str = "", round_: Round | None = None) -> None:
-    services.facilitators.record(
+    services.stores.audit.record(
         context.team_id, command["channel_id"], command["user_id"], action, detail, round_.id if round_ else None
     )
 
@@ -69,9 +70,9 @@ def summary(services: Services, *, ack, command: dict, client: WebClient, contex
     round_ = facilitated_round(services, client, context, command, respond, open_only=False)
     if round_ is None:
         return
-    services.summary.post(client, round_, final=round_.status == "closed")
+    services.summaries.post(client, round_, final=round_.status == "closed")
     audit(services, command, context, "summary", round_=round_)
-    unfinished = [m.user_id for m in services.store.team_progress(round_.team_id, round_.id) if m.status(round_.area_count) != "complete"]
+    unfinished = [m.user_id for m in services.stores.answers.team_progress(round_.team_id, round_.id) if m.status(round_.area_count) != "complete"]
     note = "Summary posted."
     if unfinished and round_.status == "open":
         note += " Still to finish (only you see this): " + ", ".join(f"<@{u}>" for u in unfinished)
@@ -82,7 +83,7 @@ def schedule(services: Services, *, ack, args: str, command: dict, client: WebCl
     """Show, set or remove the channel's summary schedule."""
     ack()
     team_id, channel_id = context.team_id, command["channel_id"]
-    current = services.schedules.schedule(team_id, channel_id)
+    current = services.stores.schedules.schedule(team_id, channel_id)
     if not args:
         if current is None:
             _say(respond, "No summary schedule in this channel. Set one with `/maturity schedule weekly mon 09:00`.")
@@ -94,7 +95,7 @@ def schedule(services: Services, *, ack, args: str, command: dict, client: WebCl
     if round_ is None:
         return
     if args.lower() == "off":
-        removed = services.schedules.remove_schedule(team_id, channel_id)
+        removed = services.stores.schedules.remove_schedule(team_id, channel_id)
         audit(services, command, context, "schedule", "off", round_)
         _say(respond, "Scheduled summaries are off." if removed else "There was no schedule to turn off.")
         return
@@ -103,7 +104,7 @@ def schedule(services: Services, *, ack, args: str, command: dict, client: WebCl
     except ScheduleError as error:
         _say(respond, str(error))
         return
-    services.schedules.set_schedule(
+    services.stores.schedules.set_schedule(
         team_id, channel_id, frequency=spec.frequency, day=spec.day, time=spec.time, timezone=spec.timezone, created_by=command["user_id"]
     )
     audit(services, command, context, "schedule", spec.describe(), round_)
@@ -116,7 +117,7 @@ def targets(services: Services, *, ack, command: dict, client: WebClient, contex
     round_ = facilitated_round(services, client, context, command, respond, open_only=False)
     if round_ is None:
         return
-    current = services.summaries.targets(round_.team_id, round_.channel_id, services.framework.id)
+    current = services.stores.targets.for_channel(round_.team_id, round_.channel_id, services.framework.id)
     view = view_blocks.targets_modal(framework=services.framework, channel_id=round_.channel_id, current=current)
     client.views_open(trigger_id=command["trigger_id"], view=view)
     audit(services, command, context, "targets", "opened the targets form", round_)
@@ -139,12 +140,12 @@ def close(services: Services, *, ack, command: dict, client: WebClient, context,
     round_ = facilitated_round(services, client, context, command, respond, open_only=True)
     if round_ is None:
         return
-    closed = services.summaries.close_round(round_.team_id, round_.id)
+    closed = services.stores.rounds.close(round_.team_id, round_.id)
     if closed is None:
         _say(respond, "This round was already closed.")
         return
     audit(services, command, context, "close", round_=closed)
-    services.summary.post(client, closed, final=True, key=f"summary:{closed.id}:final")
+    services.summaries.post(client, closed, final=True, key=outbox_keys.final_summary(closed.id))
     _say(respond, "The round is closed and the final summary is posted. `/maturity start` begins the next round.")
 
 
@@ -161,7 +162,7 @@ def facilitators(services: Services, *, ack, args: str, command: dict, client: W
         _say(respond, "Use `/maturity facilitators`, `/maturity facilitators add @someone` or `/maturity facilitators remove @someone`.")
         return
     if verb:
-        round_ = services.summaries.latest_round(team_id, channel_id)
+        round_ = services.stores.rounds.latest_in_channel(team_id, channel_id)
         if not services.permissions.is_facilitator(client, team_id, channel_id, user_id, round_):
             _say(respond, "Sorry, only this channel's facilitators can change who facilitates. Nothing was changed.")
             return
@@ -170,11 +171,11 @@ def facilitators(services: Services, *, ack, args: str, command: dict, client: W
             _say(respond, f"Mention the people to {verb}, e.g. `/maturity facilitators {verb} @alex`.")
             return
         for person in people:
-            changed = (services.facilitators.add(team_id, channel_id, person, user_id) if verb == "add"
-                       else services.facilitators.remove(team_id, channel_id, person))
+            changed = (services.stores.facilitators.add(team_id, channel_id, person, user_id) if verb == "add"
+                       else services.stores.facilitators.remove(team_id, channel_id, person))
             if changed:
-                services.facilitators.record(team_id, channel_id, user_id, f"facilitators {verb}", f"<@{person}>", round_.id if round_ else None)
-    extra = services.facilitators.facilitators(team_id, channel_id)
+                services.stores.audit.record(team_id, channel_id, user_id, f"facilitators {verb}", f"<@{person}>", round_.id if round_ else None)
+    extra = services.stores.facilitators.facilitators(team_id, channel_id)
     listed = ", ".join(f"<@{u}>" for u in extra) if extra else "none"
     _say(respond, f"Extra facilitators in this channel: {listed}. The member who starts a round and workspace admins facilitate too.")
 
@@ -188,7 +189,7 @@ def export(services: Services, *, ack, args: str, command: dict, client: WebClie
         if not number.isdigit():
             _say(respond, "Use `/maturity export` for the current round, or `/maturity export round 2`.")
             return
-        round_ = services.summaries.round_by_number(team_id, channel_id, int(number))
+        round_ = services.stores.rounds.by_number(team_id, channel_id, int(number))
         if round_ is None:
             _say(respond, f"This channel has no round {number}.")
             return
@@ -204,9 +205,9 @@ def export(services: Services, *, ack, args: str, command: dict, client: WebClie
     client.files_upload_v2(
         channel=dm,
         file_uploads=[{"content": content, "filename": name, "title": name} for name, content in files],
-        initial_comment=f"Round {services.summaries.round_number(round_)} of <#{channel_id}>: every answer, and the summary per area.",
+        initial_comment=f"Round {services.stores.rounds.number(round_)} of <#{channel_id}>: every answer, and the summary per area.",
     )
-    audit(services, command, context, "export", f"round {services.summaries.round_number(round_)}", round_)
+    audit(services, command, context, "export", f"round {services.stores.rounds.number(round_)}", round_)
     _say(respond, "The CSV files are in our direct messages.")
 
 
@@ -216,13 +217,13 @@ def report(services: Services, *, ack, command: dict, client: WebClient, context
     round_ = facilitated_round(services, client, context, command, respond, open_only=False)
     if round_ is None:
         return
-    latest = services.sender.outbox.latest_sent(round_.team_id, f"summary:{round_.id}:")
-    thread_ts = latest.ts if latest else services.summary.post(client, round_, final=round_.status == "closed")
+    latest = services.stores.outbox.latest_summary(round_.team_id, round_.id)
+    thread_ts = latest.ts if latest else services.summaries.post(client, round_, final=round_.status == "closed")
     if thread_ts is None:
         _say(respond, "Slack is not taking messages right now; the summary is queued. Try `/maturity report` again shortly.")
         return
     label = f"#{command['channel_name']}" if command.get("channel_name") else f"<#{round_.channel_id}>"
-    number, pdf = services.summary.report_pdf(round_, label)
+    number, pdf = services.results.report_pdf(round_, label)
     client.files_upload_v2(
         channel=round_.channel_id,
         thread_ts=thread_ts,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from storage.assessments import RoundAlreadyOpen
+from storage.rounds import RoundAlreadyOpen
 from storage.models import Round
 
 from ...blocks import help as help_blocks
@@ -50,7 +50,7 @@ def start(services: Services, *, ack, args: str, command: dict, client: WebClien
     if channel_id.startswith("D"):
         respond(text="Start a round in your team's channel, not in a direct message.", response_type="ephemeral")
         return
-    existing = services.store.open_round(team_id, channel_id)
+    existing = services.stores.rounds.open_in_channel(team_id, channel_id)
     if existing is not None:
         _join_open_round(services, existing, user_id, client, respond)
         return
@@ -65,7 +65,7 @@ def start(services: Services, *, ack, args: str, command: dict, client: WebClien
         respond(text="There is nobody in this channel to assess yet.", response_type="ephemeral")
         return
     try:
-        round_ = services.store.start_round(
+        round_ = services.stores.rounds.start(
             team_id=team_id,
             enterprise_id=context.enterprise_id,
             channel_id=channel_id,
@@ -79,7 +79,7 @@ def start(services: Services, *, ack, args: str, command: dict, client: WebClien
         _join_open_round(services, already.round, user_id, client, respond)
         return
     if closing is not None:
-        services.summaries.set_closing(team_id, round_.id, *closing)
+        services.stores.rounds.set_closing(team_id, round_.id, closing[0], closing[1])
     text, blocks = messages.announcement(
         framework=services.framework,
         started_by=user_id,
@@ -87,17 +87,16 @@ def start(services: Services, *, ack, args: str, command: dict, client: WebClien
         closes_on=closing[0] if closing else None,
     )
     try:
-        posted = services.sender.pacer.paced(
+        services.sender.pacer.paced(
             team_id, channel_id, lambda: client.chat_postMessage(channel=channel_id, text=text, blocks=blocks)
         )
     except SlackApiError as error:
-        services.store.discard_round(team_id, round_.id)
+        services.stores.rounds.discard(team_id, round_.id)
         if error.response.get("error") in INVITE_ERRORS:
             respond(text=invite_message(channel_id), response_type="ephemeral")
             return
         raise
-    services.store.set_announcement(team_id, round_.id, posted["ts"])
-    services.facilitators.record(
+    services.stores.audit.record(
         team_id, channel_id, user_id, "start", ("named" if named else "anonymous") + (f", closes {closing[0]}" if closing else ""), round_.id
     )
     services.walkthrough.kickoff(client, round_)
@@ -124,9 +123,9 @@ def closing_date(args: str, timezone: str) -> tuple[date, datetime, str]:
 
 def _join_open_round(services: Services, round_: Round, user_id: str, client: WebClient, respond) -> None:
     """A second start: say a round is open and pick the caller's walk-through up where they left off."""
-    participant = services.store.participant(round_.team_id, round_.id, user_id)
+    participant = services.stores.answers.participant(round_.team_id, round_.id, user_id)
     if participant is None:
-        participant = services.store.add_participant(round_, user_id)
+        participant = services.stores.answers.add_participant(round_, user_id)
     outcome = services.walkthrough.resume(client, round_, participant)
     note = "your walk-through is complete" if outcome == "complete" else "I've picked up your walk-through in our direct messages"
     respond(
@@ -145,23 +144,23 @@ def status(services: Services, *, ack, command: dict, client: WebClient, context
     """The caller's own progress, and the team's for the facilitator."""
     ack()
     team_id, channel_id, user_id = context.team_id, command["channel_id"], command["user_id"]
-    round_ = services.store.open_round(team_id, channel_id)
+    round_ = services.stores.rounds.open_in_channel(team_id, channel_id)
     if round_ is None:
         respond(text="There is no open round in this channel. Start one with `/maturity start`.", response_type="ephemeral")
         return
     total = round_.area_count
     lines = []
-    if services.store.participant(team_id, round_.id, user_id) is not None:
+    if services.stores.answers.participant(team_id, round_.id, user_id) is not None:
         progress = services.walkthrough.progress(round_, user_id)
         lines.append(messages.member_status(channel_id=channel_id, done=progress.done, total=total))
     if services.permissions.is_facilitator(client, team_id, channel_id, user_id, round_):
-        team = services.store.team_progress(team_id, round_.id)
+        team = services.stores.answers.team_progress(team_id, round_.id)
         counts = {"complete": 0, "in progress": 0, "not started": 0}
         for member in team:
             counts[member.status(total)] += 1
         unfinished = [m.user_id for m in team if m.status(total) != "complete"]
         lines.append(messages.team_status(counts=counts, unfinished=unfinished, total_members=len(team)))
-        lines.append(messages.audit_lines(services.facilitators.recent(team_id, channel_id)))
+        lines.append(messages.audit_lines(services.stores.audit.recent(team_id, channel_id)))
     if not lines:
         lines.append("You are not part of the open round in this channel. Run `/maturity start` to join it.")
     text, blocks = messages.plain("\n".join(lines))

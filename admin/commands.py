@@ -1,27 +1,29 @@
 """The operator's command line (`python -m bot COMMAND`): check and print framework files, list rounds,
 export a round's CSVs, write a round's PDF report, migrate the database.
 
-It needs no Slack credentials and makes no Slack calls. DATABASE_URL and MATURITY_FRAMEWORK come from
-Settings (the environment or .env), as for the bot. It reads rounds of every workspace in the database:
-it is the operator's tool, not a member's. Each command is a function taking the parsed arguments and
-returning the exit code: 0 on success, 1 with a message on stderr otherwise.
+It needs no Slack credentials, makes no Slack calls and imports no Slack library: it works on storage and
+results only. DATABASE_URL and MATURITY_FRAMEWORK come from the settings (the environment or .env), as for
+the bot, read in admin/setup.py. It reads rounds of every workspace in the database: it is the operator's
+tool, not a member's. Each command is a function taking the parsed arguments and returning the exit code:
+0 on success, 1 with a message on stderr otherwise.
 
-Heavy imports (SQLAlchemy, the services, matplotlib) happen inside the commands, so `--help` is quick.
+Its output does not depend on the terminal it runs in: `framework show` wraps at a fixed width.
+
+Heavy imports (SQLAlchemy, the stores, matplotlib) happen inside the commands, so `--help` is quick.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import tempfile
 import textwrap
 from pathlib import Path
 
+from . import CommandError
 
-class CommandError(Exception):
-    """A command cannot go on; the message says why (and what to do), and the exit code is 1."""
+WIDTH = 100  # `framework show` wraps its paragraphs here, whatever the terminal's width
 
 
 def add_commands(subparsers) -> None:
@@ -99,7 +101,7 @@ def framework_validate(args: argparse.Namespace) -> int:
 def framework_show(args: argparse.Namespace) -> int:
     from framework.loader import DEFAULT_FRAMEWORK_PATH, FrameworkError, load_framework
 
-    path = args.file or _settings().maturity_framework or DEFAULT_FRAMEWORK_PATH
+    path = args.file or _configure().framework_path or DEFAULT_FRAMEWORK_PATH
     try:
         framework = load_framework(path)
     except FrameworkError as error:
@@ -110,8 +112,9 @@ def framework_show(args: argparse.Namespace) -> int:
 
 
 def format_framework(framework, path) -> str:
-    """The whole framework as plain text: identity, level scale, then each theme's areas with descriptors."""
-    width = max(60, min(shutil.get_terminal_size((100, 24)).columns, 100))
+    """The whole framework as plain text: identity, level scale, then each theme's areas with descriptors.
+    Paragraphs are wrapped at WIDTH columns; titles are never wrapped."""
+    width = WIDTH
     out: list[str] = []
 
     def para(text: str, indent: int, first: str | None = None) -> None:
@@ -119,7 +122,7 @@ def format_framework(framework, path) -> str:
         out.extend(textwrap.wrap(text, width, initial_indent=first if first is not None else prefix,
                                  subsequent_indent=prefix, break_on_hyphens=False) or [prefix])
 
-    para(framework.title, 0)
+    out.append(framework.title)
     out.append(f"id {framework.id}, version {framework.version}, from {path}")
     if framework.source:
         para(f"Source: {framework.source}", 0)
@@ -156,11 +159,11 @@ def format_framework(framework, path) -> str:
 
 
 def rounds_list(args: argparse.Namespace) -> int:
-    from storage.admin import AdminStore
+    from storage.overview import RoundOverviewStore
 
-    engine = _engine(_settings())
+    engine = _configure().engine()
     with _reading(engine):
-        overview = AdminStore(engine).rounds()
+        overview = RoundOverviewStore(engine).rounds()
     rounds = [item.round for item in overview]
     numbers = {item.round.id: item.number for item in overview}
     participation = {item.round.id: (item.complete, item.members) for item in overview}
@@ -196,11 +199,11 @@ def export_round(args: argparse.Namespace) -> int:
     _check_writable(out)
     progress = _Progress(4, enabled=sys.stderr.isatty())
     progress.step("reading the round")
-    services, round_ = _services_and_round(args.round_id)
+    results, round_ = _results_and_round(args.round_id)
     progress.step("building the answers and summary CSVs")
-    with _reading(services.engine):
-        # No Slack client: a named round's members appear as their Slack user ids.
-        (_, answers), (_, summary) = services.exports.files(None, round_, round_.channel_id)
+    with _reading(results.stores.engine):
+        # No Slack: a named round's members appear as their Slack user ids.
+        (_, answers), (_, summary) = results.export_files(round_, round_.channel_id)
     progress.step(f"writing {out.name}")
     _write(out, answers)
     progress.step(f"writing {summary_out.name}")
@@ -216,11 +219,11 @@ def report_round(args: argparse.Namespace) -> int:
     _check_writable(out)
     progress = _Progress(3, enabled=sys.stderr.isatty())
     progress.step("reading the round")
-    services, round_ = _services_and_round(args.round_id)
+    results, round_ = _results_and_round(args.round_id)
     label = args.label or f"channel {round_.channel_id} (workspace {round_.team_id})"
     progress.step("drawing the report")
-    with _reading(services.engine):
-        number, pdf = services.summary.report_pdf(round_, label)
+    with _reading(results.stores.engine):
+        number, pdf = results.report_pdf(round_, label)
     progress.step(f"writing {out.name}")
     _write(out, pdf)
     progress.done()
@@ -232,9 +235,9 @@ def report_round(args: argparse.Namespace) -> int:
 
 
 def migrate_database(args: argparse.Namespace) -> int:
-    from storage.db import describe, make_engine, migrate
+    from storage.db import describe, migrate
 
-    engine = make_engine(_settings().database_url)
+    engine = _configure().new_engine()
     migrate(engine)
     print(f"Migrated {describe(engine)}")
     return 0
@@ -243,38 +246,17 @@ def migrate_database(args: argparse.Namespace) -> int:
 # -- helpers ----------------------------------------------------------------------------------------------------
 
 
-def _settings():
-    from pydantic import ValidationError
+def _configure():
+    """The settings, database, framework and results (admin/setup.py: the one place they are built)."""
+    from .setup import configure
 
-    from .config import Settings
-
-    try:
-        return Settings()
-    except ValidationError as error:
-        raise CommandError(f"the configuration is invalid: {error}") from None
+    return configure()
 
 
 def _describe(engine) -> str:
     from storage.db import describe
 
     return describe(engine)
-
-
-def _engine(settings):
-    """The database of DATABASE_URL; a SQLite file must already exist (reading never creates one)."""
-    from sqlalchemy.engine import make_url
-
-    from storage.db import default_database_url, make_engine, normalise_url
-
-    url = normalise_url(settings.database_url or default_database_url())
-    parsed = make_url(url)
-    sqlite_file = parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
-    if sqlite_file and not Path(parsed.database).exists():
-        raise CommandError(
-            f"there is no database at {parsed.database} (DATABASE_URL, or the default maturity.db in the "
-            "working directory). Set DATABASE_URL to the bot's database."
-        )
-    return make_engine(url)
 
 
 class _reading:
@@ -298,24 +280,18 @@ class _reading:
         return False
 
 
-def _services_and_round(round_id: int):
-    """The services for MATURITY_FRAMEWORK's framework and the round, refusing a round of another framework."""
-    from framework.loader import FrameworkError, load_framework
-    from storage.admin import AdminStore
+def _results_and_round(round_id: int):
+    """The results for MATURITY_FRAMEWORK's framework and the round, refusing a round of another framework."""
+    from storage.overview import RoundOverviewStore
 
-    from .services import Services
-
-    settings = _settings()
-    engine = _engine(settings)
+    setup = _configure()
+    engine = setup.engine()
     with _reading(engine):
-        round_ = AdminStore(engine).round(round_id)
+        round_ = RoundOverviewStore(engine).round(round_id)
     if round_ is None:
         raise CommandError(f"there is no round {round_id} in {_describe(engine)}. `python -m bot rounds list` lists them.")
-    try:
-        framework = load_framework(settings.maturity_framework)
-    except FrameworkError as error:
-        raise CommandError(str(error)) from None
-    source = str(settings.maturity_framework) if settings.maturity_framework else "the built-in framework"
+    framework = setup.framework()
+    source = setup.framework_source
     if round_.framework_id != framework.id:
         raise CommandError(
             f"round {round_.id} was run with framework {round_.framework_id!r} (version {round_.framework_version}), "
@@ -328,7 +304,7 @@ def _services_and_round(round_id: int):
             f"{source} is version {framework.version}. Areas and levels are taken from the loaded version.",
             file=sys.stderr,
         )
-    return Services.build(framework, engine, min_group=settings.maturity_min_group), round_
+    return setup.results(framework), round_
 
 
 def _check_writable(path: Path) -> None:

@@ -19,7 +19,9 @@ class RoundOverview:
     complete: int
 
 
-class AdminStore:
+class RoundOverviewStore:
+    """Every workspace's rounds with their participation, for the operator's `rounds list`, `export` and `report`."""
+
     def __init__(self, engine: Engine):
         self.engine = engine
 

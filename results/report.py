@@ -227,7 +227,7 @@ class _Report:
             doc.new_page()
             doc.image(whole)
             return
-        # Split by the chart's own row heights (bot/chart.py); the rest of its height is title and axes.
+        # Split by the chart's own row heights (results/chart.py); the rest of its height is title and axes.
         from .chart import DPI
 
         header_in = _png_size(whole)[1] / DPI - sum(_chart_rows_in(piece) for piece in pieces) + 0.3
@@ -779,7 +779,7 @@ def _chart_scale(png: bytes, room_h: float) -> float:
 
 
 def _chart_rows_in(piece) -> float:
-    """The height in inches of a theme's rows in the chart (as bot/chart.py lays them out)."""
+    """The height in inches of a theme's rows in the chart (as results/chart.py lays them out)."""
     import textwrap
 
     from .chart import AREA_ROW_IN, AREA_TITLE_CHARS, THEME_ROW_IN

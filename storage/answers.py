@@ -1,33 +1,27 @@
-"""Queries for rounds, participants, prompts and answers: the only place the product touches those tables.
+"""Participants, their prompts and their answers: the walk-through's state, and the tallies a summary is
+built from.
 
-Every method takes the workspace (team) id and filters on it, so a request from one workspace can never
-reach another's rows even when Slack ids collide. Each method is one short transaction; the Slack layer
-never holds a session open across a Web API call.
+Every method takes the workspace (team) id and filters on it. Each method is one short transaction; the
+Slack layer never holds a session open across a Web API call. Uniqueness the walk-through relies on (one
+prompt per member, area and attempt; one answer per member and area) is the database's to decide.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from framework.models import Framework
 from framework.progress import Progress, PromptState
 
 from .db import insert_once
-from .models import Answer, AnswerChange, OutboxMessage, Participant, ProcessedEvent, Prompt, Round, utcnow
+from .kinds import PromptStatus
+from .models import Answer, AnswerChange, Participant, Prompt, Round, utcnow
 from .outbox import Owed, add_owed
-
-
-class RoundAlreadyOpen(Exception):
-    """A channel can have one open round at a time."""
-
-    def __init__(self, round_: Round):
-        super().__init__(f"round {round_.id} is open in {round_.channel_id}")
-        self.round = round_
 
 
 @dataclass(frozen=True)
@@ -50,100 +44,11 @@ class MemberProgress:
         return "in progress" if self.started else "not started"
 
 
-class AssessmentStore:
-    """Rounds, participants, prompts and answers, scoped by workspace."""
+class AnswerStore:
+    """Participants, prompts and answers of rounds, scoped by workspace."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
-
-    # -- rounds ----------------------------------------------------------------------------------------
-
-    def start_round(
-        self,
-        *,
-        team_id: str,
-        enterprise_id: str | None,
-        channel_id: str,
-        framework: Framework,
-        started_by: str,
-        members: Iterable[str],
-        anonymous: bool = True,
-        kickoff: Callable[[Round, Participant], Owed] | None = None,
-    ) -> Round:
-        """Create an open round, its participants and (with `kickoff`) the kick-off message each is owed,
-        in one transaction; or raise RoundAlreadyOpen."""
-        with Session(self.engine) as session:
-            round_ = Round(
-                team_id=team_id,
-                enterprise_id=enterprise_id,
-                channel_id=channel_id,
-                framework_id=framework.id,
-                framework_version=framework.version,
-                area_count=len(framework.areas),
-                started_by=started_by,
-                anonymous=anonymous,
-            )
-            session.add(round_)
-            try:
-                session.flush()
-                participants = [
-                    Participant(team_id=team_id, round_id=round_.id, user_id=user_id) for user_id in dict.fromkeys(members)
-                ]
-                session.add_all(participants)
-                if kickoff is not None:
-                    session.flush()
-                    for participant in participants:
-                        add_owed(session, team_id, kickoff(round_, participant))
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-                existing = self.open_round(team_id, channel_id)
-                if existing is None:
-                    raise
-                raise RoundAlreadyOpen(existing) from None
-            session.refresh(round_)
-            return round_
-
-    def open_round(self, team_id: str, channel_id: str) -> Round | None:
-        with Session(self.engine) as session:
-            return session.exec(
-                select(Round).where(
-                    Round.team_id == team_id, Round.channel_id == channel_id, Round.status == "open"
-                )
-            ).first()
-
-    def get_round(self, team_id: str, round_id: int) -> Round | None:
-        with Session(self.engine) as session:
-            return session.exec(
-                select(Round).where(Round.team_id == team_id, Round.id == round_id)
-            ).first()
-
-    def set_announcement(self, team_id: str, round_id: int, ts: str) -> None:
-        with Session(self.engine) as session:
-            round_ = session.exec(select(Round).where(Round.team_id == team_id, Round.id == round_id)).one()
-            round_.announcement_ts = ts
-            session.add(round_)
-            session.commit()
-
-    def discard_round(self, team_id: str, round_id: int) -> None:
-        """Remove a round that never got going (its announcement could not be posted)."""
-        with Session(self.engine) as session:
-            for model in (Participant, Prompt, Answer, AnswerChange):
-                for row in session.exec(
-                    select(model).where(model.team_id == team_id, model.round_id == round_id)
-                ):
-                    session.delete(row)
-            for row in session.exec(
-                select(OutboxMessage).where(
-                    OutboxMessage.team_id == team_id, col(OutboxMessage.key).startswith(f"kickoff:{round_id}:")
-                )
-            ):
-                session.delete(row)
-            session.flush()
-            round_ = session.exec(select(Round).where(Round.team_id == team_id, Round.id == round_id)).first()
-            if round_ is not None:
-                session.delete(round_)
-            session.commit()
 
     # -- participants ----------------------------------------------------------------------------------
 
@@ -172,22 +77,6 @@ class AssessmentStore:
         insert_once(self.engine, Participant(team_id=round_.team_id, round_id=round_.id, user_id=user_id))
         return self.participant(round_.team_id, round_.id, user_id)
 
-    def open_rounds_for_member(self, team_id: str, user_id: str) -> list[tuple[Round, Participant]]:
-        """The open rounds a member takes part in, newest first."""
-        with Session(self.engine) as session:
-            rows = session.exec(
-                select(Round, Participant)
-                .join(Participant, Participant.round_id == Round.id)
-                .where(
-                    Round.team_id == team_id,
-                    Round.status == "open",
-                    Participant.team_id == team_id,
-                    Participant.user_id == user_id,
-                )
-                .order_by(col(Round.id).desc())
-            )
-            return [(r, p) for r, p in rows]
-
     def latest_profile(self, team_id: str, user_id: str) -> tuple[Round, dict[str, int]] | None:
         """The member's answers in the newest round they answered in."""
         with Session(self.engine) as session:
@@ -205,13 +94,6 @@ class AssessmentStore:
                 )
             )
             return round_, dict(rows.all())
-
-    def open_rounds(self, team_id: str) -> list[Round]:
-        """A workspace's open rounds, newest first."""
-        with Session(self.engine) as session:
-            return list(
-                session.exec(select(Round).where(Round.team_id == team_id, Round.status == "open").order_by(col(Round.id).desc()))
-            )
 
     def touch(self, participant_id: int, *, completed: bool | None = None) -> None:
         with Session(self.engine) as session:
@@ -244,8 +126,8 @@ class AssessmentStore:
             states[prompt.area_id] = PromptState(
                 area_id=prompt.area_id,
                 posts=before.posts + 1,
-                skips=before.skips + (prompt.state == "skipped"),
-                open=prompt.state == "open",
+                skips=before.skips + (prompt.state == PromptStatus.SKIPPED),
+                open=prompt.state == PromptStatus.OPEN,
             )
         return Progress(area_ids=area_ids, answered=frozenset(answered), prompts=states)
 
@@ -297,17 +179,6 @@ class AssessmentStore:
                 .order_by(col(Prompt.attempt).desc())
             ).first()
 
-    def prompt_by_ts(self, team_id: str, round_id: int, user_id: str, ts: str) -> Prompt | None:
-        with Session(self.engine) as session:
-            return session.exec(
-                select(Prompt).where(
-                    Prompt.team_id == team_id,
-                    Prompt.round_id == round_id,
-                    Prompt.user_id == user_id,
-                    Prompt.ts == ts,
-                )
-            ).first()
-
     def skip(self, team_id: str, round_id: int, user_id: str, area_id: str) -> bool:
         """Mark the open prompt of an area skipped; False when there is none (already answered or skipped)."""
         with Session(self.engine) as session:
@@ -317,7 +188,7 @@ class AssessmentStore:
                     Prompt.round_id == round_id,
                     Prompt.user_id == user_id,
                     Prompt.area_id == area_id,
-                    Prompt.state == "open",
+                    Prompt.state == PromptStatus.OPEN,
                 )
             ).first()
             answered = session.exec(
@@ -330,7 +201,7 @@ class AssessmentStore:
             ).first()
             if prompt is None or answered is not None:
                 return False
-            prompt.state = "skipped"
+            prompt.state = PromptStatus.SKIPPED
             session.add(prompt)
             session.commit()
             return True
@@ -417,10 +288,10 @@ class AssessmentStore:
                     Prompt.round_id == round_.id,
                     Prompt.user_id == user_id,
                     Prompt.area_id == area_id,
-                    Prompt.state != "answered",
+                    Prompt.state != PromptStatus.ANSWERED,
                 )
             ):
-                prompt.state = "answered"
+                prompt.state = PromptStatus.ANSWERED
                 session.add(prompt)
             completed_now = self._mark_activity(session, round_, user_id, count_answers=first)
             session.commit()
@@ -514,9 +385,28 @@ class AssessmentStore:
             for u in members
         ]
 
-    # -- Slack delivery bookkeeping --------------------------------------------------------------------
+    # -- tallies for summaries ------------------------------------------------------------------------
 
-    def first_delivery(self, team_id: str, event_id: str) -> bool:
-        """True the first time an event id is seen for a workspace; False for Slack's retries."""
-        return insert_once(self.engine, ProcessedEvent(team_id=team_id, event_id=event_id))
+    def level_counts(self, team_id: str, round_id: int) -> dict[str, dict[int, int]]:
+        """How many members chose each level per area: one GROUP BY, done by the database."""
+        counts: dict[str, dict[int, int]] = defaultdict(dict)
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(Answer.area_id, Answer.level, func.count())
+                .where(Answer.team_id == team_id, Answer.round_id == round_id)
+                .group_by(Answer.area_id, Answer.level)
+            )
+            for area_id, level, count in rows:
+                counts[area_id][level] = count
+        return dict(counts)
 
+    def participation(self, team_id: str, round_id: int) -> tuple[int, int, int]:
+        """(members, complete, started) for a round: one query on the participant table, whose activity and
+        completion the answer and prompt writes keep up to date."""
+        with Session(self.engine) as session:
+            members, complete, started = session.exec(
+                select(func.count(), func.count(Participant.completed_at), func.count(Participant.last_active_at)).where(
+                    Participant.team_id == team_id, Participant.round_id == round_id
+                )
+            ).one()
+        return members, complete, started

@@ -180,6 +180,29 @@ def export_filename(kind: str, channel_name: str, round_number: int) -> str:
     return f"maturity-{kind_slug}-{channel_slug}-round-{int(round_number)}.csv"
 
 
+def round_export_files(
+    framework: Framework,
+    round_: Round,
+    round_number: int,
+    participants: list[Participant],
+    answers: list[Answer],
+    summary: Summary,
+    channel_name: str,
+    names: dict[str, str] | None = None,
+) -> list[tuple[str, bytes]]:
+    """[(filename, bytes)]: the round's answers CSV, then its summary CSV, named after the channel.
+
+    `names` are the members' display names, already looked up by the caller (used in a named round only;
+    a member without one appears as their user id)."""
+    return [
+        (
+            export_filename("answers", channel_name, round_number),
+            answers_csv(framework, round_, round_number, participants, answers, names),
+        ),
+        (export_filename("summary", channel_name, round_number), summary_csv(framework, round_, round_number, summary)),
+    ]
+
+
 # -- helpers ---------------------------------------------------------------------------------------
 
 

@@ -1,0 +1,74 @@
+"""The one place the operator's commands get their settings, database, framework and results.
+
+Each part is built when a command first asks for it, so a command only fails on what it uses (`rounds list`
+needs no framework, `framework show FILE` no settings), and in the order the command checks things.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from core import open_core
+from core.settings import Settings
+from framework.loader import FrameworkError, load_framework
+from framework.models import Framework
+from results.figures import Results
+from storage.db import default_database_url, make_engine, normalise_url
+
+from . import CommandError
+
+
+def configure() -> Setup:
+    """The settings (DATABASE_URL, MATURITY_FRAMEWORK, MATURITY_MIN_GROUP) from the environment or .env."""
+    from pydantic import ValidationError
+
+    try:
+        return Setup(Settings())
+    except ValidationError as error:
+        raise CommandError(f"the configuration is invalid: {error}") from None
+
+
+class Setup:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._engine: Engine | None = None
+
+    @property
+    def framework_path(self) -> Path | None:
+        return self.settings.maturity_framework
+
+    @property
+    def framework_source(self) -> str:
+        return str(self.settings.maturity_framework) if self.settings.maturity_framework else "the built-in framework"
+
+    def engine(self) -> Engine:
+        """The database of DATABASE_URL; a SQLite file must already exist (reading never creates one)."""
+        if self._engine is None:
+            url = normalise_url(self.settings.database_url or default_database_url())
+            parsed = make_url(url)
+            sqlite_file = parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+            if sqlite_file and not Path(parsed.database).exists():
+                raise CommandError(
+                    f"there is no database at {parsed.database} (DATABASE_URL, or the default maturity.db in the "
+                    "working directory). Set DATABASE_URL to the bot's database."
+                )
+            self._engine = make_engine(url)
+        return self._engine
+
+    def new_engine(self) -> Engine:
+        """The database of DATABASE_URL, created if it is a SQLite file that does not exist yet (for migrate)."""
+        return make_engine(self.settings.database_url)
+
+    def framework(self) -> Framework:
+        """MATURITY_FRAMEWORK's framework, else the built-in one; a bad file is a CommandError saying why."""
+        try:
+            return load_framework(self.settings.maturity_framework)
+        except FrameworkError as error:
+            raise CommandError(str(error)) from None
+
+    def results(self, framework: Framework) -> Results:
+        """A round's figures, export files and report, for `framework`, on the existing database (never migrated)."""
+        return open_core(self.settings, engine=self.engine(), framework=framework, migrate_database=False).results

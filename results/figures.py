@@ -1,0 +1,113 @@
+"""What a round's answers add up to: its summary (participation, team levels, targets, the trend against
+the channel's previous closed round), its number in the channel, and the export files and report built
+from them.
+
+No Slack here, and no matplotlib until a report is drawn. Everything comes in explicitly: the stores, the
+framework and the smallest group whose answers may be shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from framework.models import Framework
+from framework.scoring import Participation, Summary, summarise, team_levels
+from storage import Stores
+from storage.models import Round
+
+from .csv_files import round_export_files
+
+
+@dataclass(frozen=True)
+class RoundFigures:
+    """What a report shows of a round besides the framework."""
+
+    round: Round
+    number: int  # the channel's 1st, 2nd... round
+    summary: Summary
+    previous_number: int | None  # the number of the previous closed round the trend compares with, if any
+
+
+@dataclass
+class Results:
+    stores: Stores
+    framework: Framework
+    min_group: int
+    _closed_levels: dict = field(default_factory=dict, repr=False)
+
+    def compute(self, round_: Round) -> Summary:
+        return self._summary(round_, self.stores.rounds.previous_closed(round_))
+
+    def round_number(self, round_: Round) -> int:
+        """1 for a channel's first round, 2 for its second..."""
+        return self.stores.rounds.number(round_)
+
+    def figures(self, round_: Round) -> RoundFigures:
+        number = self.stores.rounds.number(round_)
+        previous = self.stores.rounds.previous_closed(round_)
+        return RoundFigures(
+            round=round_,
+            number=number,
+            summary=self._summary(round_, previous),
+            previous_number=self.stores.rounds.number(previous) if previous is not None else None,
+        )
+
+    def member_ids(self, round_: Round) -> list[str]:
+        """The round's members' user ids, in the order the answers CSV lists them."""
+        return [p.user_id for p in self.stores.answers.participants(round_.team_id, round_.id)]
+
+    def export_files(self, round_: Round, channel_name: str, names: dict[str, str] | None = None) -> list[tuple[str, bytes]]:
+        """[(filename, bytes)] for the answers CSV and the summary CSV of a round. `names` are the members'
+        display names, looked up by the caller (a named round only; without one a member is their user id)."""
+        number = self.stores.rounds.number(round_)
+        participants = self.stores.answers.participants(round_.team_id, round_.id)
+        answers = self.stores.answers.answers(round_.team_id, round_.id)
+        return round_export_files(
+            self.framework, round_, number, participants, answers, self.compute(round_), channel_name, names
+        )
+
+    def report_pdf(self, round_: Round, label: str) -> tuple[int, bytes]:
+        """The round's PDF report for leaders (results/report.py): (round number, PDF bytes)."""
+        from .report import round_report_pdf  # matplotlib loads only when a report is drawn
+
+        figures = self.figures(round_)
+        pdf = round_report_pdf(
+            self.framework,
+            round_,
+            figures.summary,
+            round_number=figures.number,
+            channel_label=label,
+            min_group=self.min_group,
+            previous_round_number=figures.previous_number,
+        )
+        return figures.number, pdf
+
+    def _summary(self, round_: Round, previous_round: Round | None) -> Summary:
+        members, complete, started = self.stores.answers.participation(round_.team_id, round_.id)
+        participation = Participation(members=members, complete=complete, in_progress=started - complete)
+        return summarise(
+            self.framework,
+            as_levels(self.stores.answers.level_counts(round_.team_id, round_.id)),
+            participation,
+            targets=self.stores.targets.for_channel(round_.team_id, round_.channel_id, round_.framework_id),
+            previous=self._previous_levels(previous_round),
+            min_group=self.min_group,
+        )
+
+    def _previous_levels(self, previous_round: Round | None) -> dict[str, int]:
+        """Team levels of the channel's previous closed round. A closed round never changes, so they are
+        worked out once per process."""
+        if previous_round is None:
+            return {}
+        key = (previous_round.team_id, previous_round.id)
+        if key not in self._closed_levels:
+            counts = self.stores.answers.level_counts(previous_round.team_id, previous_round.id)
+            # A trend must not reveal what a group too small to show chose last time.
+            shown = {a: c for a, c in counts.items() if sum(c.values()) >= self.min_group}
+            self._closed_levels[key] = team_levels(as_levels(shown))
+        return self._closed_levels[key]
+
+
+def as_levels(counts: dict[str, dict[int, int]]) -> dict[str, list[int]]:
+    """{area: {level: count}} -> {area: [level, level, ...]} as the scoring functions take them."""
+    return {area: [level for level, n in sorted(per_level.items()) for _ in range(n)] for area, per_level in counts.items()}
