@@ -82,15 +82,6 @@ def fmt_ratio(value: float) -> str:
     return "n/a" if value is None or math.isnan(value) else f"{value:.2f}x"
 
 
-class Stopwatch:
-    def __enter__(self):
-        self.start = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc):
-        self.seconds = time.perf_counter() - self.start
-
-
 # -- databases -------------------------------------------------------------------------------------------
 
 

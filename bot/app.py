@@ -34,7 +34,9 @@ REDIRECT_PATH = "/slack/oauth_redirect"
 BOT_SCOPES = [
     "app_mentions:read",
     "channels:read",
+    "channels:history",
     "groups:read",
+    "groups:history",
     "mpim:read",
     "chat:write",
     "commands",

@@ -7,7 +7,6 @@ a typo in it must stop start-up with a clear message rather than show members a 
 
 from __future__ import annotations
 
-import re
 from functools import cached_property
 from typing import Annotated, Literal
 
@@ -133,9 +132,6 @@ class Framework(_Strict):
     def level(self, number: int) -> Level | None:
         return self.levels[number - 1] if 1 <= number <= len(self.levels) else None
 
-    def level_by_name(self, name: str) -> Level | None:
-        return next((level for level in self.levels if level.name.lower() == name.lower()), None)
-
     @cached_property
     def _area_index(self) -> dict[str, KeyArea]:
         return {area.id: area for area in self.areas}
@@ -152,8 +148,3 @@ class LocatedError(ValueError):
 
 def _located(loc: tuple, reason: str) -> LocatedError:
     return LocatedError(loc, reason)
-
-
-def slugify(text: str) -> str:
-    """A stable id from a title: lower case words joined by hyphens."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60].rstrip("-")

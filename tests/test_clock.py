@@ -232,3 +232,22 @@ def test_everyone_unfinished_is_reminded_two_days_before_the_closing_date(worksp
         clock.tick()
     [reminder] = reminders_for(slack, "U3")
     assert "The round closes on 4 December 2026." in reminder.text
+
+
+def test_a_report_after_scheduled_summaries_only_goes_into_the_latest_summarys_thread(workspace, slack):
+    """`/maturity report` replies in the thread of the round's latest summary, whichever way it was posted;
+    a scheduled summary must not make it post a fresh one."""
+    start_round(workspace, slack, at(2027, 3, 1, 8))
+    workspace.command("U1", "schedule daily 09:00 Europe/London", channel_id="C4")
+    clock = make_clock(workspace.services, slack)
+    with time_machine.travel(at(2027, 3, 2, 9, 0, 5), tick=False):
+        clock.tick()
+    with time_machine.travel(at(2027, 3, 3, 9, 0, 5), tick=False):
+        clock.tick()
+    posted = summaries_in(slack)
+    assert len(posted) == 2
+    workspace.command("U1", "report", channel_id="C4")
+    assert slack.ephemerals[-1]["text"] == "The report (PDF) is in the summary's thread."
+    assert len(summaries_in(slack)) == 2  # no fresh summary was posted for the report
+    [pdf] = [f for f in slack.files if f.name.endswith(".pdf")]
+    assert (pdf.channel_id, pdf.thread_ts) == ("C4", posted[-1].ts)

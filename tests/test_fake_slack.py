@@ -1,7 +1,9 @@
-"""The fake Slack Web API, driven through the real slack_sdk clients.
+"""The simulated Slack (simulated_slack), driven through the real slack_sdk clients.
 
-These tests pin down the behaviour the rest of the suite relies on: the fake answers like Slack and refuses what
-Slack refuses, so a bot that passes against it is not merely passing against a lenient mock.
+These tests pin down the behaviour the rest of the suite, the benchmarks and the sandbox rely on: it answers like
+Slack and refuses what Slack refuses (methods, arguments, scopes, Block Kit), so a bot that passes against it is
+not merely passing against a lenient mock.  One test cross-checks the project's method table against Slack's
+published spec when that spec happens to sit beside the checkout; everything else needs only this repository.
 """
 
 from __future__ import annotations
@@ -19,14 +21,15 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 from slack_sdk.webhook import WebhookClient
 
-from tests.fake_slack import FakeSlack, MethodCatalog
+from simulated_slack import SimulatedSlack, WebApi
+from tests.harness import manifest_bot_scopes
 
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "hello"}}
 
 
 @pytest.fixture
 def slack():
-    fake = FakeSlack()
+    fake = SimulatedSlack(scopes=manifest_bot_scopes())
     fake.add_team("T1", bot_token="xoxb-T1", bot_user_id="UBOT1", name="Team one")
     fake.add_user("T1", "U1", name="alice", real_name="Alice")
     fake.add_user("T1", "U2", name="bob", real_name="Bob")
@@ -366,13 +369,13 @@ def test_delay_and_seeded_rate(slack, client):
 
 def test_state_snapshot_endpoint(slack, client):
     client.chat_postMessage(channel="C1", text="visible to other processes")
-    with urllib.request.urlopen(slack.base_url + "/_fake/state") as response:
+    with urllib.request.urlopen(slack.base_url + "/_simulated_slack/state") as response:
         state = json.load(response)
     assert state["messages"]["T1"]["C1"][0]["text"] == "visible to other processes"
 
 
-def test_spec_catalog_applies_corrections():
-    catalog = MethodCatalog.load()
+def test_web_api_table_applies_corrections():
+    catalog = WebApi.load()
     assert catalog.required["files.getUploadURLExternal"] == ("filename", "length")
     assert catalog.required["files.completeUploadExternal"] == ("files",)
     assert "user" in catalog.required["users.info"]
@@ -400,8 +403,8 @@ def test_standalone_process(tmp_path):
                        "channels": [{"id": "C9", "name": "general", "members": ["U1"]}]}]}
     (tmp_path / "seed.json").write_text(json.dumps(seed))
     repo = Path(__file__).resolve().parents[1]
-    process = subprocess.Popen([sys.executable, "-m", "tests.fake_slack", "--port", "0", "--state",
-                                str(tmp_path / "seed.json"), "--dump", str(tmp_path / "dump.json")],
+    process = subprocess.Popen([sys.executable, "-m", "simulated_slack", "--scopes", "chat:write", "--port", "0",
+                                "--state", str(tmp_path / "seed.json"), "--dump", str(tmp_path / "dump.json")],
                                cwd=repo, stdout=subprocess.PIPE, text=True)
     try:
         api_url = process.stdout.readline().strip()
@@ -411,3 +414,193 @@ def test_standalone_process(tmp_path):
         process.wait(timeout=5)
     dump = json.loads((tmp_path / "dump.json").read_text())
     assert dump["messages"]["T9"]["DU1"][0]["text"] == "hello from afar"
+
+
+# ------------------------------------------------------------------------------------------------ scopes
+
+
+def test_the_app_gets_exactly_the_scopes_it_is_given(slack, client):
+    granted = client.auth_test().headers["X-OAuth-Scopes"]
+    assert (granted if isinstance(granted, str) else granted[0]).split(",") == list(manifest_bot_scopes())
+    data = api_error(lambda: client.api_call("team.info"))  # team:read is not in manifest.yml
+    assert data == {"ok": False, "error": "missing_scope", "needed": "team:read",
+                    "provided": ",".join(manifest_bot_scopes())}
+
+
+@pytest.mark.parametrize("kind, withheld, method, kwargs", [
+    pytest.param("public", "channels:history", "conversations_history", {}, id="channels:history public"),
+    pytest.param("private", "groups:history", "conversations_history", {}, id="groups:history private"),
+    pytest.param("dm", "im:history", "conversations_history", {}, id="im:history dm"),
+    pytest.param("public", "channels:history", "conversations_replies", {"ts": "thread"}, id="replies public"),
+    pytest.param("private", "groups:history", "conversations_replies", {"ts": "thread"}, id="replies private"),
+    pytest.param("private", "groups:read", "conversations_members", {}, id="groups:read private"),
+    pytest.param("public", "channels:read", "conversations_info", {}, id="channels:read public"),
+])
+def test_a_withheld_scope_bites_by_kind_of_conversation(slack, kind, withheld, method, kwargs):
+    slack.add_channel("T1", "G1", name="private", members=["U1"], is_private=True)
+    channels = {"public": "C1", "private": "G1", "dm": slack.dm_channel("T1", "U1")}
+    channel, other = channels[kind], channels["private" if kind == "public" else "public"]
+    full = WebClient(token="xoxb-T1", base_url=slack.api_url, retry_handlers=[])
+    parents = {c: full.chat_postMessage(channel=c, text="thread")["ts"] for c in (channel, other)}
+
+    def call(target):
+        args = {key: parents[target] if value == "thread" else value for key, value in kwargs.items()}
+        return getattr(full, method)(channel=target, **args)
+
+    call(channel)  # granted: it works
+    narrowed = [scope for scope in manifest_bot_scopes() if scope != withheld]
+    slack.set_scopes("T1", narrowed)
+    assert api_error(lambda: call(channel)) == {
+        "ok": False, "error": "missing_scope", "needed": withheld, "provided": ",".join(narrowed)}
+    assert call(other)["ok"]  # another kind of conversation needs another scope, still granted
+
+
+def test_posting_and_uploading_need_their_scopes(slack):
+    slack.add_team("T2", bot_token="xoxb-T2", bot_user_id="UBOT2", scopes=["users:read"])
+    slack.add_channel("T2", "C9", name="other", members=["U1"])
+    narrow = WebClient(token="xoxb-T2", base_url=slack.api_url, retry_handlers=[])
+
+    assert api_error(lambda: narrow.chat_postMessage(channel="C9", text="x"))["needed"] == "chat:write"
+    assert api_error(lambda: narrow.conversations_open(users="U1"))["needed"] == "im:write"
+    assert api_error(lambda: narrow.files_getUploadURLExternal(filename="a", length=1))["needed"] == "files:write"
+    assert narrow.users_info(user="U1")["ok"]
+    assert narrow.views_publish(user_id="U1", view={"type": "home", "blocks": [SECTION]})["ok"]  # no scope needed
+
+
+def test_retired_unknown_and_app_token_methods(client):
+    assert api_error(lambda: client.api_call("workflows.stepCompleted", params={}))["error"] == "method_deprecated"
+    assert api_error(lambda: client.api_call("chat.scheduleMessage", params={}))["error"] == "unknown_method"
+    assert api_error(lambda: client.api_call("apps.connections.open"))["error"] == "not_allowed_token_type"
+
+
+def test_every_method_the_bot_calls_is_in_the_table():
+    """The table is the oracle: every Web API method the product's code calls must be in it."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    api = WebApi.load()
+    sdk_name = {name.replace(".", "_"): name for name in api.methods}
+    called = set()
+    for package in ("bot", "core", "results", "admin", "storage"):
+        for path in (root / package).rglob("*.py"):
+            called.update(re.findall(r"client\.([a-z]+_[A-Za-z_]+)\(", path.read_text(encoding="utf-8")))
+    called.discard("files_upload_v2")  # slack_sdk's helper over the two files.*External methods
+    assert called, "found no client calls: the scan is broken"
+    assert called <= set(sdk_name), f"not in simulated_slack/web_api.json: {sorted(called - set(sdk_name))}"
+
+
+# ------------------------------------------------------------------------------------------------ listeners
+
+
+def test_listeners_see_every_visible_change(slack, client):
+    events = []
+    slack.listen(events.append)
+    posted = client.chat_postMessage(channel="C1", text="hello")
+    client.chat_update(channel="C1", ts=posted["ts"], text="edited")
+    client.chat_postEphemeral(channel="C1", user="U1", text="only you")
+    client.views_open(trigger_id=slack.new_trigger_id("T1", user_id="U1"), view=_modal())
+    client.views_publish(user_id="U2", view={"type": "home", "blocks": [SECTION]})
+    client.files_upload_v2(channel="C1", content=b"a,b\n", filename="r.csv")
+    client.chat_delete(channel="C1", ts=posted["ts"])
+    WebhookClient(slack.new_response_url("T1", channel="C1", user="U1")).send(text="in reply")
+    WebhookClient(slack.new_response_url("T1", channel="C1", user="U1")).send(text="all", response_type="in_channel")
+    api_error(lambda: client.chat_postMessage(channel="C404", text="x"))  # refused: nothing to see
+
+    assert [(e.kind, e.method) for e in events] == [
+        ("post", "chat.postMessage"), ("update", "chat.update"), ("ephemeral", "chat.postEphemeral"),
+        ("view", "views.open"), ("view", "views.publish"), ("post", "files.completeUploadExternal"),
+        ("file", "files.completeUploadExternal"), ("delete", "chat.delete"), ("ephemeral", "response_url"),
+        ("post", "response_url"),
+    ]
+    assert events[0].message.text == "hello" and events[1].message.text == "edited"  # copies, taken then
+    assert (events[2].user, events[2].payload["text"]) == ("U1", "only you")
+    assert (events[3].view.type, events[3].user, events[4].view.type, events[4].user) == ("modal", "U1", "home", "U2")
+    assert events[6].file.content == b"a,b\n" and events[6].message.files == [events[6].file.id]
+    assert slack.top_level("C1")[-1].text == "all"  # an in_channel response is a message in the channel
+
+
+def test_a_failing_listener_does_not_break_the_call(slack, client):
+    def broken(event):
+        raise RuntimeError("listener bug")
+
+    slack.listen(broken)
+    assert client.chat_postMessage(channel="C1", text="still posted")["ok"]
+
+
+# ------------------------------------------------------------------------------------------------ Slack's side
+
+
+def test_driver_signs_as_slack_does_and_fills_payloads_from_the_workspace(slack):
+    from slack_sdk.signature import SignatureVerifier
+
+    from simulated_slack import AppServer, Driver, sign
+
+    now = int(time.time())
+    assert SignatureVerifier("s3cret").is_valid("a=b", now, sign("a=b", now, "s3cret"))  # slack_sdk agrees
+    received = []
+
+    def app(environ, start_response):
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)).decode()
+        received.append((environ["HTTP_X_SLACK_REQUEST_TIMESTAMP"], environ["HTTP_X_SLACK_SIGNATURE"], body))
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b'{"ok": true}']
+
+    server = AppServer(app)
+    try:
+        driver = Driver(slack, server.url, "s3cret")
+        assert driver.command("U1", "status", "C1").json == {"ok": True}
+        message = slack.add_message("T1", "C1", "UBOT1", "go", blocks=[_button("Go")])
+        driver.click("U2", message, "go")
+        driver.direct_message("U1", "hello bot")
+    finally:
+        server.stop()
+    verifier = SignatureVerifier("s3cret")
+    assert all(verifier.is_valid(body, timestamp, signature) for timestamp, signature, body in received)
+    from urllib.parse import parse_qs
+
+    command = {k: v[0] for k, v in parse_qs(received[0][2]).items()}
+    assert (command["channel_name"], command["user_name"], command["team_domain"]) == ("procurement", "alice", "team-one")
+    click = json.loads(parse_qs(received[1][2])["payload"][0])
+    assert (click["actions"][0]["action_id"], click["user"]["username"], click["message"]["ts"]) == ("go", "bob", message.ts)
+    event = json.loads(received[2][2])
+    assert event["event"]["channel"] == slack.dm_channel("T1", "U1") and event["authorizations"][0]["user_id"] == "UBOT1"
+    assert slack.messages(slack.dm_channel("T1", "U1"))[-1].text == "hello bot"
+
+
+# ------------------------------------------------------------------------------------------------ Slack's spec
+
+
+def test_the_table_agrees_with_slacks_published_spec():
+    """The one test that reads outside the repository: Slack's OpenAPI spec, where it sits beside the checkout
+    (``$SLACK_REFERENCE_DIR`` or ``../shared/slack-reference``).  Every method in the table must exist there
+    (except those Slack added later), with at least the spec's required arguments, and only scopes the spec
+    lists for it (its legacy ``:bot``/``:user`` suffixes dropped)."""
+    import os
+    from pathlib import Path
+
+    folder = Path(os.environ.get("SLACK_REFERENCE_DIR") or Path(__file__).resolve().parents[2] / "shared" / "slack-reference")
+    spec_path = folder / "slack_web_openapi_v2.json"
+    if not spec_path.is_file():
+        pytest.skip(f"Slack's published spec is not beside this checkout ({spec_path}); the table stands alone")
+    spec = json.loads(spec_path.read_text(encoding="utf-8"))["paths"]
+    api = WebApi.load()
+    # Known errata of the spec (see the shared README): it predates the two files.*External methods, and Socket
+    # Mode's apps.connections.open; its required arguments are a subset of what Slack enforces.
+    assert {m.name for m in api.methods.values() if m.since_spec} == {
+        "files.getUploadURLExternal", "files.completeUploadExternal", "apps.connections.open"}
+    for name in [*api.methods, *api.retired]:
+        method = api.methods.get(name)
+        if method is not None and method.since_spec:
+            assert f"/{name}" not in spec, f"{name} is in the spec now: drop its since_spec mark"
+            continue
+        assert f"/{name}" in spec, f"{name} is not a method in Slack's spec"
+        operations = spec[f"/{name}"].values()
+        required = {p["name"] for op in operations for p in op.get("parameters", []) if p.get("required")} - {"token"}
+        if method is None:
+            continue
+        assert required <= set(method.required), f"{name}: the spec also requires {sorted(required - set(method.required))}"
+        listed = {s.removesuffix(":bot").removesuffix(":user") for op in operations
+                  for sec in op.get("security", []) for s in sec.get("slackAuth", [])} - {"none"}
+        ours = set(method.scopes) if not method.by_kind else {s for kind in method.scopes.values() for s in kind}
+        assert ours <= listed, f"{name}: {sorted(ours - listed)} are not among the spec's scopes {sorted(listed)}"

@@ -199,3 +199,27 @@ def test_a_kickoff_under_slacks_rate_limits_is_paced_not_throttled(make_bot, sla
     assert slack.throttled == 0 and workspace.services.stores.outbox.owed_count("T1") == 0
     assert elapsed >= 30 / 20.0  # paced, not bursted
     print(f"members 30, prompted once 30, throttled 0, owed 0, {elapsed:.2f} s")
+
+
+@pytest.mark.parametrize("ack_first", [True, False], ids=["ack-first", "process-before-response"])
+def test_a_failure_after_the_ack_tells_the_member_in_one_line_and_keeps_the_answer(make_bot, slack, nps, caplog, ack_first):
+    from bot.listeners.errors import FAILED
+
+    workspace = make_bot(process_before_response=not ack_first)
+    workspace.command("U1", "start")
+    wait_for(lambda: len(slack.top_level(dm(slack, "U1"), team_id="T1")) == 1)
+    workspace.click("U1", parent(slack, "U1"), values.CONTINUE)
+    wait_for(lambda: len(prompts(slack, "U1")) == 1)
+    wait_for(lambda: len(slack.calls_to("chat.update")) >= 1)  # Continue's own work is done
+    first = open_prompt(slack, "U1")
+    slack.fail("chat.update", error="internal_error", times=100)  # Slack refuses every update from now on
+    with caplog.at_level(logging.ERROR, logger="bot.listeners.errors"):
+        workspace.click("U1", first, values.answer_action_id(2))
+        wait_for(lambda: any(e["text"] == FAILED for e in slack.ephemerals))
+    told = [e for e in slack.ephemerals if e["text"] == FAILED]
+    assert len(told) == 1 and "\n" not in told[0]["text"]
+    round_ = workspace.services.stores.rounds.open_in_channel("T1", "C1")
+    assert workspace.services.stores.answers.answer("T1", round_.id, "U1", nps.area_ids[0]).level == 2
+    assert len(prompts(slack, "U1")) == 2  # the next area still came
+    logged = [r for r in caplog.records if r.name == "bot.listeners.errors"]
+    assert logged and "action answer_level_2" in logged[0].getMessage() and "U1" in logged[0].getMessage()

@@ -116,3 +116,67 @@ def test_team_progress_counts_answers_per_member(engine, nps):
     stores.answers.claim_prompt("T1", round_.id, "U2", nps.area_ids[0], 1)
     team = {m.user_id: m.status(len(nps.areas)) for m in stores.answers.team_progress("T1", round_.id)}
     assert team == {"U1": "complete", "U2": "in progress", "U3": "not started"}
+
+
+def _fill_workspace(stores, framework, team):
+    """One row of every kind a workspace accumulates: a round with its participants and owed kick-offs, a
+    claimed prompt with its owed message, an answer and its history, a target, a schedule with a claimed
+    slot, a reminder, an extra facilitator, an audit entry and a processed event."""
+    from storage.kinds import ClaimKind, MessageKind, ReminderReason
+    from storage.models import utcnow
+    from storage.outbox import Owed
+
+    def owed(kind, ref_id, key):
+        return Owed(key=key, kind=kind, channel="U1", text="hello", ref_id=ref_id)
+
+    round_ = stores.rounds.start(
+        team_id=team,
+        enterprise_id=None,
+        channel_id="C1",
+        framework=framework,
+        started_by="U1",
+        members=["U1", "U2"],
+        kickoff=lambda r, p: owed(MessageKind.KICKOFF, p.id, f"kickoff:{r.id}:{p.user_id}"),
+    )
+    area = framework.area_ids[0]
+    stores.answers.claim_prompt(team, round_.id, "U1", area, 1, lambda p: owed(MessageKind.PROMPT, p.id, f"prompt:{p.id}"))
+    stores.answers.record_answer(round_=round_, user_id="U1", area_id=area, level=3)
+    stores.targets.replace(team, "C1", framework.id, {area: 4}, "U1")
+    schedule = stores.schedules.set_schedule(
+        team, "C1", frequency="daily", day=None, time="09:00", timezone="Europe/London", created_by="U1"
+    )
+    stores.schedules.claim(team, ClaimKind.SUMMARY, str(schedule.id), utcnow())
+    stores.schedules.record_reminder(team, round_.id, "U2", ReminderReason.FACILITATOR)
+    stores.facilitators.add(team, "C1", "U2", added_by="U1")
+    stores.audit.record(team, "C1", "U1", "start", round_id=round_.id)
+    stores.events.first_delivery(team, "Ev1")
+
+
+def _rows_per_table(engine, team):
+    from sqlalchemy import func, select
+
+    from storage.workspaces import workspace_tables
+
+    with engine.connect() as connection:
+        return {
+            table.name: connection.execute(select(func.count()).select_from(table).where(table.c.team_id == team)).scalar()
+            for table in workspace_tables()
+        }
+
+
+def test_deleting_a_workspace_deletes_its_rows_in_every_table_and_nothing_else(engine, nps):
+    stores = Stores.open(engine)
+    for team in ("T1", "T2"):
+        _fill_workspace(stores, nps, team)
+    before = {team: _rows_per_table(engine, team) for team in ("T1", "T2")}
+    # Every table that holds workspace rows is filled, so a table added later without a place here fails.
+    assert sorted(name for name, count in before["T2"].items() if count == 0) == []
+    assert {"round", "participant", "prompt", "answer", "answer_change", "outbox", "target", "schedule",
+            "scheduled_run", "reminder", "facilitator", "audit_entry", "processed_event"} <= set(before["T2"])
+
+    stores.workspaces.delete_all("T2")
+
+    after = {team: _rows_per_table(engine, team) for team in ("T1", "T2")}
+    for table, count in after["T2"].items():
+        assert count == 0, f"{table} still holds {count} row(s) of the deleted workspace"
+    assert after["T1"] == before["T1"]

@@ -172,10 +172,6 @@ def waiting_note(area: KeyArea) -> str:
     return f"Your next area, *{escape(area.title)}*, is waiting for you in this thread."
 
 
-def all_done_note() -> str:
-    return "You have answered every area. You can still change an answer with its *Change* button until the round closes."
-
-
 def skipped_left_note(count: int) -> str:
     return (
         f"That leaves {count} skipped area{'s' if count != 1 else ''}. Press *Continue* on the message at the "
