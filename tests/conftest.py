@@ -61,12 +61,12 @@ def _postgres_engine(schema: str):
     return engine
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request, tmp_path):
-    """A migrated, empty database: SQLite, then PostgreSQL (in a schema of its own)."""
+def _fresh_database(request, tmp_path, *, migrated: bool):
+    """A new, empty database on SQLite or in a schema of its own on PostgreSQL; migrated to head or not."""
     if request.param == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
-        migrate(engine)
+        if migrated:
+            migrate(engine)
         yield engine
         engine.dispose()
         return
@@ -78,13 +78,29 @@ def engine(request, tmp_path):
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine = _postgres_engine(schema)
     SCHEMAS[engine] = schema
-    migrate(engine)
+    if migrated:
+        migrate(engine)
     yield engine
     engine.dispose()
     SCHEMAS.pop(engine, None)
     with admin.begin() as connection:
         connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=DATABASES)
+def engine(request, tmp_path):
+    """A migrated, empty database: SQLite, then PostgreSQL (in a schema of its own)."""
+    yield from _fresh_database(request, tmp_path, migrated=True)
+
+
+@pytest.fixture(params=DATABASES)
+def unmigrated_engine(request, tmp_path):
+    """An empty database with no tables yet, for tests that migrate step by step."""
+    yield from _fresh_database(request, tmp_path, migrated=False)
 
 
 @pytest.fixture

@@ -1,0 +1,64 @@
+"""Migrations on databases that already hold data: an upgrade keeps every row and value it does not mean
+to change, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from alembic import command
+from sqlalchemy import inspect, text
+
+from storage import Stores
+from storage.db import alembic_config, migrate
+
+
+def _upgrade(engine, revision: str) -> None:
+    command.upgrade(alembic_config(engine), revision)
+
+
+def test_0005_drops_the_unread_round_columns_and_keeps_the_rounds(unmigrated_engine, nps):
+    engine = unmigrated_engine
+    _upgrade(engine, "0004")
+    created = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO round (team_id, channel_id, framework_id, framework_version, area_count, started_by,"
+                " status, anonymous, closes_on, closes_at, timezone, announcement_ts, created_at)"
+                " VALUES ('T1', 'C1', :fid, :fver, 13, 'U1', 'closed', true, :closes_on, :closes_at,"
+                " 'Europe/London', '1700000000.000100', :created)"
+            ),
+            dict(fid=nps.id, fver=nps.version, closes_on=date(2026, 11, 30), closes_at=created, created=created),
+        )
+        old = connection.execute(text("SELECT id FROM round")).scalar_one()
+        connection.execute(
+            text(
+                "INSERT INTO participant (team_id, round_id, user_id, created_at, reminders_off)"
+                " VALUES ('T1', :old, 'U2', :created, false)"
+            ),
+            dict(old=old, created=created),
+        )
+        connection.execute(
+            text(
+                "INSERT INTO answer (team_id, round_id, user_id, area_id, level, comment, framework_id,"
+                " framework_version, created_at, updated_at)"
+                " VALUES ('T1', :old, 'U2', :area, 4, 'We pool budgets', :fid, :fver, :created, :created)"
+            ),
+            dict(old=old, area=nps.area_ids[0], fid=nps.id, fver=nps.version, created=created),
+        )
+
+    migrate(engine)
+
+    columns = {c["name"] for c in inspect(engine).get_columns("round")}
+    assert "announcement_ts" not in columns and "timezone" not in columns
+    stores = Stores.open(engine)
+    round_ = stores.rounds.get("T1", old)
+    assert (round_.channel_id, round_.status, round_.closes_on, round_.area_count) == ("C1", "closed", date(2026, 11, 30), 13)
+    [answer] = stores.answers.answers("T1", old)
+    assert (answer.user_id, answer.level, answer.comment) == ("U2", 4, "We pool budgets")
+    assert [p.user_id for p in stores.answers.participants("T1", old)] == ["U2"]
+    # New rounds start in the migrated table.
+    fresh = stores.rounds.start(
+        team_id="T1", enterprise_id=None, channel_id="C1", framework=nps, started_by="U1", members=["U1"]
+    )
+    assert fresh.id != old and stores.rounds.number(fresh) == 2
