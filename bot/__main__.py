@@ -12,6 +12,7 @@ from . import sandbox
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Maturity self-assessment bot for Slack.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="run the bot (the default): Socket Mode if SLACK_APP_TOKEN is set, else HTTP on $PORT")
     commands.add_parser("clock", help="run only the clock: scheduled summaries, closing dates and reminders")
@@ -25,6 +26,15 @@ def main(argv: list[str] | None = None) -> int:
     from .main import run, run_clock
 
     return run_clock() if args.command == "clock" else run()
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("maturity-bot")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
 
 
 if __name__ == "__main__":

@@ -15,6 +15,9 @@ from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import Engine
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -67,15 +70,12 @@ def web_client(settings: Settings, token: str | None = None) -> WebClient:
 
 
 def oauth_settings(services: Services) -> OAuthSettings:
-    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-
     settings = services.settings
     return OAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.get_secret_value(),
         scopes=BOT_SCOPES,
-        installation_store=SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=services.engine),
+        installation_store=installation_store(settings, services.engine),
         state_store=SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=services.engine),
         install_path=INSTALL_PATH,
         redirect_uri_path=REDIRECT_PATH,
@@ -96,12 +96,19 @@ def create_app(services: Services) -> App:
     return app
 
 
-def client_resolver(app: App, settings: Settings) -> ClientFor:
+def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstallationStore:
+    """slack_sdk's SQLAlchemy installation store, in the product's database (its tables come from migration
+    0003)."""
+    return SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
+
+
+def client_resolver(settings: Settings, engine: Engine) -> ClientFor:
     """How the clock (which answers no request) gets a client for a workspace: the single bot token, or
     the workspace's installation; None once the app has been uninstalled there."""
     if not settings.oauth_mode:
-        return lambda team_id: app.client
-    store = app.installation_store
+        client = web_client(settings)
+        return lambda team_id: client
+    store = installation_store(settings, engine)
 
     def client_for(team_id: str) -> WebClient | None:
         bot = store.find_bot(enterprise_id=None, team_id=team_id)

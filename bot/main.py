@@ -19,7 +19,7 @@ log = logging.getLogger("bot")
 
 def run_clock(settings: Settings | None = None) -> int:
     """`python -m bot clock`: only the clock, for deployments with several web processes."""
-    started = start_or_explain(settings or Settings())
+    started = start_or_explain("clock", settings)
     if started is None:
         return 2
     clock = started.clock
@@ -47,11 +47,10 @@ class _QuietHandler(WSGIRequestHandler):
 
 def run(settings: Settings | None = None) -> int:
     """`python -m bot`: Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP on $PORT."""
-    settings = settings or Settings()
-    started = start_or_explain(settings)
+    started = start_or_explain(None, settings)
     if started is None:
         return 2
-    app, clock = started.app, started.clock
+    app, clock, settings = started.app, started.clock, started.services.settings
     if settings.maturity_clock:
         clock.start()
     if settings.socket_mode:
@@ -60,7 +59,7 @@ def run(settings: Settings | None = None) -> int:
         log.info("Connecting to Slack in Socket Mode")
         SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
         return 0
-    server = make_server("0.0.0.0", settings.port, wsgi_app(app), server_class=_ThreadingServer, handler_class=_QuietHandler)
+    server = make_server("0.0.0.0", settings.port, wsgi_app(app, started.services.engine), server_class=_ThreadingServer, handler_class=_QuietHandler)
     # SIGTERM: stop taking requests, let the ones in flight finish, then exit.
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
     log.info("Listening on http://0.0.0.0:%d%s", settings.port, EVENTS_PATH)

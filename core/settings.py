@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SLACK_API_URL = "https://slack.com/api/"
 README_SECTION = "README.md, section 'Configuration'"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ConfigurationError(Exception):
@@ -19,7 +20,8 @@ class ConfigurationError(Exception):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # An empty value (`SLACK_APP_TOKEN=` in a copied .env.example) is unset, not a value.
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
@@ -52,6 +54,13 @@ class Settings(BaseSettings):
     # default acknowledges first and works afterwards, as Slack's 3-second limit requires.
     process_before_response: bool = False
 
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
+
     @property
     def facilitator_ids(self) -> frozenset[str]:
         return frozenset(part for part in self.maturity_facilitators.replace(",", " ").split() if part)
@@ -65,13 +74,21 @@ class Settings(BaseSettings):
         """Many workspaces: no bot token of our own, but an app's client id to run Slack's OAuth flow."""
         return not _value(self.slack_bot_token) and bool(self.slack_client_id)
 
-    def require_credentials(self) -> None:
-        """Stop start-up when the credentials the chosen mode needs are missing."""
-        if self.oauth_mode:
+    def require_credentials(self, serving: str | None = None) -> None:
+        """Stop start-up when the credentials the chosen way of running needs are missing.
+
+        `serving` is "http" (gunicorn always serves HTTP), "socket", "clock" (only a way to reach each
+        workspace: the bot token, or the OAuth installations) or None (Socket Mode when SLACK_APP_TOKEN is
+        set, else HTTP)."""
+        serving = serving or ("socket" if self.socket_mode else "http")
+        if serving == "clock":
+            needed = ["SLACK_CLIENT_ID"] if self.oauth_mode else ["SLACK_BOT_TOKEN"]
+            mode = "the clock"
+        elif self.oauth_mode:
             needed, mode = ["SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_SIGNING_SECRET"], "multi-workspace (OAuth) mode"
         else:
-            needed = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if self.socket_mode else "SLACK_SIGNING_SECRET"]
-            mode = "Socket Mode" if self.socket_mode else "HTTP mode"
+            needed = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if serving == "socket" else "SLACK_SIGNING_SECRET"]
+            mode = "Socket Mode" if serving == "socket" else "HTTP mode"
         missing = [name for name in needed if not _value(getattr(self, name.lower()))]
         if missing:
             raise ConfigurationError(
@@ -82,6 +99,20 @@ class Settings(BaseSettings):
     @property
     def api_url(self) -> str:
         return self.slack_api_url if self.slack_api_url.endswith("/") else self.slack_api_url + "/"
+
+
+def load_settings(**values) -> Settings:
+    """The settings from the environment and .env, or ConfigurationError naming each bad setting, what it
+    holds and why it is refused (never a pydantic traceback)."""
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        problems = []
+        for problem in error.errors():
+            name = ".".join(str(part) for part in problem["loc"]).upper() or "a setting"
+            shown = "(hidden)" if any(word in name for word in ("TOKEN", "SECRET")) else repr(problem.get("input"))
+            problems.append(f"{name}={shown}: {problem['msg']}")
+        raise ConfigurationError(f"Bad setting {'; '.join(problems)} (see {README_SECTION}).") from None
 
 
 def _value(secret: SecretStr | str | None) -> str:

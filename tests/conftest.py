@@ -19,7 +19,6 @@ from storage.db import make_engine, migrate, normalise_url
 
 LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TESTS_DIR = Path(__file__).resolve().parent
-SHARED_DIR = TESTS_DIR.parents[1] / "shared"
 
 
 def _postgres_url() -> tuple[str | None, str]:

@@ -2,8 +2,8 @@
 
 The sandbox runs as a real process (in an empty folder, no .env, SLACK_* removed, DATABASE_URL a SQLite
 file there): unattended with --auto, and interactively with keys fed through stdin. The renderer and the
-simulated Web API are also checked in-process: the renderer on a real prompt's blocks, the simulation
-through the real slack_sdk WebClient.
+simulated Web API are also checked in-process: the renderer on a real prompt's blocks, the simulated Slack
+(the tests' own, simulated_slack, set up as the sandbox sets it up) through the real slack_sdk WebClient.
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.app import BOT_SCOPES
 from bot.blocks.walkthrough import answered_prompt, area_prompt
 from bot.sandbox.render import Names, Style, plain, render_message
-from bot.sandbox.slack import BOT_USER_ID, SimulatedSlack, User
+from bot.sandbox.run import BOT_USER_ID, TEAM_ID, TOKEN
 from framework.loader import load_framework
+from simulated_slack import SimulatedSlack
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -234,13 +236,14 @@ def test_mrkdwn_becomes_plain_text():
 
 def test_the_simulated_slack_answers_the_real_web_client():
     events = []
-    slack = SimulatedSlack(token="xoxb-t", listener=events.append)
-    url = slack.start()
+    slack = SimulatedSlack(scopes=BOT_SCOPES, listener=events.append)
+    slack.add_team(TEAM_ID, bot_token=TOKEN, bot_user_id=BOT_USER_ID)
+    url = slack.api_url
     try:
         for n in range(5):
-            slack.add_user(User(f"U{n}", f"user{n}", f"User {n}"))
-        slack.add_channel("C1", "team", [f"U{n}" for n in range(5)] + [BOT_USER_ID])
-        client = WebClient(token="xoxb-t", base_url=url)
+            slack.add_user(TEAM_ID, f"U{n}", name=f"user{n}", real_name=f"User {n}")
+        slack.add_channel(TEAM_ID, "C1", name="team", members=[f"U{n}" for n in range(5)] + [BOT_USER_ID])
+        client = WebClient(token=TOKEN, base_url=url)
         assert client.auth_test()["team_id"] == "TSANDBOX"
         members = [m for page in client.conversations_members(channel="C1", limit=2) for m in page["members"]]
         assert members == ["U0", "U1", "U2", "U3", "U4", BOT_USER_ID]
@@ -253,8 +256,9 @@ def test_the_simulated_slack_answers_the_real_web_client():
         client.chat_update(channel="DU1", ts=reply["ts"], text="edited")
         assert [e.kind for e in events] == ["post", "post", "update"]
         client.files_upload_v2(channel="C1", content=PNG + b"rest", filename="c.png", title="Chart")
-        (upload,) = slack.files.values()
-        assert upload.content == PNG + b"rest" and upload.completed and upload.channel == "C1"
+        (upload,) = slack.files
+        assert upload.content == PNG + b"rest" and upload.completed and upload.channel_id == "C1"
+        assert [e.kind for e in events[3:]] == ["post", "file"] and events[-1].file.content == upload.content
         with pytest.raises(SlackApiError) as unknown:
             client.api_call("chat.scheduleMessage", params={"channel": "C1"})
         assert unknown.value.response["error"] == "unknown_method"
@@ -263,3 +267,15 @@ def test_the_simulated_slack_answers_the_real_web_client():
         assert bad_token.value.response["error"] == "invalid_auth"
     finally:
         slack.stop()
+
+
+def test_the_command_prompt_offers_every_subcommand_of_the_bot(tmp_path):
+    from bot.listeners.commands import SUBCOMMANDS as BOT_SUBCOMMANDS
+    from bot.sandbox.run import SUBCOMMANDS
+
+    assert set(SUBCOMMANDS) == set(BOT_SUBCOMMANDS) and "report" in SUBCOMMANDS
+    # `report` typed at the facilitator's prompt (without /maturity) reaches the bot, whose PDF is saved.
+    run, _ = sandbox(tmp_path, "--members", "0", "--seed", "3", stdin="q\nreport\n\n")
+    assert run.returncode == 0, run.stderr
+    assert "The report (PDF) is in the summary's thread." in run.stdout
+    assert (tmp_path / "sandbox-maturity-report-round-1.pdf").read_bytes().startswith(b"%PDF")

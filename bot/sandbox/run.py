@@ -1,10 +1,11 @@
 """`python -m bot sandbox`: the real bot against a simulated Slack workspace, in the terminal.
 
 The bot is the real one: the slack_bolt App from `bot.app.create_app`, its listeners, storage and scoring,
-served over HTTP through `bot.wsgi.wsgi_app`. Its WebClient talks to a simulated Slack Web API in this
-process (`slack.py`), and the sandbox plays Slack towards it with signed requests (`driver.py`): the
-person at the terminal is the facilitator and a member of #procurement, and seeded teammates answer
-alongside them, through the same signed clicks, as their own users.
+served over HTTP through `bot.wsgi.wsgi_app`. Its WebClient talks to the simulated Slack the tests use
+(`simulated_slack`, in this process, granting the bot exactly its BOT_SCOPES), and the sandbox plays Slack
+towards it with signed requests (`simulated_slack.Driver`): the person at the terminal is the facilitator and
+a member of #procurement, and seeded teammates answer alongside them, through the same signed clicks, as their
+own users. What the bot changes reaches the terminal through the simulated Slack's event listener.
 
 Interactive (the default): the sandbox types `/maturity start` in #procurement, presses Start in your
 direct messages, and shows each area prompt; keys choose a level, ask for help, skip, comment or change.
@@ -28,9 +29,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from simulated_slack import AppServer, Driver, Event, Message, NoSuchButton, RequestFailed, SimulatedSlack, ViewRecord
+from simulated_slack import find_button as _find_button
+
 from .. import values
 from ..blocks import views as view_blocks
-from .driver import BotServer, Driver, RequestFailed
+from ..listeners.commands import SUBCOMMANDS as BOT_SUBCOMMANDS
 from .render import (
     Names,
     Rendered,
@@ -41,13 +45,17 @@ from .render import (
     render_view,
     terminal_width,
 )
-from .slack import BOT_USER_ID, Event, Message, SimulatedSlack, User
 from .team import YOU_ID, Person, make_team, targets_for
 
 TOKEN = "xoxb-sandbox"
+TEAM_ID = "TSANDBOX"
+TEAM_NAME = "Sandbox"
+BOT_USER_ID = "U0BOT"
+BOT_ID = "B0BOT"
+APP_ID = "A0SANDBOX"
 CHANNEL_ID = "C0PROCURE"
 CHANNEL_NAME = "procurement"
-SUBCOMMANDS = {"start", "help", "status", "summary", "schedule", "targets", "remind", "close", "facilitators", "export"}
+SUBCOMMANDS = tuple(BOT_SUBCOMMANDS)  # every /maturity subcommand the bot has, in its order
 
 
 class SandboxError(Exception):
@@ -186,7 +194,7 @@ class Session:
         self.events: queue.Queue[Event] = queue.Queue()
         self.chart_path = args.chart
         self.chart_saved: str | None = None
-        self.bot_server: BotServer | None = None
+        self.bot_server: AppServer | None = None
         self.teammates_thread: threading.Thread | None = None
         self.hurry = threading.Event()
         self.stop_teammates = threading.Event()
@@ -195,8 +203,14 @@ class Session:
         self.shown_prompt: str | None = None  # ts of the prompt last shown in full
         self.round = None
 
-        self.slack = SimulatedSlack(token=TOKEN, listener=self._listen)
-        api_url = self.slack.start()
+        from ..app import BOT_SCOPES, create_app
+        from ..wsgi import EVENTS_PATH, wsgi_app
+
+        # Timestamps start now, so they never repeat those of an earlier run stored in the same database.
+        self.slack = SimulatedSlack(scopes=BOT_SCOPES, listener=self._listen, first_ts=time.time())
+        self.slack.add_team(TEAM_ID, bot_token=TOKEN, bot_user_id=BOT_USER_ID, name=TEAM_NAME, bot_id=BOT_ID,
+                            app_id=APP_ID, bot_name="maturity-bot", bot_real_name="Maturity bot")
+        api_url = self.slack.api_url
         secret = secrets.token_hex(16)
         database_url = args.database or os.environ.get("DATABASE_URL") or None
         framework_file = os.environ.get("MATURITY_FRAMEWORK") or None
@@ -204,7 +218,6 @@ class Session:
 
         from framework.loader import FrameworkError
 
-        from ..app import create_app
         from ..services import Services
 
         try:
@@ -215,17 +228,17 @@ class Session:
             raise SandboxError(f"cannot open the database ({type(error).__name__}: {str(error).splitlines()[0]})") from None
         self.framework = self.services.framework
         self.app = create_app(self.services)
-        self.bot_server = BotServer(self.app)
-        self.driver = Driver(self.slack, self.bot_server.url, secret)
+        self.bot_server = AppServer(wsgi_app(self.app), EVENTS_PATH)
+        self.driver = Driver(self.slack, self.bot_server.url, secret, TEAM_ID, timeout=60, check=True)
 
         self.you, self.team = make_team(self.framework, args.members, self.seed)
-        self.slack.add_user(User(self.you.id, self.you.name, self.you.real_name, is_admin=True))
+        self.slack.add_user(TEAM_ID, self.you.id, name=self.you.name, real_name=self.you.real_name, is_admin=True)
         for person in self.team:
-            self.slack.add_user(User(person.id, person.name, person.real_name))
-        self.slack.add_channel(CHANNEL_ID, CHANNEL_NAME, [self.you.id, *(p.id for p in self.team), BOT_USER_ID])
-        self.dm = self.slack.dm_channel(self.you.id).id
+            self.slack.add_user(TEAM_ID, person.id, name=person.name, real_name=person.real_name)
+        self.slack.add_channel(TEAM_ID, CHANNEL_ID, name=CHANNEL_NAME, members=[self.you.id, *(p.id for p in self.team)])
+        self.dm = self.slack.dm_channel(TEAM_ID, self.you.id)
         self.names = Names(
-            users={u.id: u.name for u in self.slack.users.values()},
+            users={u.id: u.name for u in self.slack.users(TEAM_ID)},
             channels={CHANNEL_ID: CHANNEL_NAME},
         )
 
@@ -285,6 +298,8 @@ class Session:
                 self.say(self.render(event.payload["text"], event.payload["blocks"]).text)
             elif event.kind == "file":
                 self._save_file(event)
+            elif event.kind == "delete":
+                self.say(self.style.dim("  (maturity-bot deleted a message)"))
             elif event.channel == CHANNEL_ID:
                 self._show_channel(event)
             elif not channel_only:
@@ -293,7 +308,7 @@ class Session:
 
     def _files_of(self, message: Message) -> list[str]:
         shown = []
-        for upload in (self.slack.files[f] for f in message.files if f in self.slack.files):
+        for upload in filter(None, (self.slack.file(f) for f in message.files)):
             shown.append(upload.name if upload.title in ("", upload.name) else f"{upload.title} ({upload.name})")
         return shown
 
@@ -360,26 +375,29 @@ class Session:
     def click(self, user_id: str, message: Message, action_id: str) -> None:
         message = self.slack.find_message(message.channel, message.ts) or message
         block_id, element = find_button(message, action_id)
-        self.driver.click(user_id, message, element, block_id)
+        self.driver.click(user_id, message, element=element, block_id=block_id)
 
     def submit(self, user_id: str, record, state: dict) -> dict | None:
-        reply = self.driver.submit_view(user_id, record.view, record.id, state)
+        reply = self.driver.submit_view(user_id, record, state)
         body = reply.json
         return body if isinstance(body, dict) and body.get("response_action") == "errors" else None
 
+    def home_of(self, user_id: str) -> ViewRecord | None:
+        return next((v for v in self.slack.views if v.type == "home" and v.user_id == user_id), None)
+
     def newest_modal(self, user_id: str):
-        modals = [v for v in self.slack.views.values() if v.type == "modal" and v.user_id == user_id]
+        modals = [v for v in self.slack.views if v.type == "modal" and v.user_id == user_id]
         return modals[-1] if modals else None
 
     # -- reading the walk-through -----------------------------------------------------------------------
 
     def current_round(self):
-        self.round = self.services.stores.rounds.open_in_channel(self.slack.team_id, CHANNEL_ID) or self.round
+        self.round = self.services.stores.rounds.open_in_channel(TEAM_ID, CHANNEL_ID) or self.round
         return self.round
 
     def participant(self, user_id: str):
         round_ = self.current_round()
-        return self.services.stores.answers.participant(self.slack.team_id, round_.id, user_id) if round_ else None
+        return self.services.stores.answers.participant(TEAM_ID, round_.id, user_id) if round_ else None
 
     def _thread_ts(self, user_id: str = YOU_ID) -> str | None:
         participant = self.participant(user_id)
@@ -391,7 +409,7 @@ class Session:
 
     def thread(self, user_id: str) -> list[Message]:
         ts = self._thread_ts(user_id)
-        return self.slack.thread("D" + user_id, ts) if ts else []
+        return self.slack.replies("D" + user_id, ts) if ts else []
 
     def open_prompt(self, user_id: str) -> Message | None:
         prompts = [m for m in self.thread(user_id) if self._has_levels(m)]
@@ -494,7 +512,7 @@ class Session:
 
         s = self.style
         self.say(s.bold("Maturity bot sandbox") + ": the real bot, answering a simulated Slack workspace in this process.")
-        self.para(f"Workspace {self.slack.team_name} ({self.slack.team_id}) · #{CHANNEL_NAME}: you (facilitator) and "
+        self.para(f"Workspace {TEAM_NAME} ({TEAM_ID}) · #{CHANNEL_NAME}: you (facilitator) and "
                  f"{len(self.team)} teammate{'s' if len(self.team) != 1 else ''}"
                  + (": " + ", ".join(p.real_name for p in self.team[:6]) + (", ..." if len(self.team) > 6 else "") if self.team else ""))
         self.para(f"Framework: {self.framework.title} ({len(self.framework.areas)} areas, {len(self.framework.levels)} levels)")
@@ -502,7 +520,7 @@ class Session:
         self.say()
 
     def close_earlier_round(self) -> None:
-        earlier = self.services.stores.rounds.open_in_channel(self.slack.team_id, CHANNEL_ID)
+        earlier = self.services.stores.rounds.open_in_channel(TEAM_ID, CHANNEL_ID)
         if earlier is None:
             return
         number = self.services.stores.rounds.number(earlier)
@@ -510,7 +528,7 @@ class Session:
             self.command(YOU_ID, "close", echo=False)
         finally:
             self.drain()
-        if self.services.stores.rounds.open_in_channel(self.slack.team_id, CHANNEL_ID) is not None:
+        if self.services.stores.rounds.open_in_channel(TEAM_ID, CHANNEL_ID) is not None:
             raise SandboxError(f"round {number} in #{CHANNEL_NAME} (from an earlier sandbox run) is still open and could not be closed")
         self.para(f"Round {number} of #{CHANNEL_NAME} was still open from an earlier sandbox run in this database: "
                   "closed it with /maturity close, so this run starts the next round.", dim=True)
@@ -653,7 +671,8 @@ class Session:
                 continue
             if button.action_id == values.SKIP and prompt.ts == self.reopened:
                 self.reopened = None
-            self.driver.click(YOU_ID, self.slack.find_message(prompt.channel, prompt.ts), button.element, button.block_id)
+            self.driver.click(YOU_ID, self.slack.find_message(prompt.channel, prompt.ts), element=button.element,
+                              block_id=button.block_id)
             if button.key.isdigit() and prompt.ts == self.reopened:
                 self.reopened = None
 
@@ -685,7 +704,8 @@ class Session:
         for paragraph, indent in [
             ("You are the facilitator in #procurement. Type a command as you would in Slack, e.g.", ""),
             (("/maturity status · /maturity summary · /maturity help social value · /maturity targets · "
-              "/maturity export · /maturity close"), "  "),
+              "/maturity export · /maturity report · /maturity close"), "  "),
+            ("Every subcommand (with or without /maturity): " + " · ".join(SUBCOMMANDS) + ".", "  "),
             ("home shows your App Home; any other text is a direct message to the bot.", "  "),
             (("Press Enter (or q) to finish: your teammates complete their answers and the sandbox posts "
               "/maturity summary."), ""),
@@ -711,7 +731,7 @@ class Session:
             self.say("  Only /maturity is installed in this workspace (try /maturity help).")
             return
         elif first == "home":
-            record = self.slack.home_of(YOU_ID)
+            record = self.home_of(YOU_ID)
             self.heading("maturity-bot · Home")
             self.say(render_view(record.view, self.names, self.style, width=self.width) if record else "  (not published yet)")
             return
@@ -798,14 +818,10 @@ def buttons_of(message: Message) -> list[dict]:
 
 
 def find_button(message: Message, action_id: str) -> tuple[str | None, dict]:
-    for block in message.blocks:
-        elements = list(block.get("elements", [])) if block.get("type") == "actions" else []
-        if block.get("accessory"):
-            elements.append(block["accessory"])
-        for element in elements:
-            if element.get("action_id") == action_id:
-                return block.get("block_id"), element
-    raise SandboxError(f"the message has no {action_id} button: {message.text[:80]!r}")
+    try:
+        return _find_button(message, action_id)
+    except NoSuchButton:
+        raise SandboxError(f"the message has no {action_id} button: {message.text[:80]!r}") from None
 
 
 def has_button(message: Message, action_id: str) -> bool:
