@@ -99,3 +99,18 @@ def test_status_shows_own_progress_and_the_team_to_the_facilitator(workspace, sl
 def test_status_without_a_round(workspace, slack):
     workspace.command("U1", "status")
     assert "no open round" in slack.ephemerals[-1]["text"]
+
+
+def test_the_manifests_usage_hint_and_the_usage_message_name_every_subcommand():
+    from pathlib import Path
+
+    import yaml
+
+    from bot.blocks.messages import USAGE
+    from bot.listeners.commands import SUBCOMMANDS
+
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[1] / "manifest.yml").read_text(encoding="utf-8"))
+    [command] = manifest["features"]["slash_commands"]
+    hinted = {part.split()[0] for part in command["usage_hint"].split("|")}
+    assert hinted == set(SUBCOMMANDS)
+    assert all(f"`{name}" in USAGE or f"/maturity {name}" in USAGE for name in SUBCOMMANDS)

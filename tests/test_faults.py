@@ -223,3 +223,19 @@ def test_a_failure_after_the_ack_tells_the_member_in_one_line_and_keeps_the_answ
     assert len(prompts(slack, "U1")) == 2  # the next area still came
     logged = [r for r in caplog.records if r.name == "bot.listeners.errors"]
     assert logged and "action answer_level_2" in logged[0].getMessage() and "U1" in logged[0].getMessage()
+
+
+@pytest.mark.parametrize("private", [False, True], ids=["public-channel", "private-channel"])
+def test_a_summary_whose_first_post_fails_with_a_500_reaches_the_channel_exactly_once(make_bot, slack, private):
+    """The sender looks in the channel before posting again, which needs channels:history (groups:history in
+    a private channel): the simulated Slack grants only the manifest's scopes, so a missing one shows here."""
+    slack.add_channel("T1", "CP", name="procurement-private", members=["U1", "U2", "U3"], is_private=private)
+    workspace = make_bot()
+    workspace.command("U1", "start", channel_id="CP")
+    slack.fail("chat.postMessage", status=500, lose_reply=True, times=1)  # Slack posted it; the answer was lost
+    workspace.command("U1", "summary", channel_id="CP")
+    wait_for(lambda: workspace.services.stores.outbox.owed_count("T1") == 0)
+    summaries = [m for m in slack.top_level("CP", team_id="T1") if m.text.startswith("Maturity summary")]
+    assert len(summaries) == 1
+    looked = slack.calls_to("conversations.history")
+    assert looked and all(call.error is None for call in looked)
