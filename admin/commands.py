@@ -36,8 +36,12 @@ def add_commands(subparsers) -> None:
     validate.add_argument("file", metavar="FILE", help="a framework file (YAML or JSON)")
     validate.set_defaults(handler=framework_validate)
     show = actions.add_parser("show", help="print a framework: themes, areas with their ids, levels and descriptors")
-    show.add_argument("file", metavar="FILE", nargs="?",
-                      help="a framework file (default: MATURITY_FRAMEWORK, else the built-in NPS 2018 draft)")
+    show.add_argument(
+        "file",
+        metavar="FILE",
+        nargs="?",
+        help="a framework file (default: MATURITY_FRAMEWORK, else the built-in NPS 2018 draft)",
+    )
     show.set_defaults(handler=framework_show)
 
     rounds = subparsers.add_parser(
@@ -52,18 +56,33 @@ def add_commands(subparsers) -> None:
     export = subparsers.add_parser(
         "export", help="write a round's answers CSV to FILE.csv and its summary CSV to FILE-summary.csv"
     )
-    export.add_argument("--round", dest="round_id", type=int, required=True, metavar="ID",
-                        help="the round id (the ROUND ID column of `rounds list`)")
+    export.add_argument(
+        "--round",
+        dest="round_id",
+        type=int,
+        required=True,
+        metavar="ID",
+        help="the round id (the ROUND ID column of `rounds list`)",
+    )
     export.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="where to write the answers CSV")
     export.set_defaults(handler=export_round)
 
     report = subparsers.add_parser("report", help="write a round's PDF report for the team's leaders")
-    report.add_argument("--round", dest="round_id", type=int, required=True, metavar="ID",
-                        help="the round id (the ROUND ID column of `rounds list`)")
+    report.add_argument(
+        "--round",
+        dest="round_id",
+        type=int,
+        required=True,
+        metavar="ID",
+        help="the round id (the ROUND ID column of `rounds list`)",
+    )
     report.add_argument("--out", type=Path, required=True, metavar="FILE.pdf", help="where to write the PDF")
-    report.add_argument("--label", metavar="TEXT",
-                        help="the team's name on the report, e.g. \"Procurement team, Anytown Council\" "
-                             "(default: the channel and workspace ids)")
+    report.add_argument(
+        "--label",
+        metavar="TEXT",
+        help='the team\'s name on the report, e.g. "Procurement team, Anytown Council" '
+        "(default: the channel and workspace ids)",
+    )
     report.set_defaults(handler=report_round)
 
     migrate = subparsers.add_parser("migrate", help="apply pending database migrations and exit")
@@ -93,8 +112,10 @@ def framework_validate(args: argparse.Namespace) -> int:
     except FrameworkError as error:
         print(str(error), file=sys.stderr)
         return 1
-    print(f"{args.file}: valid framework {framework.id} {framework.version}, "
-          f"{len(framework.areas)} areas, {len(framework.levels)} levels")
+    print(
+        f"{args.file}: valid framework {framework.id} {framework.version}, "
+        f"{len(framework.areas)} areas, {len(framework.levels)} levels"
+    )
     return 0
 
 
@@ -119,8 +140,16 @@ def format_framework(framework, path) -> str:
 
     def para(text: str, indent: int, first: str | None = None) -> None:
         prefix = " " * indent
-        out.extend(textwrap.wrap(text, width, initial_indent=first if first is not None else prefix,
-                                 subsequent_indent=prefix, break_on_hyphens=False) or [prefix])
+        out.extend(
+            textwrap.wrap(
+                text,
+                width,
+                initial_indent=first if first is not None else prefix,
+                subsequent_indent=prefix,
+                break_on_hyphens=False,
+            )
+            or [prefix]
+        )
 
     out.append(framework.title)
     out.append(f"id {framework.id}, version {framework.version}, from {path}")
@@ -130,7 +159,7 @@ def format_framework(framework, path) -> str:
     out.append("")
     out.append("Levels: " + ", ".join(f"{level.number} {level.name}" for level in framework.levels))
     number = 0
-    for t, theme in enumerate(framework.themes, start=1):
+    for theme in framework.themes:
         out.append("")
         kind = "enablers" if theme.kind == "enabler" else "theme"
         out.append(f"{'=' * 3} {theme.title} ({kind}, id {theme.id}) {'=' * 3}")
@@ -168,20 +197,33 @@ def rounds_list(args: argparse.Namespace) -> int:
     numbers = {item.round.id: item.number for item in overview}
     participation = {item.round.id: (item.complete, item.members) for item in overview}
     shown = [
-        r for r in rounds
+        r
+        for r in rounds
         if (not args.workspace or r.team_id == args.workspace) and (not args.channel or r.channel_id == args.channel)
     ]
     if not shown:
-        print(f"No rounds in {_describe(engine)}" + (" matching the filters" if args.workspace or args.channel else "") + ".")
+        print(
+            f"No rounds in {_describe(engine)}"
+            + (" matching the filters" if args.workspace or args.channel else "")
+            + "."
+        )
         return 0
     header = ["WORKSPACE", "CHANNEL", "ROUND ID", "NO.", "STATUS", "COMPLETE", "CREATED", "FRAMEWORK"]
     rows = []
     for r in shown:
         complete, total = participation[r.id]
-        rows.append([
-            r.team_id, r.channel_id, str(r.id), str(numbers[r.id]), r.status, f"{complete}/{total}",
-            r.created_at.date().isoformat() if r.created_at else "", f"{r.framework_id} {r.framework_version}",
-        ])
+        rows.append(
+            [
+                r.team_id,
+                r.channel_id,
+                str(r.id),
+                str(numbers[r.id]),
+                r.status,
+                f"{complete}/{total}",
+                r.created_at.date().isoformat() if r.created_at else "",
+                f"{r.framework_id} {r.framework_version}",
+            ]
+        )
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     numeric = {2, 3, 5}
     for row in [header, *rows]:
@@ -289,7 +331,9 @@ def _results_and_round(round_id: int):
     with _reading(engine):
         round_ = RoundOverviewStore(engine).round(round_id)
     if round_ is None:
-        raise CommandError(f"there is no round {round_id} in {_describe(engine)}. `python -m bot rounds list` lists them.")
+        raise CommandError(
+            f"there is no round {round_id} in {_describe(engine)}. `python -m bot rounds list` lists them."
+        )
     framework = setup.framework()
     source = setup.framework_source
     if round_.framework_id != framework.id:

@@ -14,7 +14,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Maturity self-assessment bot for Slack.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (the default): Socket Mode if SLACK_APP_TOKEN is set, else HTTP on $PORT")
+    commands.add_parser(
+        "run", help="run the bot (the default): Socket Mode if SLACK_APP_TOKEN is set, else HTTP on $PORT"
+    )
     commands.add_parser("clock", help="run only the clock: scheduled summaries, closing dates and reminders")
     admin_commands.add_commands(commands)  # framework, rounds, export, report, migrate: the operator's (admin/)
     sandbox.add_command(commands)  # try the bot without Slack

@@ -48,6 +48,7 @@ BOT_SCOPES = [
     "im:write",
     "users:read",
     "files:write",
+    "team:read",
 ]
 
 ClientFor = Callable[[str], "WebClient | None"]

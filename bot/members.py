@@ -1,8 +1,14 @@
-"""Who takes part in a round: the channel's human members, read through the Web API."""
+"""Who takes part in a round (the channel's human members) and where (the channel's and workspace's names),
+read through the Web API."""
 
 from __future__ import annotations
 
+import logging
+
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+log = logging.getLogger(__name__)
 
 PAGE_SIZE = 200
 
@@ -35,3 +41,19 @@ def human_members(client: WebClient, channel_id: str, *, bot_user_id: str | None
 
 def _is_person(user: dict) -> bool:
     return not (user.get("is_bot") or user.get("deleted") or user.get("is_app_user"))
+
+
+def channel_and_team_names(client: WebClient, channel_id: str) -> tuple[str | None, str | None]:
+    """The channel's and the workspace's names as Slack has them now (conversations.info, team.info), to
+    be recorded with a round; None for a name Slack would not give."""
+    names: list[str | None] = []
+    for call, pick in (
+        (lambda: client.conversations_info(channel=channel_id), lambda r: r["channel"].get("name")),
+        (lambda: client.team_info(), lambda r: r["team"].get("name")),
+    ):
+        try:
+            names.append(pick(call()))
+        except SlackApiError as error:
+            log.warning("could not read a name for a new round: %s", error.response.get("error"))
+            names.append(None)
+    return names[0], names[1]

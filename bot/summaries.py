@@ -49,15 +49,19 @@ class Summaries:
         key = key or outbox_keys.summary_now(round_.id, final=final)
         message = self.sender.outbox.enqueue(
             round_.team_id,
-            Owed(key=key, kind=MessageKind.SUMMARY, ref_id=round_.id, channel=round_.channel_id, text=text, blocks=blocks),
+            Owed(
+                key=key, kind=MessageKind.SUMMARY, ref_id=round_.id, channel=round_.channel_id, text=text, blocks=blocks
+            ),
         )
         return self.sender.deliver(client, message.id)
 
     def _messages(self, round_: Round, final: bool) -> tuple[tuple[str, list[dict]], tuple[list, Summary, int]]:
         summary = self.results.compute(round_)
         number = self.results.round_number(round_)
-        status = "closed" if round_.status == RoundStatus.CLOSED else (
-            f"open until {round_.closes_on:%-d %b %Y}" if round_.closes_on else "open"
+        status = (
+            "closed"
+            if round_.status == RoundStatus.CLOSED
+            else (f"open until {round_.closes_on:%-d %b %Y}" if round_.closes_on else "open")
         )
         messages = summary_messages(
             framework=self.framework,

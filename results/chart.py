@@ -109,13 +109,27 @@ def draw_summary_chart(
         Line2D([], [], color=RANGE_COLOUR, linewidth=6, solid_capstyle="round", label="range of answers"),
         Line2D([], [], linestyle="", marker="o", markersize=9, color=TEAM_COLOUR, label="team level"),
         Line2D(
-            [], [], linestyle="", marker="D", markersize=10, markerfacecolor="none",
-            markeredgecolor=TARGET_COLOUR, markeredgewidth=2, label="target",
+            [],
+            [],
+            linestyle="",
+            marker="D",
+            markersize=10,
+            markerfacecolor="none",
+            markeredgecolor=TARGET_COLOUR,
+            markeredgewidth=2,
+            label="target",
         ),
     ]
     fig.legend(
-        handles=handles, loc="upper left", bbox_to_anchor=(0.02, fig_y(cursor)), ncol=3, frameon=False,
-        fontsize=FONT, handlelength=1.8, columnspacing=1.6, borderaxespad=0.0,
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(0.02, fig_y(cursor)),
+        ncol=3,
+        frameon=False,
+        fontsize=FONT,
+        handlelength=1.8,
+        columnspacing=1.6,
+        borderaxespad=0.0,
     )
 
     # -- the plot area -------------------------------------------------------------------------------------
@@ -127,8 +141,14 @@ def draw_summary_chart(
     ax.set_ylim(rows_height, 0)
     ax.set_yticks([])
     ax.set_xticks(range(1, level_count + 1))
-    ax.set_xticklabels(tick_names, fontsize=FONT, color=TEXT_COLOUR, rotation=tick_rotation,
-                       ha="right" if tick_rotation else "center", rotation_mode="anchor" if tick_rotation else "default")
+    ax.set_xticklabels(
+        tick_names,
+        fontsize=FONT,
+        color=TEXT_COLOUR,
+        rotation=tick_rotation,
+        ha="right" if tick_rotation else "center",
+        rotation_mode="anchor" if tick_rotation else "default",
+    )
     ax.tick_params(axis="x", length=0, pad=5, labeltop=True, labelbottom=True, top=False, bottom=False)
     if tick_rotation:  # the top labels end at their tick too, rising to the left, so none runs off the right edge
         for tick in ax.xaxis.get_major_ticks():
@@ -147,16 +167,40 @@ def draw_summary_chart(
         if kind == "theme":
             colour = BAND_COLOURS.get(item.kind, BAND_COLOURS["theme"])
             band = Rectangle(
-                (0.0, centre - height / 2), 1.0, height, transform=across, clip_on=False,
-                facecolor=colour, edgecolor="none", zorder=0,
+                (0.0, centre - height / 2),
+                1.0,
+                height,
+                transform=across,
+                clip_on=False,
+                facecolor=colour,
+                edgecolor="none",
+                zorder=0,
             )
             fig.add_artist(band)
             ax.axhspan(centre - height / 2, centre + height / 2, color=colour, linewidth=0, zorder=0.5)
-            fig.text(label_x, centre, item.title, transform=across, fontsize=FONT, fontweight="bold",
-                     va="center", ha="left", color=TEXT_COLOUR)
+            fig.text(
+                label_x,
+                centre,
+                item.title,
+                transform=across,
+                fontsize=FONT,
+                fontweight="bold",
+                va="center",
+                ha="left",
+                color=TEXT_COLOUR,
+            )
             continue
-        fig.text(label_x, centre, "\n".join(textwrap.wrap(item.title, AREA_TITLE_CHARS)), transform=across,
-                 fontsize=FONT, va="center", ha="left", color=TEXT_COLOUR, linespacing=1.05)
+        fig.text(
+            label_x,
+            centre,
+            "\n".join(textwrap.wrap(item.title, AREA_TITLE_CHARS)),
+            transform=across,
+            fontsize=FONT,
+            va="center",
+            ha="left",
+            color=TEXT_COLOUR,
+            linespacing=1.05,
+        )
         score = summary.by_area.get(item.id)
         _draw_area(ax, score, centre, min_group=min_group, level_count=level_count)
 
@@ -169,16 +213,34 @@ def _draw_area(ax, score: AreaScore | None, y: float, *, min_group: int, level_c
     """One area's row: range, team level and target, or a grey note when there is nothing to show."""
     answers = score.answers if score is not None else 0
     if answers == 0 or answers < min_group:
-        ax.text((level_count + 1) / 2, y, NO_ANSWERS if answers == 0 else TOO_FEW, fontsize=FONT,
-                style="italic", color=MUTED_COLOUR, ha="center", va="center",
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 2}, zorder=3)
+        ax.text(
+            (level_count + 1) / 2,
+            y,
+            NO_ANSWERS if answers == 0 else TOO_FEW,
+            fontsize=FONT,
+            style="italic",
+            color=MUTED_COLOUR,
+            ha="center",
+            va="center",
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 2},
+            zorder=3,
+        )
         return
     chosen = [level for level, count in score.counts.items() if count > 0]
     low, high = min(chosen), max(chosen)
     ax.plot([low, high], [y, y], color=RANGE_COLOUR, linewidth=6, solid_capstyle="round", zorder=2)
     if score.target is not None:
-        ax.plot([score.target], [y], linestyle="", marker="D", markersize=12, markerfacecolor="none",
-                markeredgecolor=TARGET_COLOUR, markeredgewidth=2, zorder=4)
+        ax.plot(
+            [score.target],
+            [y],
+            linestyle="",
+            marker="D",
+            markersize=12,
+            markerfacecolor="none",
+            markeredgecolor=TARGET_COLOUR,
+            markeredgewidth=2,
+            zorder=4,
+        )
     if score.team_level is not None:
         ax.plot([score.team_level], [y], linestyle="", marker="o", markersize=9, color=TEAM_COLOUR, zorder=3)
 

@@ -56,7 +56,9 @@ class Results:
         """The round's members' user ids, in the order the answers CSV lists them."""
         return [p.user_id for p in self.stores.answers.participants(round_.team_id, round_.id)]
 
-    def export_files(self, round_: Round, channel_name: str, names: dict[str, str] | None = None) -> list[tuple[str, bytes]]:
+    def export_files(
+        self, round_: Round, channel_name: str, names: dict[str, str] | None = None
+    ) -> list[tuple[str, bytes]]:
         """[(filename, bytes)] for the answers CSV and the summary CSV of a round. `names` are the members'
         display names, looked up by the caller (a named round only; without one a member is their user id)."""
         number = self.stores.rounds.number(round_)
@@ -89,7 +91,7 @@ class Results:
             self.framework,
             as_levels(self.stores.answers.level_counts(round_.team_id, round_.id)),
             participation,
-            targets=self.stores.targets.for_channel(round_.team_id, round_.channel_id, round_.framework_id),
+            targets=self.stores.targets.for_round(round_),
             previous=self._previous_levels(previous_round),
             min_group=self.min_group,
         )
@@ -110,4 +112,6 @@ class Results:
 
 def as_levels(counts: dict[str, dict[int, int]]) -> dict[str, list[int]]:
     """{area: {level: count}} -> {area: [level, level, ...]} as the scoring functions take them."""
-    return {area: [level for level, n in sorted(per_level.items()) for _ in range(n)] for area, per_level in counts.items()}
+    return {
+        area: [level for level, n in sorted(per_level.items()) for _ in range(n)] for area, per_level in counts.items()
+    }

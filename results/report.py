@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -111,10 +111,16 @@ def round_report_pdf(
             fig = Figure(figsize=(PAGE_W, PAGE_H), facecolor="white")
             for op in ops:
                 op.draw(fig)
-            _Text(MARGIN_X, FOOTER_Y, _clip(report.doc.measure, footer, CONTENT_W - 1.0, SMALL_FONT),
-                  SMALL_FONT, colour=MUTED_COLOUR).draw(fig)
-            _Text(PAGE_W - MARGIN_X, FOOTER_Y, f"Page {number} of {total}", SMALL_FONT, colour=MUTED_COLOUR,
-                  ha="right").draw(fig)
+            _Text(
+                MARGIN_X,
+                FOOTER_Y,
+                _clip(report.doc.measure, footer, CONTENT_W - 1.0, SMALL_FONT),
+                SMALL_FONT,
+                colour=MUTED_COLOUR,
+            ).draw(fig)
+            _Text(
+                PAGE_W - MARGIN_X, FOOTER_Y, f"Page {number} of {total}", SMALL_FONT, colour=MUTED_COLOUR, ha="right"
+            ).draw(fig)
             pdf.savefig(fig)
     return buffer.getvalue()
 
@@ -169,11 +175,20 @@ class _Report:
             ("Team", self.channel_label),
             ("Round", f"Round {self.round_number} ({status})"),
             ("Dates", dates),
-            ("Participation", (f"{p.members} members: {p.complete} complete, {p.in_progress} in progress, "
-                               f"{p.not_started} not started")),
+            (
+                "Participation",
+                (
+                    f"{p.members} members: {p.complete} complete, {p.in_progress} in progress, "
+                    f"{p.not_started} not started"
+                ),
+            ),
             ("Framework", f"{self.framework.id}, version {self.framework.version}"),
-            ("Compared with", f"round {self.previous_round_number} (the previous closed round)"
-             if self.previous_round_number else "no earlier closed round in this channel"),
+            (
+                "Compared with",
+                f"round {self.previous_round_number} (the previous closed round)"
+                if self.previous_round_number
+                else "no earlier closed round in this channel",
+            ),
         ]
         doc.facts(facts, label_w=1.6, size=11)
         doc.y += 0.16
@@ -181,33 +196,53 @@ class _Report:
         overall = self.summary.overall
         doc.paragraph("Overall team level", SUBHEADING_FONT, weight="bold", after=0.02)
         if overall is None:
-            doc.paragraph(f"Not shown yet: no area has {self.min_group} or more answers.", BODY_FONT,
-                          colour=MUTED_COLOUR, after=0.14)
+            doc.paragraph(
+                f"Not shown yet: no area has {self.min_group} or more answers.",
+                BODY_FONT,
+                colour=MUTED_COLOUR,
+                after=0.14,
+            )
         else:
             doc.paragraph(self.level(overall), 20, weight="bold", colour=ACCENT_COLOUR, after=0.0)
-            doc.paragraph(f"on a scale of {len(self.framework.levels)} levels, from {self.level(1)} to "
-                          f"{self.level(len(self.framework.levels))}", BODY_FONT, colour=MUTED_COLOUR, after=0.14)
+            doc.paragraph(
+                f"on a scale of {len(self.framework.levels)} levels, from {self.level(1)} to "
+                f"{self.level(len(self.framework.levels))}",
+                BODY_FONT,
+                colour=MUTED_COLOUR,
+                after=0.14,
+            )
 
         doc.paragraph("Team level by theme", SUBHEADING_FONT, weight="bold", after=0.06)
         themes = {t.theme_id: t.level for t in self.summary.themes}
         doc.facts(
-            [(theme.title, self.level(themes.get(theme.id)) if themes.get(theme.id) else "not shown yet")
-             for theme in self.framework.themes],
-            label_w=3.6, size=BODY_FONT,
+            [
+                (theme.title, self.level(themes.get(theme.id)) if themes.get(theme.id) else "not shown yet")
+                for theme in self.framework.themes
+            ],
+            label_w=3.6,
+            size=BODY_FONT,
         )
         doc.y += 0.18
 
         notes = [
-            ("Team level: the median of the levels members chose for an area; with an even number of answers, "
-             "the lower of the two middle levels. Theme and overall levels are the lower median of their areas' "
-             "team levels."),
-            ("Views differ: the answers for an area span 2 levels or more (the spread). These are worth "
-             "discussing before agreeing a level or a target."),
-            (f"Hidden areas: an area with fewer than {self.min_group} answers shows \"{TOO_FEW}\" and none of "
-             "its figures, and counts towards no theme or overall level, so no one's answer can be picked out. "
-             "Nobody is named anywhere in this report."),
-            ("Target and gap: the team's own target level for an area and how many levels remain to reach it. "
-             "Trend: the change of team level since the channel's previous closed round."),
+            (
+                "Team level: the median of the levels members chose for an area; with an even number of answers, "
+                "the lower of the two middle levels. Theme and overall levels are the lower median of their areas' "
+                "team levels."
+            ),
+            (
+                "Views differ: the answers for an area span 2 levels or more (the spread). These are worth "
+                "discussing before agreeing a level or a target."
+            ),
+            (
+                f'Hidden areas: an area with fewer than {self.min_group} answers shows "{TOO_FEW}" and none of '
+                "its figures, and counts towards no theme or overall level, so no one's answer can be picked out. "
+                "Nobody is named anywhere in this report."
+            ),
+            (
+                "Target and gap: the team's own target level for an area and how many levels remain to reach it. "
+                "Trend: the change of team level since the channel's previous closed round."
+            ),
         ]
         doc.box("How to read this report", notes)
 
@@ -221,7 +256,7 @@ class _Report:
         pieces = []  # (theme, areas): a theme, or a slice of a theme with very many areas
         for theme in self.framework.themes:
             for start in range(0, len(theme.areas), CHART_AREAS_PER_PIECE):
-                pieces.append((theme, theme.areas[start:start + CHART_AREAS_PER_PIECE], start > 0))
+                pieces.append((theme, theme.areas[start : start + CHART_AREAS_PER_PIECE], start > 0))
         whole = self.chart(pieces, "")
         if _chart_scale(whole, room_h) >= MIN_CHART_SCALE:
             doc.new_page()
@@ -246,7 +281,9 @@ class _Report:
         from .chart import draw_summary_chart
 
         themes = [
-            theme.model_copy(update={"areas": areas, "title": f"{theme.title} (continued)" if continued else theme.title})
+            theme.model_copy(
+                update={"areas": areas, "title": f"{theme.title} (continued)" if continued else theme.title}
+            )
             for theme, areas, continued in pieces
         ]
         p = self.summary.participation
@@ -256,7 +293,7 @@ class _Report:
             min_group=self.min_group,
             title=f"Round {self.round_number}: team level and target per area{part}",
             subtitle=f"{p.complete} of {p.members} members complete. Areas with fewer than {self.min_group} answers "
-                     "are hidden.",
+            "are hidden.",
         )
 
     # -- table of areas --------------------------------------------------------------------------------------
@@ -265,21 +302,29 @@ class _Report:
         doc = self.doc
         doc.new_page()
         doc.paragraph("Results by area", HEADING_FONT, weight="bold", after=0.08)
-        trend_note = (f"Trend: the change of team level since round {self.previous_round_number}."
-                      if self.previous_round_number
-                      else "There is no earlier closed round to compare with, so there is no trend yet.")
+        trend_note = (
+            f"Trend: the change of team level since round {self.previous_round_number}."
+            if self.previous_round_number
+            else "There is no earlier closed round to compare with, so there is no trend yet."
+        )
         doc.paragraph(
             f"Every area of the framework, grouped by theme. Spread is the highest answer minus the lowest; "
-            f"\"views differ\" marks a spread of 2 or more. Gap: how many levels the team is below its target "
-            f"(\"met\" when it has reached it). {trend_note}",
-            TABLE_FONT, colour=MUTED_COLOUR, after=0.14,
+            f'"views differ" marks a spread of 2 or more. Gap: how many levels the team is below its target '
+            f'("met" when it has reached it). {trend_note}',
+            TABLE_FONT,
+            colour=MUTED_COLOUR,
+            after=0.14,
         )
         header = [_Cell(name, weight="bold") for name in TABLE_HEADINGS]
         themes = {t.theme_id: t.level for t in self.summary.themes}
         groups = []
         for theme in self.framework.themes:
             level = themes.get(theme.id)
-            band = f"{theme.title}  ·  team level {self.level(level)}" if level else f"{theme.title}  ·  team level not shown yet"
+            band = (
+                f"{theme.title}  ·  team level {self.level(level)}"
+                if level
+                else f"{theme.title}  ·  team level not shown yet"
+            )
             groups.append((theme, band, [self.area_row(area) for area in theme.areas]))
         widths = doc.column_widths([header] + [row for _, _, rows in groups for row in rows], AREA_COLUMN_MIN)
         doc.table_header(header, widths)
@@ -311,20 +356,29 @@ class _Report:
         target_cell = _Cell(self.level(target) if target else "not set", colour=TEXT_COLOUR if target else MUTED_COLOUR)
         if not self.shown(score):
             note = NO_ANSWERS if answers == 0 else f"{TOO_FEW} ({answers} of {self.min_group} needed)"
-            return [title, count, _Cell(note, span=2, style="italic", colour=MUTED_COLOUR), target_cell,
-                    _Cell("—", colour=MUTED_COLOUR), _Cell("—", colour=MUTED_COLOUR)]
+            return [
+                title,
+                count,
+                _Cell(note, span=2, style="italic", colour=MUTED_COLOUR),
+                target_cell,
+                _Cell("—", colour=MUTED_COLOUR),
+                _Cell("—", colour=MUTED_COLOUR),
+            ]
         gap = score.gap
         gap_text = "—" if gap is None else ("met" if gap <= 0 else f"{gap}{NBSP}to{NBSP}go")
         trend = score.trend
-        trend_text = "—" if trend is None else (
-            "same" if trend == 0 else f"{'up' if trend > 0 else 'down'}{NBSP}{abs(trend)}"
+        trend_text = (
+            "—" if trend is None else ("same" if trend == 0 else f"{'up' if trend > 0 else 'down'}{NBSP}{abs(trend)}")
         )
         return [
             title,
             count,
             _Cell(self.level(score.team_level), weight="bold"),
-            _Cell(str(score.spread), colour=WARN_COLOUR if score.disagreement else TEXT_COLOUR,
-                  weight="bold" if score.disagreement else "normal"),
+            _Cell(
+                str(score.spread),
+                colour=WARN_COLOUR if score.disagreement else TEXT_COLOUR,
+                weight="bold" if score.disagreement else "normal",
+            ),
             target_cell,
             _Cell(gap_text, colour=TEXT_COLOUR if gap is not None else MUTED_COLOUR),
             _Cell(trend_text, colour=TEXT_COLOUR if trend is not None else MUTED_COLOUR),
@@ -349,14 +403,18 @@ class _Report:
             "Areas where members' answers span 2 levels or more. A wide spread often means people had different "
             "parts of the council, or different examples, in mind: talk these through before agreeing the "
             f"team's level or a target. Only areas with at least {self.min_group} answers are listed.",
-            BODY_FONT, colour=MUTED_COLOUR, after=0.2,
+            BODY_FONT,
+            colour=MUTED_COLOUR,
+            after=0.2,
         )
         if not differing:
             any_shown = any(self.shown(score) for score in self.summary.areas)
             doc.paragraph(
-                "Views were close in every area shown: no area has a spread of 2 levels or more." if any_shown
+                "Views were close in every area shown: no area has a spread of 2 levels or more."
+                if any_shown
                 else f"No area has {self.min_group} or more answers yet, so there is nothing to compare.",
-                BODY_FONT, after=0.1,
+                BODY_FONT,
+                after=0.1,
             )
             return
         for area, score in differing:
@@ -367,10 +425,14 @@ class _Report:
                 _Line(theme.title if theme else "", SMALL_FONT, colour=MUTED_COLOUR),
                 _Line(
                     f"Answers ranged from {self.level_prose(min(chosen))} to {self.level_prose(max(chosen))}: a "
-                    f"spread of {score.spread} levels. Team level: {self.level_prose(score.team_level)}.", BODY_FONT,
+                    f"spread of {score.spread} levels. Team level: {self.level_prose(score.team_level)}.",
+                    BODY_FONT,
                 ),
-                _Line("How many chose each level: " + "  ·  ".join(
-                    f"{_nbsp(self.framework.level(n).name)}{NBSP}{c}" for n, c in score.counts.items()), BODY_FONT),
+                _Line(
+                    "How many chose each level: "
+                    + "  ·  ".join(f"{_nbsp(self.framework.level(n).name)}{NBSP}{c}" for n, c in score.counts.items()),
+                    BODY_FONT,
+                ),
             ]
             doc.keep_together(lines, after=0.22)
 
@@ -383,12 +445,17 @@ class _Report:
         doc.paragraph(
             "For each area with a team level shown: the framework's description of the level the team is at, and "
             "of the next level up. The descriptions are the framework's own words, unchanged.",
-            BODY_FONT, colour=MUTED_COLOUR, after=0.2,
+            BODY_FONT,
+            colour=MUTED_COLOUR,
+            after=0.2,
         )
         shown = [area for area in self.framework.areas if self.shown(self.summary.by_area.get(area.id))]
         if not shown:
-            doc.paragraph(f"No area has {self.min_group} or more answers yet, so there is nothing to show here.",
-                          BODY_FONT, after=0.1)
+            doc.paragraph(
+                f"No area has {self.min_group} or more answers yet, so there is nothing to show here.",
+                BODY_FONT,
+                after=0.1,
+            )
             return
         top = len(self.framework.levels)
         for index, area in enumerate(shown):
@@ -400,20 +467,36 @@ class _Report:
             lines = [
                 _Line(area.title, SUBHEADING_FONT, weight="bold", after=0.02),
                 _Line("  ·  ".join(c for c in context if c), SMALL_FONT, colour=MUTED_COLOUR, after=0.1),
-                _Line(f"Where the team is now: {self.level(score.team_level)}", BODY_FONT, weight="bold",
-                      colour=ACCENT_COLOUR, after=0.03),
+                _Line(
+                    f"Where the team is now: {self.level(score.team_level)}",
+                    BODY_FONT,
+                    weight="bold",
+                    colour=ACCENT_COLOUR,
+                    after=0.03,
+                ),
                 *self.descriptor_lines(area, score.team_level),
             ]
             if score.team_level >= top:
                 lines += [
                     _Line("The next level: none", BODY_FONT, weight="bold", colour=ACCENT_COLOUR, after=0.03),
-                    _Line("This is the framework's top level: there is no level above it.", BODY_FONT,
-                          style="italic", colour=MUTED_COLOUR, indent=0.2, after=0.1),
+                    _Line(
+                        "This is the framework's top level: there is no level above it.",
+                        BODY_FONT,
+                        style="italic",
+                        colour=MUTED_COLOUR,
+                        indent=0.2,
+                        after=0.1,
+                    ),
                 ]
             else:
                 lines += [
-                    _Line(f"The next level: {self.level(score.team_level + 1)}", BODY_FONT, weight="bold",
-                          colour=ACCENT_COLOUR, after=0.03),
+                    _Line(
+                        f"The next level: {self.level(score.team_level + 1)}",
+                        BODY_FONT,
+                        weight="bold",
+                        colour=ACCENT_COLOUR,
+                        after=0.03,
+                    ),
                     *self.descriptor_lines(area, score.team_level + 1),
                 ]
             doc.keep_together(lines, after=0.12, rule_before=0.18 if index else 0.0)
@@ -427,8 +510,16 @@ class _Report:
             lines.append(_Line(TRUNCATED_MARK, BODY_FONT, style="italic", colour=MUTED_COLOUR, indent=0.2, after=0.1))
         if descriptor.editor_note:
             lines[-1].after = 0.03
-            lines.append(_Line(f"Editor's note (not the framework's words): {descriptor.editor_note}", SMALL_FONT,
-                               style="italic", colour=MUTED_COLOUR, indent=0.2, after=0.1))
+            lines.append(
+                _Line(
+                    f"Editor's note (not the framework's words): {descriptor.editor_note}",
+                    SMALL_FONT,
+                    style="italic",
+                    colour=MUTED_COLOUR,
+                    indent=0.2,
+                    after=0.1,
+                )
+            )
         return lines
 
 
@@ -511,8 +602,18 @@ class _Text:
     ha: str = "left"
 
     def draw(self, fig) -> None:
-        fig.text(self.x / PAGE_W, 1 - self.y / PAGE_H, self.text, fontsize=self.size, fontweight=self.weight,
-                 fontstyle=self.style, color=self.colour, ha=self.ha, va="top", parse_math=False)
+        fig.text(
+            self.x / PAGE_W,
+            1 - self.y / PAGE_H,
+            self.text,
+            fontsize=self.size,
+            fontweight=self.weight,
+            fontstyle=self.style,
+            color=self.colour,
+            ha=self.ha,
+            va="top",
+            parse_math=False,
+        )
 
 
 @dataclass
@@ -526,8 +627,17 @@ class _Rect:
     def draw(self, fig) -> None:
         from matplotlib.patches import Rectangle
 
-        fig.add_artist(Rectangle((self.x / PAGE_W, 1 - (self.y + self.h) / PAGE_H), self.w / PAGE_W, self.h / PAGE_H,
-                                 transform=fig.transFigure, facecolor=self.colour, edgecolor="none", zorder=0))
+        fig.add_artist(
+            Rectangle(
+                (self.x / PAGE_W, 1 - (self.y + self.h) / PAGE_H),
+                self.w / PAGE_W,
+                self.h / PAGE_H,
+                transform=fig.transFigure,
+                facecolor=self.colour,
+                edgecolor="none",
+                zorder=0,
+            )
+        )
 
 
 @dataclass
@@ -540,8 +650,15 @@ class _Rule:
         from matplotlib.lines import Line2D
 
         y = 1 - self.y / PAGE_H
-        fig.add_artist(Line2D([self.x0 / PAGE_W, self.x1 / PAGE_W], [y, y], transform=fig.transFigure,
-                              color=RULE_COLOUR, linewidth=0.8))
+        fig.add_artist(
+            Line2D(
+                [self.x0 / PAGE_W, self.x1 / PAGE_W],
+                [y, y],
+                transform=fig.transFigure,
+                color=RULE_COLOUR,
+                linewidth=0.8,
+            )
+        )
 
 
 @dataclass
@@ -614,8 +731,17 @@ class _Document:
 
     # -- text --------------------------------------------------------------------------------------------------
 
-    def paragraph(self, text: str, size: float, *, weight="normal", style="normal", colour=TEXT_COLOUR,
-                  indent: float = 0.0, after: float = 0.04) -> None:
+    def paragraph(
+        self,
+        text: str,
+        size: float,
+        *,
+        weight="normal",
+        style="normal",
+        colour=TEXT_COLOUR,
+        indent: float = 0.0,
+        after: float = 0.04,
+    ) -> None:
         """Wrapped text; it continues on a new page line by line when the page is full."""
         height = _line_height(size)
         for line in self.measure.wrap(text, CONTENT_W - indent, size, weight, style):
@@ -629,16 +755,26 @@ class _Document:
         """Paragraphs that move to the next page together when they do not fit on this one; with
         `rule_before`, a rule (and that much space) separates them from what comes before on the page."""
         height = sum(
-            len(self.measure.wrap(l.text, CONTENT_W - l.indent, l.size, l.weight, l.style)) * _line_height(l.size) + l.after
-            for l in lines
+            len(self.measure.wrap(line.text, CONTENT_W - line.indent, line.size, line.weight, line.style))
+            * _line_height(line.size)
+            + line.after
+            for line in lines
         )
         if height + rule_before > self.room() and self.pages[-1]:
             self.overflow()
         elif rule_before:
             self.add(_Rule(self.y))
             self.y += rule_before
-        for l in lines:
-            self.paragraph(l.text, l.size, weight=l.weight, style=l.style, colour=l.colour, indent=l.indent, after=l.after)
+        for line in lines:
+            self.paragraph(
+                line.text,
+                line.size,
+                weight=line.weight,
+                style=line.style,
+                colour=line.colour,
+                indent=line.indent,
+                after=line.after,
+            )
         self.y += after
 
     def rule(self, *, after: float) -> None:
@@ -668,8 +804,14 @@ class _Document:
         pad, size, bullet_w = 0.18, BODY_FONT, 0.2
         width = CONTENT_W - 2 * pad - bullet_w
         wrapped = [self.measure.wrap(note, width, size) for note in notes]
-        height = (pad + _line_height(SUBHEADING_FONT) + 0.08
-                  + sum(len(w) * _line_height(size) + 0.07 for w in wrapped) + pad - 0.07)
+        height = (
+            pad
+            + _line_height(SUBHEADING_FONT)
+            + 0.08
+            + sum(len(w) * _line_height(size) + 0.07 for w in wrapped)
+            + pad
+            - 0.07
+        )
         if height > self.room():
             self.new_page()
         self.add(_Rect(MARGIN_X, self.y, CONTENT_W, height, BOX_COLOUR))
@@ -702,11 +844,15 @@ class _Document:
 
     def _cell_lines(self, cell: _Cell, width: float) -> list[tuple[str, str, str, str]]:
         """(text, weight, style, colour) per line of a cell."""
-        lines = [(line, cell.weight, cell.style, cell.colour)
-                 for line in self.measure.wrap(cell.text, width - 2 * CELL_PAD, TABLE_FONT, cell.weight, cell.style)]
+        lines = [
+            (line, cell.weight, cell.style, cell.colour)
+            for line in self.measure.wrap(cell.text, width - 2 * CELL_PAD, TABLE_FONT, cell.weight, cell.style)
+        ]
         if cell.note:
-            lines += [(line, "bold", "normal", cell.note_colour)
-                      for line in self.measure.wrap(cell.note, width - 2 * CELL_PAD, TABLE_FONT, "bold")]
+            lines += [
+                (line, "bold", "normal", cell.note_colour)
+                for line in self.measure.wrap(cell.note, width - 2 * CELL_PAD, TABLE_FONT, "bold")
+            ]
         return lines
 
     def column_widths(self, rows: list[list[_Cell]], first_min: float) -> list[float]:
@@ -732,7 +878,7 @@ class _Document:
         column = 0
         for cell in cells:
             x = MARGIN_X + sum(widths[:column])
-            yield cell, x, sum(widths[column:column + cell.span])
+            yield cell, x, sum(widths[column : column + cell.span])
             column += cell.span
 
     def row_height(self, cells: list[_Cell], widths: list[float]) -> float:
@@ -745,8 +891,17 @@ class _Document:
             self.add(_Rect(MARGIN_X, self.y, CONTENT_W, height, shade))
         for cell, x, w in self._spans(cells, widths):
             for i, (line, weight, style, colour) in enumerate(self._cell_lines(cell, w)):
-                self.add(_Text(x + CELL_PAD, self.y + CELL_PAD + i * _line_height(TABLE_FONT), line, TABLE_FONT,
-                               weight, style, colour))
+                self.add(
+                    _Text(
+                        x + CELL_PAD,
+                        self.y + CELL_PAD + i * _line_height(TABLE_FONT),
+                        line,
+                        TABLE_FONT,
+                        weight,
+                        style,
+                        colour,
+                    )
+                )
         self.y += height
         self.add(_Rule(self.y))
 
@@ -754,14 +909,26 @@ class _Document:
         self.table_row(cells, widths, shade="#dde3ec")
 
     def band_height(self, text: str) -> float:
-        return len(self.measure.wrap(text, CONTENT_W - 2 * CELL_PAD, TABLE_FONT + 0.5, "bold")) * _line_height(TABLE_FONT + 0.5) + 2 * CELL_PAD + 0.04
+        return (
+            len(self.measure.wrap(text, CONTENT_W - 2 * CELL_PAD, TABLE_FONT + 0.5, "bold"))
+            * _line_height(TABLE_FONT + 0.5)
+            + 2 * CELL_PAD
+            + 0.04
+        )
 
     def band(self, text: str, colour: str) -> None:
         height = self.band_height(text)
         self.add(_Rect(MARGIN_X, self.y + 0.04, CONTENT_W, height - 0.04, colour))
         for i, line in enumerate(self.measure.wrap(text, CONTENT_W - 2 * CELL_PAD, TABLE_FONT + 0.5, "bold")):
-            self.add(_Text(MARGIN_X + CELL_PAD, self.y + 0.04 + CELL_PAD + i * _line_height(TABLE_FONT + 0.5), line,
-                           TABLE_FONT + 0.5, "bold"))
+            self.add(
+                _Text(
+                    MARGIN_X + CELL_PAD,
+                    self.y + 0.04 + CELL_PAD + i * _line_height(TABLE_FONT + 0.5),
+                    line,
+                    TABLE_FONT + 0.5,
+                    "bold",
+                )
+            )
         self.y += height
 
 
@@ -798,6 +965,6 @@ def _iso_date(moment: datetime | date | None) -> str:
         return ""
     if isinstance(moment, datetime):
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        return moment.astimezone(timezone.utc).date().isoformat()
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).date().isoformat()
     return moment.isoformat()

@@ -48,6 +48,10 @@ class Round(SQLModel, table=True):
     framework_version: str = Field(max_length=40)
     area_count: int
     started_by: str = Field(max_length=32)
+    # The channel's and the workspace's names when the round started, for reports and exports: a council
+    # reading a year-old report sees the names as they were (None when Slack did not say).
+    channel_name: str | None = Field(default=None, max_length=80)
+    team_name: str | None = Field(default=None, max_length=120)
     status: str = Field(default=RoundStatus.OPEN, max_length=10)  # a RoundStatus
     anonymous: bool = True
     closes_on: date | None = None
@@ -171,6 +175,20 @@ class Target(SQLModel, table=True):
     level: int
     set_by: str = Field(max_length=32)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RoundTarget(SQLModel, table=True):
+    """The targets in force in one round: copied from the channel's when the round starts and changed with
+    them while it is open, never after it closes, so a closed round's gaps stay what they were."""
+
+    __tablename__ = "round_target"
+    __table_args__ = (UniqueConstraint("round_id", "area_id", name="uq_round_target"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    area_id: str = Field(max_length=60)
+    level: int
 
 
 class Schedule(SQLModel, table=True):

@@ -49,5 +49,7 @@ class RoundOverviewStore:
         for round_ in rounds:
             seen[(round_.team_id, round_.channel_id)] += 1
             complete = sum(1 for user_id in members[round_.id] if answered[(round_.id, user_id)] >= round_.area_count)
-            overview.append(RoundOverview(round_, seen[(round_.team_id, round_.channel_id)], len(members[round_.id]), complete))
+            overview.append(
+                RoundOverview(round_, seen[(round_.team_id, round_.channel_id)], len(members[round_.id]), complete)
+            )
         return overview

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from framework.models import Framework
 
 from .kinds import MessageKind, RoundStatus
-from .models import Answer, AnswerChange, OutboxMessage, Participant, Prompt, Round, utcnow
+from .models import Answer, AnswerChange, OutboxMessage, Participant, Prompt, Round, RoundTarget, Target, utcnow
 from .outbox import Owed, add_owed
 
 
@@ -46,9 +46,11 @@ class RoundStore:
         members: Iterable[str],
         anonymous: bool = True,
         kickoff: Callable[[Round, Participant], Owed] | None = None,
+        channel_name: str | None = None,
+        team_name: str | None = None,
     ) -> Round:
-        """Create an open round, its participants and (with `kickoff`) the kick-off message each is owed,
-        in one transaction; or raise RoundAlreadyOpen."""
+        """Create an open round with the channel's targets as they are now, its participants and (with
+        `kickoff`) the kick-off message each is owed, in one transaction; or raise RoundAlreadyOpen."""
         with Session(self.engine) as session:
             round_ = Round(
                 team_id=team_id,
@@ -59,10 +61,18 @@ class RoundStore:
                 area_count=len(framework.areas),
                 started_by=started_by,
                 anonymous=anonymous,
+                channel_name=channel_name,
+                team_name=team_name,
             )
             session.add(round_)
             try:
                 session.flush()
+                for target in session.exec(
+                    select(Target).where(
+                        Target.team_id == team_id, Target.channel_id == channel_id, Target.framework_id == framework.id
+                    )
+                ):
+                    session.add(RoundTarget(team_id=team_id, round_id=round_.id, area_id=target.area_id, level=target.level))
                 participants = [
                     Participant(team_id=team_id, round_id=round_.id, user_id=user_id)
                     for user_id in dict.fromkeys(members)
@@ -96,7 +106,7 @@ class RoundStore:
                     col(OutboxMessage.ref_id).in_(participant_ids),
                 )
             )
-            for model in (AnswerChange, Answer, Prompt, Participant):
+            for model in (AnswerChange, Answer, Prompt, Participant, RoundTarget):
                 session.exec(delete(model).where(model.team_id == team_id, model.round_id == round_id))
             session.exec(delete(Round).where(Round.team_id == team_id, Round.id == round_id))
             session.commit()

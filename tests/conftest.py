@@ -139,7 +139,7 @@ def slack():
     """A workspace with three people, a bot, a deactivated account and the team channel C1; the app is granted
     the bot scopes manifest.yml asks for."""
     fake = SimulatedSlack(scopes=manifest_bot_scopes())
-    fake.add_team(TEAM, bot_token="xoxb-T1", bot_user_id="UBOT")
+    fake.add_team(TEAM, bot_token="xoxb-T1", bot_user_id="UBOT", name="Example Council")
     for user_id, name in zip(MEMBERS, ["alice", "bob", "carol"]):
         fake.add_user(TEAM, user_id, name=name, real_name=name.title())
     fake.add_user(TEAM, "UOTHERBOT", name="otherbot", is_bot=True)

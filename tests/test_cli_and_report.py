@@ -14,7 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -225,7 +225,7 @@ def test_rounds_list_shows_every_workspace(tmp_path, database):
     lines = result.stdout.strip().splitlines()
     assert lines[0].split() == ["WORKSPACE", "CHANNEL", "ROUND", "ID", "NO.", "STATUS", "COMPLETE", "CREATED", "FRAMEWORK"]
     rows = {int(line.split()[2]): line.split() for line in lines[1:]}
-    today = datetime.now(timezone.utc).date().isoformat()
+    today = datetime.now(UTC).date().isoformat()
     assert rows[database["first"]] == ["T1", "C1", str(database["first"]), "1", "closed", "3/3", today, "nps-2018-draft", "2018-03"]
     assert rows[database["second"]] == ["T1", "C1", str(database["second"]), "2", "open", "3/4", today, "nps-2018-draft", "2018-03"]
     assert rows[database["other"]][:7] == ["T2", "C1", str(database["other"]), "1", "open", "0/2", today]
@@ -371,8 +371,8 @@ def make_round(framework, status="closed") -> Round:
     return Round(
         id=7, team_id="T1", channel_id="C1", framework_id=framework.id, framework_version=framework.version,
         area_count=len(framework.areas), started_by="U1", status=status,
-        created_at=datetime(2026, 3, 2, 9, tzinfo=timezone.utc),
-        closed_at=datetime(2026, 3, 20, 17, tzinfo=timezone.utc) if status == "closed" else None,
+        created_at=datetime(2026, 3, 2, 9, tzinfo=UTC),
+        closed_at=datetime(2026, 3, 20, 17, tzinfo=UTC) if status == "closed" else None,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -15,7 +15,7 @@ from results.csv_files import answers_csv, export_filename, summary_csv
 from storage.models import Answer, Participant, Round
 
 AWKWARD = 'He said "no", then left,\nnew line £5 é 🙂'
-T0 = datetime(2026, 11, 25, 9, 30, 0, 123456, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 25, 9, 30, 0, 123456, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from storage.models import Round
 
 from ...blocks import help as help_blocks
 from ...blocks import messages
-from ...members import human_members
+from ...members import channel_and_team_names, human_members
 from ...services import Services
 from .facilitation import user_timezone
 
@@ -64,8 +64,11 @@ def start(services: Services, *, ack, args: str, command: dict, client: WebClien
     if not members:
         respond(text="There is nobody in this channel to assess yet.", response_type="ephemeral")
         return
+    channel_name, team_name = channel_and_team_names(client, channel_id)
     try:
         round_ = services.stores.rounds.start(
+            channel_name=channel_name,
+            team_name=team_name,
             team_id=team_id,
             enterprise_id=context.enterprise_id,
             channel_id=channel_id,
