@@ -4,7 +4,7 @@ Figures (targets for a 2-core machine), each measured side by side with its base
 
 1. interactions.py: click -> next prompt latency (p50/p95/p99) and clicks per second at 1, 8 and 32
    concurrent clients, the real App over HTTP (production mode: ack first, work in bolt's thread pool)
-   against the fake Slack; baseline a bare slack_bolt App that only acks. Targets: p95 <= 100 ms at 8
+   against the simulated Slack; baseline a bare slack_bolt App that only acks. Targets: p95 <= 100 ms at 8
    clients; throughput >= 0.5x the bare app's. SQLite and PostgreSQL.
 2. summary.py: Summaries.compute for 5,000 members x 13 areas against one hand-written GROUP BY (the
    floor): <= 100 ms and <= 2x the floor; the chart <= 1 s warm; no memory growth across 100 summaries.

@@ -11,10 +11,6 @@ import time
 import traceback
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `tests` (the fake Slack, the harness) is not an installed package
-    sys.path.insert(0, str(ROOT))
-
 from bench import footprint, interactions, summary
 from bench.common import Database, Row, postgres_answers, quiet_logging
 from bench.kickoff import kickoff_at_rate_limit

@@ -1,9 +1,10 @@
-"""The fake Slack of the test suite, told to say when a message lands in a member's thread.
+"""The benchmarks' Slack: simulated_slack (the tests' strict one), told to say when a message lands in a thread.
 
-`PromptWatch` subclasses tests.fake_slack.FakeSlack (unchanged) and, after the fake has recorded a
-successful chat.postMessage with a thread_ts, wakes whoever registered for that conversation, with the
-moment it arrived (time.perf_counter) and the message as Slack returned it. The moment is taken when the
-fake has stored the message, just before the HTTP answer goes back to the bot.
+`PromptWatch` is a SimulatedSlack granting the bot its BOT_SCOPES that listens to its own events: when a
+chat.postMessage with a thread_ts is stored, it wakes whoever registered for that conversation, with the moment
+it arrived (time.perf_counter) and the message. The listener runs when the message is stored, just before the
+HTTP answer goes back to the bot. `bot_server` and `workspace` are Slack's other side: the app served over HTTP
+and signed requests to it (simulated_slack.Driver), with the benchmarks' signing secret.
 """
 
 from __future__ import annotations
@@ -12,34 +13,55 @@ import threading
 import time
 from typing import Any
 
-from tests.fake_slack import FakeSlack, Message
+from simulated_slack import AppServer, Driver, Event, Message, SimulatedSlack
+
+SIGNING_SECRET = "bench-signing-secret-0123456789abcdef"
+
+
+def bot_scopes() -> list[str]:
+    from bot.app import BOT_SCOPES
+
+    return list(BOT_SCOPES)
+
+
+def simulated_slack(**options: Any) -> SimulatedSlack:
+    """A simulated Slack granting the bot exactly the scopes it asks for."""
+    return SimulatedSlack(scopes=bot_scopes(), **options)
+
+
+def bot_server(app) -> AppServer:
+    """The App through the WSGI entry point production uses, on a free local port."""
+    from bot.wsgi import EVENTS_PATH, wsgi_app
+
+    return AppServer(wsgi_app(app), EVENTS_PATH)
+
+
+def workspace(slack: SimulatedSlack, url: str, team_id: str) -> Driver:
+    """People of `team_id` sending the app at `url` signed requests."""
+    return Driver(slack, url, SIGNING_SECRET, team_id)
 
 
 class Arrival:
     """One awaited thread message."""
 
-    __slots__ = ("at", "body", "event")
+    __slots__ = ("at", "event", "message")
 
     def __init__(self) -> None:
         self.event = threading.Event()
         self.at: float | None = None
-        self.body: dict[str, Any] | None = None
+        self.message: Message | None = None  # a copy, as stored when it arrived
 
     def wait(self, timeout: float) -> bool:
         return self.event.wait(timeout)
 
     @property
-    def message(self) -> Message:
-        """The arrived message in the shape tests.harness.Workspace.click expects."""
-        body = self.body or {}
-        posted = body.get("message") or {}
-        return Message(channel=body["channel"], ts=body["ts"], user=posted.get("user", ""), text=posted.get("text", ""),
-                       blocks=posted.get("blocks") or [], thread_ts=posted.get("thread_ts"))
+    def text(self) -> str:
+        return self.message.text if self.message else ""
 
     @property
     def is_prompt(self) -> bool:
         """An area prompt (level buttons), rather than a profile or a note."""
-        for block in (self.body or {}).get("message", {}).get("blocks") or []:
+        for block in self.message.blocks if self.message else []:
             elements = list(block.get("elements", [])) if block.get("type") == "actions" else []
             if block.get("accessory"):
                 elements.append(block["accessory"])
@@ -48,12 +70,12 @@ class Arrival:
         return False
 
 
-class PromptWatch(FakeSlack):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+class PromptWatch(SimulatedSlack):
+    def __init__(self, **options: Any) -> None:
         self._watch_lock = threading.Lock()
         self._waiting: dict[str, Arrival] = {}
         self.thread_posts = 0
-        super().__init__(*args, **kwargs)
+        super().__init__(scopes=bot_scopes(), listener=self._arrived, **options)
 
     def expect(self, channel: str) -> Arrival:
         """Register for the next thread message in `channel` (a DM id); call before causing it."""
@@ -66,17 +88,13 @@ class PromptWatch(FakeSlack):
         with self._watch_lock:
             self._waiting.pop(channel, None)
 
-    def _record(self, method, args, team_id, reply) -> None:
-        super()._record(method, args, team_id, reply)
-        if method != "chat.postMessage" or reply.status != 200 or not isinstance(reply.body, dict):
-            return
-        body = reply.body
-        if not body.get("ok") or not (body.get("message") or {}).get("thread_ts"):
+    def _arrived(self, event: Event) -> None:
+        if event.kind != "post" or event.method != "chat.postMessage" or not event.message.thread_ts:
             return
         now = time.perf_counter()
         with self._watch_lock:
             self.thread_posts += 1
-            arrival = self._waiting.pop(body.get("channel"), None)
+            arrival = self._waiting.pop(event.channel, None)
         if arrival is not None:
-            arrival.at, arrival.body = now, body
+            arrival.at, arrival.message = now, event.message
             arrival.event.set()

@@ -1,7 +1,7 @@
 """Figure 4: the footprint of `python -m bot`: start-up to ready, and resident memory when idle.
 
 Each run spawns `python -m bot` (HTTP mode, the clock on, as deployed) in a fresh temporary directory
-with a fresh SQLite DATABASE_URL, a free PORT, and SLACK_API_URL pointing at a fake Slack served by this
+with a fresh SQLite DATABASE_URL, a free PORT, and SLACK_API_URL pointing at the simulated Slack served by this
 process. Ready means: the port accepts a connection and a signed `/maturity help` answers 200. After 2 s
 more of idling, VmRSS and VmHWM are read from /proc/PID/status, and /proc/PID/maps tells whether any of
 matplotlib's compiled modules were loaded (the bot must start without matplotlib: it is imported only
@@ -54,7 +54,7 @@ def loaded_matplotlib(pid: int) -> list[str]:
 
 
 def one_run(slack, log=print) -> dict:
-    from tests.harness import SIGNING_SECRET, Workspace
+    from bench.fake import SIGNING_SECRET, workspace
 
     with tempfile.TemporaryDirectory(prefix="bench-footprint-") as tmp:
         port = free_port()
@@ -68,7 +68,7 @@ def one_run(slack, log=print) -> dict:
             PORT=str(port),
             PYTHONPATH=os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
         )
-        workspace = Workspace(slack, f"http://127.0.0.1:{port}/slack/events", TEAM)
+        people = workspace(slack, f"http://127.0.0.1:{port}/slack/events", TEAM)
         stderr = open(Path(tmp) / "stderr.log", "wb")  # noqa: SIM115 (closed in the finally below)
         started = time.perf_counter()
         process = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tmp, env=env, stdout=subprocess.DEVNULL,
@@ -90,7 +90,7 @@ def one_run(slack, log=print) -> dict:
                         time.sleep(0.01)
                         continue
                 try:
-                    reply = workspace.command("U1", "help")
+                    reply = people.command("U1", "help")
                 except OSError:
                     time.sleep(0.01)
                     continue
@@ -114,9 +114,9 @@ def one_run(slack, log=print) -> dict:
 
 
 def measure(*, runs: int, log=print) -> tuple[list[Row], dict]:
-    from tests.fake_slack import FakeSlack
+    from bench.fake import simulated_slack
 
-    slack = FakeSlack()
+    slack = simulated_slack()
     try:
         slack.add_team(TEAM, bot_token="xoxb-T1", bot_user_id="UBOT")
         slack.add_user(TEAM, "U1", name="alice", real_name="Alice")

@@ -1,14 +1,14 @@
-"""Figure 1: interaction latency and throughput, the real bot over HTTP against the fake Slack.
+"""Figure 1: interaction latency and throughput, the real bot over HTTP against the simulated Slack.
 
 The real App (production mode: process_before_response=False, so bolt acknowledges at once and does the
-work in its listener thread pool) is served by tests.harness.BotServer, the threaded wsgiref server around
+work in its listener thread pool) is served by simulated_slack.AppServer, the threaded wsgiref server around
 bot.wsgi.wsgi_app. Members are enrolled the way Slack users are: a facilitator types `/maturity start` in
 a channel, every member gets the kick-off in a DM, and every member clicks Continue, which posts their
 first prompt. Only then does timing start.
 
 A client is a person at a keyboard going through members' threads: it clicks a level on a member's open
 prompt (a signed block_actions request), waits until the bot's next message lands in that member's thread
-at the fake Slack (the next area's prompt; for a member's last area, their profile), then moves to its
+at the simulated Slack (the next area's prompt; for a member's last area, their profile), then moves to its
 next member, round-robin. Each client owns several members so that it always has a fresh prompt to click,
 and it never clicks the same member more often than once per MEMBER_MIN_GAP seconds (Slack allows one
 message per second per conversation, and nobody reads an area in less): the figure is the bot's, not
@@ -42,7 +42,7 @@ from bench.common import (
     production_services,
     ratio,
 )
-from bench.fake import PromptWatch
+from bench.fake import SIGNING_SECRET, PromptWatch, bot_server, workspace
 
 FACILITATOR = "UFACILITATOR"
 # The diagnostic run: the product's own pacing settings, set beyond anything a benchmark reaches.
@@ -84,7 +84,7 @@ QUICK_LEVELS = [Level(1, 12, 12, 60), Level(8, 4, 4, 20)]
 class Member:
     user_id: str
     dm: str
-    prompt: object  # tests.fake_slack.Message
+    prompt: object  # simulated_slack.Message
     ready_at: float
     clicks: int = 0
     done: bool = False
@@ -116,14 +116,13 @@ def guarded(client, run: Run, lock: threading.Lock):
 
 
 class Rig:
-    """The fake Slack, the real bot and the bare app, each behind its own threaded WSGI server."""
+    """The simulated Slack, the real bot and the bare app, each behind its own threaded WSGI server."""
 
     def __init__(self, db: Database, *, unpaced: bool = False):
         from slack_bolt import App
 
         from bot.app import create_app, web_client
         from core.settings import Settings
-        from tests.harness import SIGNING_SECRET, BotServer, Workspace
 
         self.slack = PromptWatch()
         self.slack.add_team(TEAM, bot_token="xoxb-T1", bot_user_id="UBOT")
@@ -141,8 +140,8 @@ class Rig:
         )
         self.services = production_services(settings, db.engine)
         self.pacing = describe_pacer(self.services)
-        self.server = BotServer(create_app(self.services))
-        self.workspace = Workspace(self.slack, self.server.url, TEAM)
+        self.server = bot_server(create_app(self.services))
+        self.workspace = workspace(self.slack, self.server.url, TEAM)
 
         bare = App(client=web_client(settings), signing_secret=SIGNING_SECRET, process_before_response=False)
 
@@ -150,8 +149,8 @@ class Rig:
         def _only_ack(ack):
             ack()
 
-        self.bare_server = BotServer(bare)
-        self.bare = Workspace(self.slack, self.bare_server.url, TEAM)
+        self.bare_server = bot_server(bare)
+        self.bare = workspace(self.slack, self.bare_server.url, TEAM)
 
     def close(self) -> None:
         self.server.stop()
@@ -193,7 +192,7 @@ class Rig:
             if not arrival.wait(ARRIVAL_TIMEOUT):
                 raise RuntimeError(f"Continue gave {user_id} no first prompt within {ARRIVAL_TIMEOUT:.0f} s")
             if not arrival.is_prompt:
-                raise RuntimeError(f"Continue gave {user_id} {arrival.body['message'].get('text')!r}, not a prompt")
+                raise RuntimeError(f"Continue gave {user_id} {arrival.text!r}, not a prompt")
             return Member(user_id, dm, arrival.message, arrival.at)
 
         with ThreadPoolExecutor(8) as pool:
@@ -324,7 +323,7 @@ def settle(rig: Rig, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     last = -1
     while time.monotonic() < deadline:
-        count = len(rig.slack._state.calls)  # read without copying; the fake appends under its lock
+        count = rig.slack.call_count
         if count == last:
             return
         last = count

@@ -1,10 +1,10 @@
 """Figure 3: a round's kick-off at Slack's rate limits.
 
-The fake Slack enforces, with 429 and Retry-After as Slack does, 1 chat.postMessage a second per channel
+The simulated Slack enforces, with 429 and Retry-After as Slack does, 1 chat.postMessage a second per channel
 and a workspace-wide limit we choose: 20 a second (1,200 a minute). The bot's own pacing is the
 production default (core.settings: 1 a second per channel after a short burst, 20 a second per workspace).
 A round is started for N members through the real App over HTTP; the clock runs from the slash command
-to the last member's kick-off message arriving at the fake. The minimum those limits allow is N messages
+to the last member's kick-off message arriving at the simulated Slack. The minimum those limits allow is N messages
 at 20 a second (plus the channel's announcement, which goes to another channel). Every member must be
 prompted exactly once.
 """
@@ -24,10 +24,9 @@ TEAM = "T1"
 def kickoff_at_rate_limit(*, kind: str = "sqlite", members: int = 1000, log=print) -> list[Row]:
     from bot.app import create_app
     from core.settings import Settings
-    from tests.fake_slack import FakeSlack
-    from tests.harness import SIGNING_SECRET, BotServer, Workspace
+    from bench.fake import SIGNING_SECRET, bot_server, simulated_slack, workspace
 
-    slack = FakeSlack()
+    slack = simulated_slack()
     slack.add_team(TEAM, bot_token="xoxb-T1", bot_user_id="UBOT")
     slack.add_user(TEAM, "UFAC", name="facilitator")
     users = [f"UK{i:05d}" for i in range(members)]
@@ -44,11 +43,11 @@ def kickoff_at_rate_limit(*, kind: str = "sqlite", members: int = 1000, log=prin
     )
     with Database(kind) as db:
         services = production_services(settings, db.engine)
-        server = BotServer(create_app(services))
+        server = bot_server(create_app(services))
         try:
-            workspace = Workspace(slack, server.url, TEAM)
+            people = workspace(slack, server.url, TEAM)
             started = time.perf_counter()
-            reply = workspace.command("UFAC", "start", channel_id="CKICK")
+            reply = people.command("UFAC", "start", channel_id="CKICK")
             assert reply.status == 200, reply.body[:200]
             everyone = [*users, "UFAC"]
             deadline = time.monotonic() + members / WORKSPACE_LIMIT * 3 + 60

@@ -15,10 +15,8 @@ from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 
-from storage.kinds import ClaimKind
 from storage.models import utcnow
 
-from . import outbox_keys
 from .schedules import ScheduleSpec
 
 if TYPE_CHECKING:
@@ -68,22 +66,14 @@ class Clock:
             client = self.client_for(schedule.team_id)
             if round_ is None or client is None:
                 continue
-            if not self.services.stores.schedules.claim(schedule.team_id, ClaimKind.SUMMARY, str(schedule.id), slot):
-                continue
-            self.services.summaries.post(client, round_, key=outbox_keys.scheduled_summary(round_.id, schedule.id, slot))
-            posted += 1
+            posted += self.services.summaries.post_scheduled(client, round_, schedule.id, slot)
         return posted
 
     def close_due_rounds(self, now: datetime) -> int:
         closed = 0
         for round_ in self.services.stores.rounds.due_to_close(now):
-            final = self.services.stores.rounds.close(round_.team_id, round_.id)
-            if final is None:
-                continue
-            closed += 1
-            client = self.client_for(round_.team_id)
-            if client is not None:  # an uninstalled workspace's round still closes, silently
-                self.services.summaries.post(client, final, final=True, key=outbox_keys.final_summary(final.id))
+            # An uninstalled workspace's round still closes, silently (no client: the summary stays owed).
+            closed += self.services.summaries.close_round(self.client_for(round_.team_id), round_) is not None
         return closed
 
     def start(self) -> None:

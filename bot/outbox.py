@@ -1,6 +1,7 @@
 """Sending what the outbox holds: paced, retried, and never twice.
 
-Every owed message (kick-offs, prompts, reminders, summaries) goes out through `Sender.deliver`. The
+Every owed message (kick-offs, prompts, reminders, summaries and what follows them, files) goes out through
+`Sender.deliver`. The
 message carries its idempotency key as Slack message metadata. When a message is sent again after an
 earlier attempt (the process was killed, the answer was lost, Slack failed), the sender first looks in the
 conversation for a message with that key, and only posts when Slack does not have it yet.
@@ -17,24 +18,27 @@ import json
 import logging
 import threading
 import time
-from urllib.error import URLError
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from storage.kinds import MessageKind
 from storage.models import OutboxMessage, utcnow
-from storage.outbox import OutboxStore
+from storage.outbox import OutboxStore, Owed
+
+from . import outbox_keys
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 METADATA_EVENT = "maturity_outbox"
 HISTORY_LOOKBACK = 200
-AfterSend = Callable[[WebClient, OutboxMessage, str, str], None]
 
 
 class Pacer:
@@ -121,14 +125,41 @@ def describe_error(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+@dataclass(frozen=True)
+class FileContent:
+    """What a file row uploads: drawn when it is sent (the row holds only what it is and its file name).
+    `more` are further files shared in the same message, under `comment`."""
+
+    content: bytes
+    title: str
+    alt_text: str | None = None
+    more: tuple[tuple[str, bytes], ...] = ()
+    comment: str | None = None
+
+
+FollowUps = Callable[[OutboxMessage, str, str], list[Owed]]
+DrawFile = Callable[[WebClient, OutboxMessage], FileContent]
+
+
 class Sender:
+    """Sends owed messages: text messages with their key as metadata, and files.
+
+    `follow_ups[kind](message, channel, ts)` says what a message's being in Slack makes owed (a long
+    summary's rest and its chart, in its thread): they are recorded in the same transaction that marks the
+    message sent, so a crash can never lose them. `files[what](client, message)` draws a file row's content
+    (what: outbox_keys.parse(key).file, e.g. "chart"). A file carries no metadata, so before uploading one
+    again the sender looks in the conversation for a file of its name that no other row has sent (a file
+    row's ts is the Slack id of the file it sent).
+    """
+
     def __init__(self, outbox: OutboxStore, pacer: Pacer):
         self.outbox = outbox
         self.pacer = pacer
-        self.after_send: dict[str, AfterSend] = {}
+        self.follow_ups: dict[MessageKind, FollowUps] = {}
+        self.files: dict[str, DrawFile] = {}
 
     def deliver(self, client: WebClient, message_id: int) -> str | None:
-        """Send one owed message now if nobody else is; its ts, or None while it is still owed."""
+        """Send one owed message now if nobody else is; its ts (a file's id), or None while it is still owed."""
         message = self.outbox.lease(message_id)
         if message is None:
             current = self.outbox.get(message_id)
@@ -145,36 +176,40 @@ class Sender:
         return sent
 
     def _send(self, client: WebClient, message: OutboxMessage) -> str | None:
-        client = safe_to_repeat_only(client)
+        careful = safe_to_repeat_only(client)
         try:
-            found = self._already_in_slack(client, message) if message.attempts > 1 else None
+            found = self._already_in_slack(careful, message) if message.attempts > 1 else None
             for attempt in range(QUICK_RETRIES + 1):
                 if found is not None:
                     break
                 try:
-                    found = self._post(client, message)
-                except Exception as error:  # noqa: BLE001
+                    found = self._post(careful, message)
+                except Exception as error:
                     if attempt == QUICK_RETRIES or not _may_have_been_done(error):
                         raise
                     # Slack may have posted it before the connection broke: look before posting again.
                     time.sleep(0.2 * 2**attempt)
-                    found = self._already_in_slack(client, message)
-        except Exception as error:  # noqa: BLE001 (whatever went wrong, the message stays owed)
+                    found = self._already_in_slack(careful, message)
+        except Exception as error:
             reason = describe_error(error)
             self.outbox.mark_failed(message.id, reason, utcnow() + backoff(message.attempts))
             log.warning("message %s still owed after attempt %d: %s", message.key, message.attempts, reason)
             return None
         channel, ts = found
-        self.outbox.mark_sent(message.id, channel, ts)
-        hook = self.after_send.get(message.kind)
+        follow_ups = []
+        hook = self.follow_ups.get(message.kind)
         if hook is not None:
             try:
-                hook(client, message, channel, ts)
-            except Exception:  # noqa: BLE001
-                log.exception("follow-up of message %s failed", message.key)
+                follow_ups = hook(message, channel, ts)
+            except Exception:
+                log.exception("could not prepare what follows message %s", message.key)
+        for follow_up in self.outbox.mark_sent(message.id, channel, ts, follow_ups):
+            self.deliver(client, follow_up.id)
         return ts
 
     def _post(self, client: WebClient, message: OutboxMessage) -> tuple[str, str]:
+        if message.kind == MessageKind.FILE:
+            return self._upload(client, message)
         response = self.pacer.paced(
             message.team_id,
             message.channel,
@@ -185,20 +220,54 @@ class Sender:
                 blocks=json.loads(message.blocks) if message.blocks else None,
                 metadata={"event_type": METADATA_EVENT, "event_payload": {"key": message.key}},
             ),
-            bulk=message.kind != "prompt",
+            bulk=message.kind != MessageKind.PROMPT,
         )
         return response["channel"], response["ts"]
 
-    def _already_in_slack(self, client: WebClient, message: OutboxMessage) -> tuple[str, str] | None:
-        """Find a message carrying this key in its conversation: (channel, ts), or None."""
-        channel = message.channel
+    def _upload(self, client: WebClient, message: OutboxMessage) -> tuple[str, str]:
+        """files_upload_v2 (files.getUploadURLExternal, the upload, files.completeUploadExternal)."""
+        what = outbox_keys.parse(message.key).file
+        drawn = self.files[what](client, message)
+        channel = self._conversation(client, message.channel)
+        if drawn.more:
+            uploads = [{"content": drawn.content, "filename": message.text, "title": drawn.title}]
+            uploads += [{"content": content, "filename": name, "title": name} for name, content in drawn.more]
+            options = {"file_uploads": uploads}
+        else:
+            options = {"content": drawn.content, "filename": message.text, "title": drawn.title, "alt_txt": drawn.alt_text}
+        response = self.pacer.paced(
+            message.team_id,
+            channel,
+            lambda: client.files_upload_v2(
+                channel=channel, thread_ts=message.thread_ts, initial_comment=drawn.comment, **options
+            ),
+        )
+        return channel, (response.get("file") or response["files"][0])["id"]
+
+    @staticmethod
+    def _conversation(client: WebClient, channel: str) -> str:
+        """A user id stands for the member's direct messages with the bot."""
         if channel.startswith(("U", "W")):
-            channel = client.conversations_open(users=channel)["channel"]["id"]
+            return client.conversations_open(users=channel)["channel"]["id"]
+        return channel
+
+    def _already_in_slack(self, client: WebClient, message: OutboxMessage) -> tuple[str, str] | None:
+        """Find this message in its conversation: (channel, ts; a file's id), or None. Messages carry their key
+        as metadata; a file is known by its file name and by not being a file that another row sent."""
+        channel = self._conversation(client, message.channel)
         if message.thread_ts:
-            response = client.conversations_replies(channel=channel, ts=message.thread_ts, limit=HISTORY_LOOKBACK, include_all_metadata=True)
+            response = client.conversations_replies(
+                channel=channel, ts=message.thread_ts, limit=HISTORY_LOOKBACK, include_all_metadata=True
+            )
         else:
             response = client.conversations_history(channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True)
         for posted in response.get("messages", []):
+            if message.kind == MessageKind.FILE:
+                for shared in posted.get("files") or []:
+                    # The same name may be an earlier export's: a file another row sent is not this one.
+                    if shared.get("name") == message.text and not self.outbox.sent_file(message.team_id, shared["id"]):
+                        return channel, shared["id"]
+                continue
             payload = (posted.get("metadata") or {}).get("event_payload") or {}
             if payload.get("key") == message.key:
                 return channel, posted["ts"]

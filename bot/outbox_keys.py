@@ -12,9 +12,10 @@ Storage never reads keys: it finds messages by kind and reference (MessageKind, 
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from storage.kinds import MessageKind
 
@@ -27,9 +28,10 @@ def prompt(prompt_id: int) -> str:
     return f"prompt:{prompt_id}"
 
 
-def reminder(round_id: int, user_id: str, *, day: date | None = None) -> str:
-    """The clock's reminder of a member on a day (at most one), or a facilitator's nudge (always new)."""
-    return f"reminder:{round_id}:{user_id}:{day.isoformat() if day else uuid.uuid4().hex}"
+def reminder(round_id: int, user_id: str, *, occasion: datetime | None = None) -> str:
+    """The clock's reminder of a member for one occasion (a day's idle reminder, the closing-soon one: at
+    most one each), or a facilitator's nudge (always new)."""
+    return f"reminder:{round_id}:{user_id}:{occasion.isoformat() if occasion else uuid.uuid4().hex}"
 
 
 def scheduled_summary(round_id: int, schedule_id: int, slot: datetime) -> str:
@@ -45,10 +47,36 @@ def summary_now(round_id: int, *, final: bool = False) -> str:
     return f"summary:{round_id}:{'final' if final else 'now'}:{uuid.uuid4().hex}"
 
 
+def summary_part(summary_key: str, index: int) -> str:
+    """The `index`th continuation of a long summary, in its thread."""
+    return f"summary-part:{_digest(summary_key)}:{index}"
+
+
+def chart(summary_key: str) -> str:
+    """A summary's chart, in its thread."""
+    return f"file:chart:{_digest(summary_key)}"
+
+
+def report(round_id: int) -> str:
+    """A leaders' report a facilitator asked for (again is on purpose: a fresh key)."""
+    return f"file:report:{round_id}:{uuid.uuid4().hex}"
+
+
+def export(round_id: int) -> str:
+    """An export (the answers and summary CSVs) a facilitator asked for (again is on purpose: a fresh key)."""
+    return f"file:export:{round_id}:{uuid.uuid4().hex}"
+
+
+def _digest(key: str) -> str:
+    """A short stand-in for a longer key, so that what follows it stays within the key column."""
+    return hashlib.sha1(key.encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class ParsedKey:
     kind: MessageKind
     final: bool = False  # a summary of a closed round (its heading says "final")
+    file: str | None = None  # for a file: what it is (chart, report, export)
 
 
 def parse(key: str) -> ParsedKey:
@@ -58,5 +86,9 @@ def parse(key: str) -> ParsedKey:
         message_kind = MessageKind(kind)
     except ValueError:
         raise ValueError(f"not an outbox key: {key!r}") from None
-    final = message_kind is MessageKind.SUMMARY and rest.split(":")[1:2] == ["final"]
-    return ParsedKey(kind=message_kind, final=final)
+    parts = rest.split(":")
+    return ParsedKey(
+        kind=message_kind,
+        final=message_kind is MessageKind.SUMMARY and parts[1:2] == ["final"],
+        file=parts[0] if message_kind is MessageKind.FILE else None,
+    )

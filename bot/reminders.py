@@ -34,10 +34,18 @@ class Reminders:
     sender: Sender
 
     def remind(
-        self, client: WebClient, round_: Round, participant: Participant, reason: ReminderReason, key: str | None = None
+        self,
+        client: WebClient,
+        round_: Round,
+        participant: Participant,
+        reason: ReminderReason,
+        claim: tuple[ClaimKind, str, datetime] | None = None,
     ) -> bool:
-        """Nudge one member in their thread (through the outbox: owed until Slack has it); False when there
-        is nothing to nudge about or they opted out."""
+        """Nudge one member in their thread; False when there is nothing to nudge about, they opted out, or
+        (for the clock's reminders, which pass the slot to `claim`) another process has claimed it.
+
+        The owed message, the record that the member was reminded and (for the clock) the claimed slot are
+        written in one transaction, then sent: killed at any point, the reminder is sent once or not claimed."""
         if participant.reminders_off:
             return False
         progress = self.walkthrough.progress(round_, participant.user_id)
@@ -53,12 +61,24 @@ class Reminders:
             progress=progress,
             closes_on=f"{round_.closes_on:%-d %B %Y}" if round_.closes_on else None,
         )
-        key = key or outbox_keys.reminder(round_.id, participant.user_id)
-        message = self.stores.outbox.enqueue(
-            round_.team_id,
-            Owed(key=key, kind=MessageKind.REMINDER, ref_id=participant.id, channel=participant.dm_channel_id, thread_ts=participant.thread_ts, text=text, blocks=message_blocks),
+        owed = Owed(
+            key=outbox_keys.reminder(round_.id, participant.user_id, occasion=claim[2] if claim else None),
+            kind=MessageKind.REMINDER,
+            ref_id=participant.id,
+            channel=participant.dm_channel_id,
+            thread_ts=participant.thread_ts,
+            text=text,
+            blocks=message_blocks,
         )
-        self.stores.schedules.record_reminder(round_.team_id, round_.id, participant.user_id, reason)
+        schedules = self.stores.schedules
+        if claim is None:
+            message = schedules.record_reminder(round_.team_id, round_.id, participant.user_id, reason, owed)
+        else:
+            kind, claim_key, slot = claim
+            reminded = (round_.id, participant.user_id, reason)
+            message = schedules.claim(round_.team_id, kind, claim_key, slot, owed=owed, reminder=reminded)
+            if message is None:
+                return False
         self.sender.deliver(client, message.id)
         return True
 
@@ -70,32 +90,32 @@ class Reminders:
         )
 
     def run_automatic(self, client_for: Callable[[str], WebClient | None], now: datetime) -> int:
-        """The clock's reminders for every open round; each claimed in the database, so that several
-        clock processes send each one once."""
+        """The clock's reminders for every open round: two days before it closes (once per member), and to
+        members idle for three days (at most once a day); each claimed in the database with its message, so
+        that several clock processes send each one once."""
         sent = 0
+        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
         for round_ in self.stores.rounds.open_in_every_workspace():
             client = client_for(round_.team_id)
             if client is None:
                 continue
             closing_soon = round_.closes_at is not None and now >= round_.closes_at - CLOSING_SOON
-            if closing_soon:
-                closing_soon = self.stores.schedules.claim(round_.team_id, ClaimKind.CLOSING_SOON, str(round_.id), round_.closes_at)
             last = self.stores.schedules.last_reminded(round_.team_id, round_.id)
             for participant in self.stores.answers.participants(round_.team_id, round_.id):
                 if participant.reminders_off or participant.completed_at is not None:
                     continue
                 if participant.user_id in last and now - last[participant.user_id] < AT_MOST_EVERY:
                     continue
+                member = f"{round_.id}:{participant.user_id}"
                 idle_since = participant.last_active_at or participant.created_at
-                reason = ReminderReason.CLOSING_SOON if closing_soon else (ReminderReason.IDLE if now - idle_since >= IDLE_AFTER else None)
-                if reason is None:
+                if closing_soon:
+                    reason, claim = ReminderReason.CLOSING_SOON, (ClaimKind.CLOSING_SOON, member, round_.closes_at)
+                elif now - idle_since >= IDLE_AFTER:
+                    reason, claim = ReminderReason.IDLE, (ClaimKind.REMINDER, member, day)
+                else:
                     continue
-                day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-                if not self.stores.schedules.claim(round_.team_id, ClaimKind.REMINDER, f"{round_.id}:{participant.user_id}", day):
-                    continue
-                key = outbox_keys.reminder(round_.id, participant.user_id, day=day.date())
                 try:
-                    sent += self.remind(client, round_, participant, reason, key)
+                    sent += self.remind(client, round_, participant, reason, claim)
                 except Exception:  # noqa: BLE001 (one member's failure must not stop the others)
                     log.exception("reminder to %s in round %s failed", participant.user_id, round_.id)
         return sent

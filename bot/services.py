@@ -16,12 +16,12 @@ from framework.models import Framework
 from results.figures import Results
 from storage import Stores
 
-from .export_files import Exports
 from .home import Home
 from .outbox import Pacer, Sender
 from .permissions import Permissions
 from .reminders import Reminders
 from .summaries import Summaries
+from .uploads import Uploads
 from .walkthrough import Walkthrough
 
 
@@ -33,7 +33,7 @@ class Services:
     summaries: Summaries
     reminders: Reminders
     permissions: Permissions
-    exports: Exports
+    uploads: Uploads
     home: Home
 
     @classmethod
@@ -59,7 +59,7 @@ class Services:
             summaries=summaries,
             reminders=Reminders(stores, walkthrough, sender),
             permissions=permissions,
-            exports=Exports(core.results),
+            uploads=Uploads(stores, core.results, sender),
             home=Home(stores, core.results, walkthrough, permissions, framework),
         )
 

@@ -1,30 +1,29 @@
-"""Posting a round's summary, with its chart, to the team channel: the Slack side of results/.
+"""Posting a round's summary to the team channel, with the rest of a long one and its chart in its thread:
+the Slack side of results/.
 
-The figures (results.figures.Results) and the chart (results/chart.py) are Slack-free; this module sends
-the summary through the outbox, then continues a long one and uploads the chart in its thread.
+Everything goes through the outbox. The first message is enqueued in the transaction that makes it owed
+(a claimed schedule slot, a round's closing) or on its own (on demand); once Slack has it, the sender records
+its continuations and its chart as owed in the same transaction that marks it sent, then sends them. So a
+process killed at any moment leaves nothing lost: the chart of a posted summary is always still to come.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from framework.models import Framework
 from framework.scoring import Summary
 from results.figures import Results
 from storage import Stores
-from storage.kinds import MessageKind, RoundStatus
-from storage.models import Round
+from storage.kinds import ClaimKind, MessageKind, RoundStatus
+from storage.models import OutboxMessage, Round
 from storage.outbox import Owed
 
 from . import outbox_keys
 from .blocks.summary import summary_messages
-from .outbox import Sender
-
-log = logging.getLogger(__name__)
+from .outbox import FileContent, Sender
 
 
 @dataclass
@@ -35,34 +34,62 @@ class Summaries:
     sender: Sender
 
     def __post_init__(self):
-        self.sender.after_send[MessageKind.SUMMARY] = self._follow_up
+        self.sender.follow_ups[MessageKind.SUMMARY] = self._follow_ups
+        self.sender.files["chart"] = self._chart
 
     @property
     def min_group(self) -> int:
         return self.results.min_group
 
     def post(self, client: WebClient, round_: Round, *, final: bool = False, key: str | None = None) -> str | None:
-        """Post the summary through the outbox (the first message is owed until Slack has it); the rest of
-        a long summary and the chart follow in its thread. `key` makes a scheduled or final summary
-        exactly-once; an on-demand one gets a fresh key. Returns the ts, or None while it is owed."""
-        (text, blocks), _ = self._messages(round_, final)
-        key = key or outbox_keys.summary_now(round_.id, final=final)
-        message = self.sender.outbox.enqueue(
-            round_.team_id,
-            Owed(
-                key=key, kind=MessageKind.SUMMARY, ref_id=round_.id, channel=round_.channel_id, text=text, blocks=blocks
-            ),
-        )
+        """Post the summary now (`key` makes it exactly-once; an on-demand one gets a fresh key). Returns the
+        ts, or None while it is owed."""
+        message = self.stores.outbox.enqueue(round_.team_id, self.owed(round_, final=final, key=key))
         return self.sender.deliver(client, message.id)
+
+    def close_round(self, client: WebClient | None, round_: Round) -> Round | None:
+        """Close the round with its final summary owed in the same transaction, then post it (with no client,
+        as for an uninstalled workspace, it stays owed). None when someone else closed it first."""
+        closed = self.stores.rounds.close(
+            round_.team_id, round_.id, lambda closing: self.owed(closing, final=True, key=outbox_keys.final_summary(closing.id))
+        )
+        if closed is None:
+            return None
+        closed_round, message = closed
+        if client is not None:
+            self.sender.deliver(client, message.id)
+        return closed_round
+
+    def post_scheduled(self, client: WebClient, round_: Round, schedule_id: int, slot) -> bool:
+        """Claim one slot of a channel's schedule with its summary owed in the same transaction, then post it;
+        False when another clock claimed the slot."""
+        owed = self.owed(round_, key=outbox_keys.scheduled_summary(round_.id, schedule_id, slot))
+        message = self.stores.schedules.claim(round_.team_id, ClaimKind.SUMMARY, str(schedule_id), slot, owed=owed)
+        if message is None:
+            return False
+        self.sender.deliver(client, message.id)
+        return True
+
+    def owed(self, round_: Round, *, final: bool = False, key: str | None = None) -> Owed:
+        """The summary's first message, to enqueue (as `post` does, or in the transaction that claims a
+        schedule slot or closes the round)."""
+        (text, blocks), _ = self._messages(round_, final)
+        return Owed(
+            key=key or outbox_keys.summary_now(round_.id, final=final),
+            kind=MessageKind.SUMMARY,
+            ref_id=round_.id,
+            channel=round_.channel_id,
+            text=text,
+            blocks=blocks,
+        )
 
     def _messages(self, round_: Round, final: bool) -> tuple[tuple[str, list[dict]], tuple[list, Summary, int]]:
         summary = self.results.compute(round_)
         number = self.results.round_number(round_)
-        status = (
-            "closed"
-            if round_.status == RoundStatus.CLOSED
-            else (f"open until {round_.closes_on:%-d %b %Y}" if round_.closes_on else "open")
-        )
+        if round_.status == RoundStatus.CLOSED:
+            status = "closed"
+        else:
+            status = f"open until {round_.closes_on:%-d %b %Y}" if round_.closes_on else "open"
         messages = summary_messages(
             framework=self.framework,
             summary=summary,
@@ -74,17 +101,37 @@ class Summaries:
         )
         return messages[0], (messages[1:], summary, number)
 
-    def _follow_up(self, client: WebClient, message, channel: str, ts: str) -> None:
-        """After the first message is in Slack: the rest of a long summary, then the chart, in its thread."""
+    def _follow_ups(self, message: OutboxMessage, channel: str, ts: str) -> list[Owed]:
+        """Once the first message is in Slack: the rest of a long summary, then the chart, in its thread."""
         round_ = self.stores.rounds.get(message.team_id, message.ref_id)
-        _, (rest, summary, number) = self._messages(round_, outbox_keys.parse(message.key).final)
-        for text, blocks in rest:
-            client.chat_postMessage(channel=channel, thread_ts=ts, text=text, blocks=blocks)
-        self._upload_chart(client, round_, summary, number, ts)
+        _, (rest, _, number) = self._messages(round_, outbox_keys.parse(message.key).final)
+        parts = [
+            Owed(
+                key=outbox_keys.summary_part(message.key, index),
+                kind=MessageKind.SUMMARY_PART,
+                ref_id=round_.id,
+                channel=channel,
+                thread_ts=ts,
+                text=text,
+                blocks=blocks,
+            )
+            for index, (text, blocks) in enumerate(rest, start=1)
+        ]
+        chart = Owed(
+            key=outbox_keys.chart(message.key),
+            kind=MessageKind.FILE,
+            ref_id=round_.id,
+            channel=channel,
+            thread_ts=ts,
+            text=f"maturity-round-{number}.png",  # a file row's text is its file name, unique in the thread
+        )
+        return [*parts, chart]
 
-    def _upload_chart(self, client: WebClient, round_: Round, summary: Summary, number: int, ts: str) -> None:
+    def _chart(self, client: WebClient, message: OutboxMessage) -> FileContent:
         from results.chart import draw_summary_chart  # matplotlib loads only when a chart is drawn
 
+        round_ = self.stores.rounds.get(message.team_id, message.ref_id)
+        summary, number = self.results.compute(round_), self.results.round_number(round_)
         p = summary.participation
         png = draw_summary_chart(
             self.framework,
@@ -93,14 +140,8 @@ class Summaries:
             title=f"Round {number}: team level and target per area",
             subtitle=f"{p.complete} of {p.members} members complete. Areas with fewer than {self.min_group} answers are hidden.",
         )
-        try:
-            client.files_upload_v2(
-                channel=round_.channel_id,
-                thread_ts=ts,
-                content=png,
-                filename=f"maturity-round-{number}.png",
-                title=f"Maturity chart, round {number}",
-                alt_txt="Per area: the team level, the target and the range of answers.",
-            )
-        except SlackApiError as error:
-            log.warning("could not upload the chart for round %s: %s", round_.id, error.response.get("error"))
+        return FileContent(
+            content=png,
+            title=f"Maturity chart, round {number}",
+            alt_text="Per area: the team level, the target and the range of answers.",
+        )

@@ -4,12 +4,30 @@ see the Procfile).
 /slack/events takes slash commands, interactivity and events (and, in multi-workspace mode, Slack's OAuth
 flow is on /slack/install and /slack/oauth_redirect); GET /healthz says whether the database answers, for a
 load balancer, without any Slack credentials; everything else is 404.
+
+Every POST to /slack/events passes a gate before bolt sees it, so that nothing bolt or json does can fail on a
+request Slack did not send:
+
+1. the body is read, at most MAX_BODY_BYTES of it (a Content-Length over the cap is refused unread);
+2. the signature is checked on those raw bytes (Slack's v0 HMAC, the 5-minute window): 401 when it is absent,
+   malformed, stale or wrong;
+3. the signed body must be readable the way bolt will read it (UTF-8; a form, a JSON object or a form whose
+   `payload` is a JSON object, nested no deeper than MAX_JSON_DEPTH) and carry what a payload of its kind
+   must (`user.id` and `actions` for block_actions, `user_id`, `command` and `channel_id` for a command,
+   `event` for event_callback...): 400 otherwise.
+
+Each refusal is one log line with its reason, never the body.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
+import json
 import logging
+import re
+from urllib.parse import parse_qsl
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -22,15 +40,52 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 OAUTH_PATHS = ("/slack/install", "/slack/oauth_redirect")
 
+# Slack's largest requests (a view_submission of a big modal, an event carrying a long message's blocks) are a
+# few hundred KB; 1 MiB leaves ample room for them and bounds what one request can make the process hold.
+MAX_BODY_BYTES = 1024 * 1024
+# Slack's payloads nest a dozen levels or so (rich text inside blocks inside a message inside an event);
+# anything far deeper is no Slack payload and could break whatever walks it recursively later.
+MAX_JSON_DEPTH = 64
+# A slash command is about fifteen form fields, an interactive payload one; bolt's parser has no limit.
+MAX_FORM_FIELDS = 100
+_READ_CHUNK = 64 * 1024
+
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+_LENGTH = re.compile(r"[0-9]{1,20}")
+
+
+class _Refused(Exception):
+    """A request refused at the gate: its HTTP status and the reason that is logged."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+class _RawBodyVerifier(SignatureVerifier):
+    """slack_sdk's verifier (the 5-minute window, the constant-time comparison) over the body's raw bytes: the
+    SDK's own decodes the body as UTF-8 first, so it could not tell that a body which is not UTF-8 was signed."""
+
+    def generate_signature(self, *, timestamp: str, body: str | bytes) -> str | None:
+        if timestamp is None:
+            return None
+        raw = body.encode() if isinstance(body, str) else (body or b"")
+        digest = hmac.new(self.signing_secret.encode(), f"v0:{timestamp}:".encode(), hashlib.sha256)
+        digest.update(raw)
+        return "v0=" + digest.hexdigest()
+
 
 def wsgi_app(app: App, engine: Engine | None = None):
     """The WSGI application around the bolt App; with the database's engine it also answers /healthz.
 
-    A body bolt cannot parse (malformed JSON in a payload) gets 400 when it is signed and 401 when it is
-    not, instead of a stack trace and a 500: bolt parses before it verifies the signature.
+    POSTs to /slack/events pass the gate described in this module's docstring before bolt sees them: unsigned
+    or stale requests get 401, signed ones that are too large, unreadable or malformed get 400, quickly and
+    without a stack trace.
     """
     handler = SlackRequestHandler(app)
-    verifier = SignatureVerifier(app._signing_secret) if getattr(app, "_signing_secret", None) else None
+    secret = getattr(app, "_signing_secret", None)
+    verifier = _RawBodyVerifier(secret) if secret else None
     paths = {EVENTS_PATH, *(OAUTH_PATHS if app.oauth_flow is not None else ())}
 
     def application(environ, start_response):
@@ -39,24 +94,206 @@ def wsgi_app(app: App, engine: Engine | None = None):
             return _health(engine, start_response)
         if path not in paths:
             return _plain(start_response, "404 Not Found", "Not found")
-        if environ.get("REQUEST_METHOD") != "POST":
+        if environ.get("REQUEST_METHOD") != "POST" or path != EVENTS_PATH:
             return handler(environ, start_response)
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        try:
+            body = _admit(environ, verifier)
+        except _Refused as refusal:
+            return _refuse(start_response, refusal)
         environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
         try:
             return handler(environ, start_response)
-        except (ValueError, TypeError, KeyError, AttributeError) as error:
-            signed = verifier is not None and verifier.is_valid(
-                body=body.decode("utf-8", "replace"),
-                timestamp=environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""),
-                signature=environ.get("HTTP_X_SLACK_SIGNATURE", ""),
-            )
-            log.info("refused a request bolt could not read (%s)", type(error).__name__)
-            if signed:
-                return _plain(start_response, "400 Bad Request", "Bad request")
-            return _plain(start_response, "401 Unauthorized", "Unauthorized")
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
+            # The gate let through a signed body bolt still could not read: a bad request, not a crash.
+            return _refuse(start_response, _Refused(400, f"bolt could not read it ({type(error).__name__})"))
 
     return application
+
+
+def _admit(environ, verifier: _RawBodyVerifier | None) -> bytes:
+    """The body of a request to /slack/events that is signed, not too large, readable and well formed; or
+    _Refused with the status to answer."""
+    unsigned = _unsigned_headers(environ, verifier)  # what is wrong with the signature headers, if anything
+    try:
+        body = _read_body(environ)
+    except _Refused as refusal:
+        raise _Refused(401, unsigned) if unsigned else refusal from None
+    if unsigned:
+        raise _Refused(401, unsigned)
+    if verifier is not None and not verifier.is_valid(
+        body=body,
+        timestamp=environ["HTTP_X_SLACK_REQUEST_TIMESTAMP"],
+        signature=environ["HTTP_X_SLACK_SIGNATURE"],
+    ):
+        raise _Refused(401, "a signature that does not match the body")
+    try:
+        decoded = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Refused(400, "a body that is not UTF-8") from None
+    content_type = (environ.get("CONTENT_TYPE") or "").split(";")[0]
+    problem = _malformed(*_parse_like_bolt(decoded, content_type))
+    if problem:
+        raise _Refused(400, problem)
+    return body
+
+
+def _unsigned_headers(environ, verifier: _RawBodyVerifier | None) -> str | None:
+    """Why the request's signature headers cannot be a valid signature (absent, malformed or stale), or None.
+    Only the headers are looked at, so this can be told before (or without) reading the body."""
+    if verifier is None:  # bolt was built without request verification: nothing to check here either
+        return None
+    timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
+    signature = environ.get("HTTP_X_SLACK_SIGNATURE")
+    if not timestamp or not signature:
+        return "no Slack signature headers"
+    if not _TIMESTAMP.fullmatch(timestamp):
+        return "a malformed X-Slack-Request-Timestamp"
+    if not _SIGNATURE.fullmatch(signature):
+        return "a malformed X-Slack-Signature"
+    if abs(verifier.clock.now() - int(timestamp)) > 5 * 60:
+        return "a stale X-Slack-Request-Timestamp"
+    return None
+
+
+def _read_body(environ) -> bytes:
+    """The request body, reading at most MAX_BODY_BYTES + 1 bytes: a declared length over the cap is refused
+    without reading; a body without one (chunked, where the server says the input ends) is read to the cap."""
+    declared = (environ.get("CONTENT_LENGTH") or "").strip()
+    if declared:
+        if not _LENGTH.fullmatch(declared):
+            raise _Refused(400, "a malformed Content-Length")
+        limit = int(declared)
+        if limit > MAX_BODY_BYTES:
+            raise _Refused(400, f"a body of {limit} bytes, over the {MAX_BODY_BYTES}-byte cap (not read)")
+    elif environ.get("wsgi.input_terminated"):
+        limit = MAX_BODY_BYTES + 1
+    else:
+        return b""  # no length and an input that may never end (PEP 3333): nothing may be read
+    stream, chunks, taken = environ.get("wsgi.input"), [], 0
+    try:
+        while stream is not None and taken < limit:
+            chunk = stream.read(min(_READ_CHUNK, limit - taken))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            taken += len(chunk)
+    except Exception as error:  # noqa: BLE001 (a dropped connection, a server's broken chunked encoding...)
+        raise _Refused(400, f"a body that could not be read ({type(error).__name__})") from None
+    if taken > MAX_BODY_BYTES:
+        raise _Refused(400, f"a body over the {MAX_BODY_BYTES}-byte cap (read no further)")
+    return b"".join(chunks)
+
+
+def _parse_like_bolt(body: str, content_type: str) -> tuple[object, str]:
+    """The body parsed the way bolt parses it (slack_bolt.request.internals.parse_body), so what is checked
+    here is what its listeners get; and where it came from: "json" (a JSON body or a `payload` field) or
+    "form" (a slash command's or ssl_check's fields)."""
+    if not body:
+        raise _Refused(400, "an empty body")
+    if content_type == "application/json" or body.startswith("{"):
+        return _json(body), "json"
+    fields = _form(body)
+    if "payload" in body:  # bolt's own test: anywhere in the body, then the field or nothing
+        payload = fields.get("payload")
+        return (_json(payload), "json") if payload is not None else ({}, "form")
+    return fields, "form"
+
+
+def _form(body: str) -> dict:
+    try:
+        return dict(parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS))
+    except ValueError:
+        raise _Refused(400, f"a form of more than {MAX_FORM_FIELDS} fields") from None
+
+
+def _json(text_: str):
+    try:
+        value = json.loads(text_)
+    except RecursionError:
+        raise _Refused(400, "JSON nested too deeply to parse") from None
+    except ValueError:
+        raise _Refused(400, "JSON that does not parse") from None
+    if _deeper_than(value, MAX_JSON_DEPTH):
+        raise _Refused(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+def _deeper_than(value, limit: int) -> bool:
+    """Whether a parsed JSON value nests more than `limit` containers deep (without recursion)."""
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def _text(value) -> bool:
+    return isinstance(value, str) and value != ""
+
+
+def _has_user(payload: dict) -> bool:
+    user = payload.get("user")
+    return isinstance(user, dict) and _text(user.get("id"))
+
+
+# What an event of these types must carry for the bot's listeners (bot/listeners/events.py).
+_EVENT_FIELDS = {"app_mention": ("channel", "ts"), "app_home_opened": ("user",), "message": ("channel",)}
+
+
+def _malformed(body, source: str) -> str | None:
+    """What a parsed body lacks that a request of its kind must carry, or None when it has it all. Kinds the
+    bot does not know are left to bolt (which answers them as it answers any request without a listener)."""
+    if not isinstance(body, dict):
+        return f"a JSON {type(body).__name__}, not an object"
+    if source == "form":
+        if body.get("ssl_check"):
+            return None
+        if not (_text(body.get("command")) and body["command"].startswith("/")):
+            return "a form that is no slash command (no command)"
+        missing = [field for field in ("user_id", "channel_id") if not _text(body.get(field))]
+        return f"a slash command without {' or '.join(missing)}" if missing else None
+    kind = body.get("type")
+    if not _text(kind):
+        return "a payload without a type"
+    if kind in ("block_actions", "view_submission", "view_closed", "block_suggestion", "shortcut", "message_action"):
+        if not _has_user(body):
+            return f"a {kind} payload without user.id"
+    if kind == "block_actions":
+        actions = body.get("actions")
+        if not (isinstance(actions, list) and actions and all(isinstance(a, dict) and _text(a.get("action_id")) for a in actions)):
+            return "a block_actions payload without actions (each with an action_id)"
+    elif kind in ("view_submission", "view_closed"):
+        view = body.get("view")
+        if not (isinstance(view, dict) and isinstance(view.get("callback_id"), str)):
+            return f"a {kind} payload without view.callback_id"
+    elif kind == "block_suggestion":
+        if not _text(body.get("action_id")):
+            return "a block_suggestion payload without action_id"
+    elif kind in ("shortcut", "message_action"):
+        if not isinstance(body.get("callback_id"), str):
+            return f"a {kind} payload without callback_id"
+    elif kind == "url_verification":
+        if not isinstance(body.get("challenge"), str):
+            return "a url_verification without challenge"
+    elif kind == "event_callback":
+        event = body.get("event")
+        if not (isinstance(event, dict) and _text(event.get("type"))):
+            return "an event_callback without an event (with a type)"
+        missing = [field for field in _EVENT_FIELDS.get(event["type"], ()) if not _text(event.get(field))]
+        if missing:
+            return f"a {event['type']} event without {' or '.join(missing)}"
+    return None
+
+
+def _refuse(start_response, refusal: _Refused):
+    log.info("refused a request to %s: %s (%d)", EVENTS_PATH, refusal.reason, refusal.status)
+    if refusal.status == 401:
+        return _plain(start_response, "401 Unauthorized", "Unauthorized")
+    return _plain(start_response, "400 Bad Request", "Bad request")
 
 
 def _health(engine: Engine, start_response):

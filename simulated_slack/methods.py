@@ -160,7 +160,8 @@ def bot_profile(team: Team) -> dict[str, Any]:
             "team_id": team.id, "user_id": team.bot_user_id, "updated": 1_700_000_000}
 
 
-def message_json(team: Team, message: Message, replies: list[Message] | None = None) -> dict[str, Any]:
+def message_json(team: Team, message: Message, replies: list[Message] | None = None,
+                 files: dict[str, UploadedFile] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"type": "message", "ts": message.ts, "user": message.user, "text": message.text,
                             "team": team.id}
     if message.bot_id:
@@ -169,8 +170,8 @@ def message_json(team: Team, message: Message, replies: list[Message] | None = N
         body["blocks"] = message.blocks
     if message.attachments:
         body["attachments"] = message.attachments
-    if message.files:
-        body["files"] = [{"id": file_id} for file_id in message.files]
+    if message.files:  # Slack lists a shared file's own fields (id, name, title, ...) in the message
+        body["files"] = [file_json(team, files[f]) if files and f in files else {"id": f} for f in message.files]
     if message.metadata:
         body["metadata"] = message.metadata
     if message.thread_ts:
@@ -418,7 +419,7 @@ def conversations_history(req: ApiRequest) -> dict[str, Any]:
     top = [m for m in reversed(all_messages) if m.thread_ts is None
            and (oldest < float(m.ts) < latest or (inclusive and float(m.ts) in (oldest, latest)))]
     page, next_cursor = paginate(top, args, cap=999)
-    bodies = [message_json(team, m, [r for r in all_messages if r.thread_ts == m.ts]) for m in page]
+    bodies = [message_json(team, m, [r for r in all_messages if r.thread_ts == m.ts], req.state.files) for m in page]
     return {"messages": bodies, "has_more": bool(next_cursor), "pin_count": 0,
             "response_metadata": {"next_cursor": next_cursor}}
 
@@ -433,7 +434,7 @@ def conversations_replies(req: ApiRequest) -> dict[str, Any]:
     thread = [m for m in team.messages.get(channel.id, []) if m.ts == ts or m.thread_ts == ts]
     page, next_cursor = paginate(thread, args)
     replies = [m for m in thread if m.thread_ts == ts]
-    bodies = [message_json(team, m, replies if m.ts == ts else None) for m in page]
+    bodies = [message_json(team, m, replies if m.ts == ts else None, req.state.files) for m in page]
     return {"messages": bodies, "has_more": bool(next_cursor), "response_metadata": {"next_cursor": next_cursor}}
 
 

@@ -29,6 +29,8 @@ class MessageKind(StrEnum):
     PROMPT = "prompt"  # an area prompt in the thread (ref_id: the prompt)
     REMINDER = "reminder"  # a nudge in the thread (ref_id: the participant)
     SUMMARY = "summary"  # a team summary in the channel (ref_id: the round)
+    SUMMARY_PART = "summary-part"  # the rest of a long summary, in its thread (ref_id: the round)
+    FILE = "file"  # a file to upload: a summary's chart, a report, an export (ref_id: the round)
 
 
 class ClaimKind(StrEnum):

@@ -92,8 +92,10 @@ class OutboxStore:
                 return None
             return session.get(OutboxMessage, message_id)
 
-    def mark_sent(self, message_id: int, channel: str, ts: str) -> None:
-        """Record Slack's ts on the message and on what it belongs to, in one transaction."""
+    def mark_sent(self, message_id: int, channel: str, ts: str, follow_ups: list[Owed] = ()) -> list[OutboxMessage]:
+        """Record Slack's ts on the message and on what it belongs to, and enqueue the messages its being
+        in Slack makes owed (a long summary's rest and its chart, in its thread), in one transaction.
+        Returns the follow-ups (an already-enqueued key is not enqueued twice)."""
         with Session(self.engine) as session:
             message = session.get(OutboxMessage, message_id)
             message.ts, message.sent_channel, message.sent_at, message.last_error = ts, channel, utcnow(), None
@@ -106,7 +108,19 @@ class OutboxStore:
                 prompt = session.get(Prompt, message.ref_id)
                 prompt.ts = ts
                 session.add(prompt)
+            known = set(
+                session.exec(
+                    select(OutboxMessage.key).where(
+                        OutboxMessage.team_id == message.team_id,
+                        col(OutboxMessage.key).in_([owed.key for owed in follow_ups]),
+                    )
+                )
+            ) if follow_ups else set()
+            added = [add_owed(session, message.team_id, owed) for owed in follow_ups if owed.key not in known]
             session.commit()
+            for row in added:
+                session.refresh(row)
+            return added
 
     def mark_failed(self, message_id: int, reason: str, retry_at: datetime) -> None:
         with Session(self.engine) as session:
@@ -151,6 +165,17 @@ class OutboxStore:
                     .order_by(OutboxMessage.id)
                 )
             )
+
+    def sent_file(self, team_id: str, file_id: str) -> bool:
+        """Whether a file row has already recorded this Slack file as the one it sent."""
+        with Session(self.engine) as session:
+            return session.exec(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.team_id == team_id,
+                    OutboxMessage.kind == MessageKind.FILE,
+                    OutboxMessage.ts == file_id,
+                )
+            ).first() is not None
 
     def latest_summary(self, team_id: str, round_id: int) -> OutboxMessage | None:
         """The round's newest summary in the channel, whichever way it was posted (on demand, scheduled or

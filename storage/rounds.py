@@ -212,19 +212,26 @@ class RoundStore:
             session.add(round_)
             session.commit()
 
-    def close(self, team_id: str, round_id: int) -> Round | None:
-        """Close an open round. A conditional UPDATE, so that of several callers (a command and the clock,
-        two processes) exactly one gets the round back and posts the final summary; the others get None."""
+    def close(self, team_id: str, round_id: int, final_summary: Callable[[Round], Owed]) -> tuple[Round, OutboxMessage] | None:
+        """Close an open round and record its final summary as owed, in one transaction: killed at any
+        moment, the round is either still open or closed with its final summary in the outbox. A conditional
+        UPDATE, so that of several callers (a command and the clock, two processes) exactly one gets the
+        round and the message back; the others get None."""
         with Session(self.engine) as session:
             result = session.exec(
                 update(Round)
                 .where(Round.team_id == team_id, Round.id == round_id, Round.status == RoundStatus.OPEN)
                 .values(status=RoundStatus.CLOSED, closed_at=utcnow())
             )
-            session.commit()
             if result.rowcount != 1:
+                session.rollback()
                 return None
-            return session.get(Round, round_id)
+            round_ = session.get(Round, round_id)
+            message = add_owed(session, team_id, final_summary(round_))
+            session.commit()
+            session.refresh(round_)
+            session.refresh(message)
+            return round_, message
 
     def due_to_close(self, now: datetime) -> list[Round]:
         """Open rounds of every workspace whose closing time has come: the clock closes them."""

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Engine, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from .db import insert_once
 from .kinds import ClaimKind, ReminderReason
-from .models import Participant, Reminder, Schedule, ScheduledRun
+from .models import OutboxMessage, Participant, Reminder, Schedule, ScheduledRun
+from .outbox import Owed, add_owed
+
+_CLAIMED = True  # what a claim without a message returns to its one winner
 
 
 class ScheduleStore:
@@ -50,10 +53,38 @@ class ScheduleStore:
             session.commit()
             return True
 
-    def claim(self, team_id: str, kind: ClaimKind, key: str, slot: datetime) -> bool:
-        """Claim one slot of one thing (a scheduled summary, a round's closing): True for exactly one caller,
-        in any number of processes sharing the database."""
-        return insert_once(self.engine, ScheduledRun(team_id=team_id, kind=kind, key=key, slot=slot))
+    def claim(
+        self,
+        team_id: str,
+        kind: ClaimKind,
+        key: str,
+        slot: datetime,
+        *,
+        owed: Owed | None = None,
+        reminder: tuple[int, str, ReminderReason] | None = None,
+    ) -> OutboxMessage | None:
+        """Claim one slot of one thing (a scheduled summary, a member's reminder on a day) and, in the same
+        transaction, record the message it makes owed (and, for a reminder, that the member was reminded).
+
+        Exactly one caller, in any number of processes sharing the database, gets the owed message back (or,
+        without `owed`, a truthy value); the others get None. A crash after the commit leaves the message in
+        the outbox, so it is sent later; a crash before it leaves the slot unclaimed, so it is claimed again.
+        """
+        with Session(self.engine) as session:
+            session.add(ScheduledRun(team_id=team_id, kind=kind, key=key, slot=slot))
+            message = add_owed(session, team_id, owed) if owed is not None else None
+            if reminder is not None:
+                round_id, user_id, reason = reminder
+                session.add(Reminder(team_id=team_id, round_id=round_id, user_id=user_id, reason=reason))
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                return None
+            if message is None:
+                return _CLAIMED
+            session.refresh(message)
+            return message
 
     # -- reminders -------------------------------------------------------------------------------------
 
@@ -67,10 +98,15 @@ class ScheduleStore:
             )
             return dict(rows.all())
 
-    def record_reminder(self, team_id: str, round_id: int, user_id: str, reason: ReminderReason) -> None:
+    def record_reminder(self, team_id: str, round_id: int, user_id: str, reason: ReminderReason, owed: Owed) -> OutboxMessage:
+        """A reminder a facilitator asked for: the owed message and the record that the member was reminded,
+        in one transaction."""
         with Session(self.engine) as session:
+            message = add_owed(session, team_id, owed)
             session.add(Reminder(team_id=team_id, round_id=round_id, user_id=user_id, reason=reason))
             session.commit()
+            session.refresh(message)
+            return message
 
     def stop_reminders(self, team_id: str, round_id: int, user_id: str) -> bool:
         with Session(self.engine) as session:

@@ -25,7 +25,9 @@ from results.csv_files import ANSWERS_HEADER, summary_header
 from results.report import TRUNCATED_MARK, round_report_pdf
 from storage import Stores
 from storage.db import make_engine, migrate
+from storage.kinds import MessageKind
 from storage.models import Round
+from storage.outbox import Owed
 
 ROOT = Path(__file__).resolve().parents[1]
 TEAM_HEALTH = ROOT / "tests" / "data" / "team-health.yaml"
@@ -110,6 +112,12 @@ def assert_pdf_structure(data: bytes) -> None:
 # -- a database with rounds in two workspaces ---------------------------------------------------------------
 
 
+def final_summary(round_: Round) -> Owed:
+    """The owed final summary a close records (never sent here: the CLI makes no Slack calls)."""
+    return Owed(key=f"summary:{round_.id}:final", kind=MessageKind.SUMMARY, ref_id=round_.id,
+                channel=round_.channel_id, text="Final summary")
+
+
 @pytest.fixture
 def database(tmp_path, nps):
     """T1/C1: a closed round (3 members, all complete) then an open one (4 members: 3 complete, 1 with
@@ -128,7 +136,7 @@ def database(tmp_path, nps):
     for u, user in enumerate(USER_IDS[:3]):
         for a, area in enumerate(ids):
             stores.answers.record_answer(round_=first, user_id=user, area_id=area, level=(a + u) % 3 + 1)
-    stores.rounds.close("T1", first.id)
+    stores.rounds.close("T1", first.id, final_summary)
 
     second = start("T1", "C1", USER_IDS)
     for u, user in enumerate(USER_IDS[:3]):

@@ -55,7 +55,7 @@ def summary_text(stdout: str) -> str:
 def figures(summary: str) -> str:
     """The summary without its round number and trend notes (which depend on earlier rounds)."""
     summary = re.sub(r"round([ -])\d+", r"round\1N", summary)
-    summary = re.sub(r"\s+·\s+(no change|↑ up \d+|↓ down \d+) since last round", "", summary)
+    summary = re.sub(r"\s+·\s+(no change|↑ up \d+|↓ down \d+)\s+since\s+last\s+round", "", summary)  # wrapped or not
     return re.sub(r"\s+", " ", summary)
 
 
@@ -78,7 +78,6 @@ def two_runs(tmp_path_factory):
     first_chart = (folder / "sandbox-chart.png").read_bytes() if (folder / "sandbox-chart.png").exists() else b""
     first_rounds = rounds(folder / "maturity.db") if first.returncode == 0 else []
     second, second_seconds = sandbox(folder, "--auto", "--members", "8", "--seed", "1", "--chart", "second.png")
-    Path("/tmp/dump-one.txt").write_text(first.stdout); Path("/tmp/dump-two.txt").write_text(second.stdout)
     return {"folder": folder, "first": first, "first_seconds": first_seconds, "first_chart": first_chart,
             "first_rounds": first_rounds, "second": second, "second_seconds": second_seconds}
 

@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 
 from storage.models import Participant, Round
 
-from .. import outbox_keys, values
+from .. import values
 from ..blocks import help as help_blocks
 from ..blocks import views as view_blocks
 from ..services import Services
@@ -186,9 +186,7 @@ def home_action(services: Services, ack, body: dict, client: WebClient, context,
     elif kind == values.HOME_REMIND:
         count = services.reminders.remind_unfinished(client, round_)
     elif kind == values.HOME_CLOSE:
-        closed = services.stores.rounds.close(round_.team_id, round_.id)
-        if closed is not None:
-            services.summaries.post(client, closed, final=True, key=outbox_keys.final_summary(closed.id))
+        services.summaries.close_round(client, round_)
     elif kind == values.HOME_TARGETS:
         current = services.stores.targets.for_channel(round_.team_id, round_.channel_id, services.framework.id)
         client.views_open(

@@ -11,12 +11,11 @@ import re
 
 from slack_sdk import WebClient
 
-from storage.models import Round
+from storage.kinds import RoundStatus
+from storage.models import Round, utcnow
 
-from ... import outbox_keys
 from ...blocks import messages
 from ...blocks import views as view_blocks
-from storage.models import utcnow
 from ...schedules import ScheduleError, ScheduleSpec, check_timezone, format_moment, parse_schedule
 from ...services import Services
 
@@ -70,11 +69,11 @@ def summary(services: Services, *, ack, command: dict, client: WebClient, contex
     round_ = facilitated_round(services, client, context, command, respond, open_only=False)
     if round_ is None:
         return
-    services.summaries.post(client, round_, final=round_.status == "closed")
+    services.summaries.post(client, round_, final=round_.status == RoundStatus.CLOSED)
     audit(services, command, context, "summary", round_=round_)
     unfinished = [m.user_id for m in services.stores.answers.team_progress(round_.team_id, round_.id) if m.status(round_.area_count) != "complete"]
     note = "Summary posted."
-    if unfinished and round_.status == "open":
+    if unfinished and round_.status == RoundStatus.OPEN:
         note += " Still to finish (only you see this): " + ", ".join(f"<@{u}>" for u in unfinished)
     _say(respond, note)
 
@@ -140,12 +139,11 @@ def close(services: Services, *, ack, command: dict, client: WebClient, context,
     round_ = facilitated_round(services, client, context, command, respond, open_only=True)
     if round_ is None:
         return
-    closed = services.stores.rounds.close(round_.team_id, round_.id)
+    closed = services.summaries.close_round(client, round_)
     if closed is None:
         _say(respond, "This round was already closed.")
         return
     audit(services, command, context, "close", round_=closed)
-    services.summaries.post(client, closed, final=True, key=outbox_keys.final_summary(closed.id))
     _say(respond, "The round is closed and the final summary is posted. `/maturity start` begins the next round.")
 
 
@@ -200,14 +198,11 @@ def export(services: Services, *, ack, args: str, command: dict, client: WebClie
         round_ = facilitated_round(services, client, context, command, respond, open_only=False)
         if round_ is None:
             return
-    files = services.exports.files(client, round_, command.get("channel_name") or channel_id)
-    dm = client.conversations_open(users=command["user_id"])["channel"]["id"]
-    client.files_upload_v2(
-        channel=dm,
-        file_uploads=[{"content": content, "filename": name, "title": name} for name, content in files],
-        initial_comment=f"Round {services.stores.rounds.number(round_)} of <#{channel_id}>: every answer, and the summary per area.",
-    )
+    sent = services.uploads.export(client, round_, command["user_id"])
     audit(services, command, context, "export", f"round {services.stores.rounds.number(round_)}", round_)
+    if sent is None:
+        _say(respond, "Slack is not taking files right now; the CSV files will reach our direct messages shortly.")
+        return
     _say(respond, "The CSV files are in our direct messages.")
 
 
@@ -218,18 +213,13 @@ def report(services: Services, *, ack, command: dict, client: WebClient, context
     if round_ is None:
         return
     latest = services.stores.outbox.latest_summary(round_.team_id, round_.id)
-    thread_ts = latest.ts if latest else services.summaries.post(client, round_, final=round_.status == "closed")
+    thread_ts = latest.ts if latest else services.summaries.post(client, round_, final=round_.status == RoundStatus.CLOSED)
     if thread_ts is None:
         _say(respond, "Slack is not taking messages right now; the summary is queued. Try `/maturity report` again shortly.")
         return
-    label = f"#{command['channel_name']}" if command.get("channel_name") else f"<#{round_.channel_id}>"
-    number, pdf = services.results.report_pdf(round_, label)
-    client.files_upload_v2(
-        channel=round_.channel_id,
-        thread_ts=thread_ts,
-        content=pdf,
-        filename=f"maturity-report-round-{number}.pdf",
-        title=f"Maturity report, round {number}",
-    )
-    audit(services, command, context, "report", f"round {number}", round_)
+    sent = services.uploads.report(client, round_, thread_ts)
+    audit(services, command, context, "report", f"round {services.stores.rounds.number(round_)}", round_)
+    if sent is None:
+        _say(respond, "Slack is not taking files right now; the report will reach the summary's thread shortly.")
+        return
     _say(respond, "The report (PDF) is in the summary's thread.")
