@@ -214,8 +214,8 @@ def rounds_list(args: argparse.Namespace) -> int:
         complete, total = participation[r.id]
         rows.append(
             [
-                r.team_id,
-                r.channel_id,
+                f"{r.team_name} ({r.team_id})" if r.team_name else r.team_id,
+                f"#{r.channel_name} ({r.channel_id})" if r.channel_name else r.channel_id,
                 str(r.id),
                 str(numbers[r.id]),
                 r.status,
@@ -314,11 +314,28 @@ class _reading:
         from sqlalchemy.exc import SQLAlchemyError
 
         if error is not None and isinstance(error, SQLAlchemyError):
-            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+            if not _answers(self.engine):  # out of reach: migrating would not help
+                raise CommandError(
+                    f"cannot reach {_describe(self.engine)}: {reason}. Check that the database server is running "
+                    "and DATABASE_URL names it."
+                ) from None
             raise CommandError(
                 f"cannot read {_describe(self.engine)}: {reason}. If its tables are missing or out of date, "
                 "run `python -m bot migrate`."
             ) from None
+        return False
+
+
+def _answers(engine) -> bool:
+    """Whether the database takes a connection at all (as opposed to lacking tables)."""
+    from sqlalchemy import text
+
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+    except Exception:  # noqa: BLE001 (any failure to connect means: out of reach)
         return False
 
 
@@ -359,11 +376,18 @@ def _check_writable(path: Path) -> None:
         raise CommandError(f"cannot write {path}: it is a folder")
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 def _write(path: Path, data: bytes) -> None:
     """Write the whole file or nothing: a temporary file in the same folder, then renamed into place."""
     parent = path.parent if str(path.parent) else Path(".")
     try:
         handle, temporary = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it owner-only; colleagues may need to open it
         with os.fdopen(handle, "wb") as file:
             file.write(data)
         os.replace(temporary, path)

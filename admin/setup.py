@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from core import open_core
-from core.settings import Settings
+from core.settings import ConfigurationError, Settings, load_settings
 from framework.loader import FrameworkError, load_framework
 from framework.models import Framework
 from results.figures import Results
@@ -23,12 +23,10 @@ from . import CommandError
 
 def configure() -> Setup:
     """The settings (DATABASE_URL, MATURITY_FRAMEWORK, MATURITY_MIN_GROUP) from the environment or .env."""
-    from pydantic import ValidationError
-
     try:
-        return Setup(Settings())
-    except ValidationError as error:
-        raise CommandError(f"the configuration is invalid: {error}") from None
+        return Setup(load_settings())
+    except ConfigurationError as error:
+        raise CommandError(str(error)) from None
 
 
 class Setup:

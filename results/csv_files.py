@@ -41,6 +41,7 @@ ANSWERS_HEADER = [
     "level name",
     "comment",
     "answered at",
+    "channel",
 ]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -100,6 +101,7 @@ def answers_csv(
                 level.name if level else None,
                 guard_formula(answer.comment or ""),
                 iso_utc(answer.updated_at),
+                channel_of(round_),
             ]
         )
     return _write(ANSWERS_HEADER, rows)
@@ -124,6 +126,7 @@ def summary_header(framework: Framework) -> list[str]:
         "gap",
         "previous team level number",
         "trend",
+        "channel",
     ]
 
 
@@ -164,9 +167,15 @@ def summary_csv(framework: Framework, round_: Round, round_number: int, summary:
                 gap,
                 previous,
                 trend,
+                channel_of(round_),
             ]
         )
     return _write(summary_header(framework), rows)
+
+
+def channel_of(round_: Round) -> str:
+    """The channel as recorded when the round started ("#procurement"), or its id for older rounds."""
+    return guard_formula(f"#{round_.channel_name}") if round_.channel_name else round_.channel_id
 
 
 def export_filename(kind: str, channel_name: str, round_number: int) -> str:

@@ -120,10 +120,6 @@ def watched(workspace, caplog):
         before = _counts(workspace.services.engine)
         caplog.clear()
         status, content, elapsed = send()
-        import os
-        if os.environ.get("REPORT"):
-            with open(os.environ["REPORT"], "a") as f:
-                f.write(f"{os.environ.get('PYTEST_CURRENT_TEST','').split(' ')[0]}\t{status}\t{elapsed:.3f}\n")
         assert status == expected, content[:300]
         assert elapsed < QUICK, f"answered in {elapsed:.2f}s"
         assert b"Traceback" not in content
@@ -170,9 +166,11 @@ def test_json_nested_deeper_than_any_slack_payload_but_parseable_is_refused(work
     {},
     {"X-Slack-Request-Timestamp": "not-a-number", "X-Slack-Signature": "v0=" + "0" * 64},
     {"X-Slack-Request-Timestamp": "1" * 5000, "X-Slack-Signature": "v0=" + "0" * 64},
-    {"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=\u00e9\u00e9"},
+    {"X-Slack-Request-Timestamp": "now", "X-Slack-Signature": "v0=\u00e9\u00e9"},
 ], ids=["no-headers", "bad-timestamp", "huge-timestamp", "non-ascii-signature"])
 def test_an_unsigned_body_without_slacks_headers_gets_401(workspace, watched, headers):
+    if headers.get("X-Slack-Request-Timestamp") == "now":
+        headers = {**headers, "X-Slack-Request-Timestamp": str(int(time.time()))}
     watched(401, lambda: _post(workspace.url, headers=headers, body=b"payload={"))
 
 
@@ -193,11 +191,10 @@ def test_an_unsigned_body_that_is_not_utf8_gets_401(workspace, watched, content_
 
 # -- too large -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("headers, expected", [
-    ({}, 401),
-    ({"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=" + "0" * 64}, 400),
-], ids=["without-slack-headers", "with-a-signature-it-cannot-check-unread"])
-def test_a_50_mb_body_is_refused_unread_and_costs_no_memory(workspace, watched, headers, expected):
+@pytest.mark.parametrize("with_headers, expected", [(False, 401), (True, 400)],
+                         ids=["without-slack-headers", "with-a-signature-it-cannot-check-unread"])
+def test_a_50_mb_body_is_refused_unread_and_costs_no_memory(workspace, watched, with_headers, expected):
+    headers = _slack_headers(b"", signed=False) if with_headers else {}
     block = memoryview(b"x" * 65536)
     count = 50 * 1024 * 1024 // len(block)
     tracemalloc.start()
@@ -207,10 +204,6 @@ def test_a_50_mb_body_is_refused_unread_and_costs_no_memory(workspace, watched, 
         watched(expected, lambda: _post(workspace.url, headers=headers, length=count * len(block),
                                         chunks=itertools.repeat(block, count)))
         peak = tracemalloc.get_traced_memory()[1]
-        import os
-        if os.environ.get("REPORT"):
-            with open(os.environ["REPORT"], "a") as f:
-                f.write(f"memory {headers and 'with' or 'without'} headers: {(peak - baseline) / 2**20:.1f} MB\n")
     finally:
         tracemalloc.stop()
     assert peak - baseline < 10 * 1024 * 1024, f"memory grew by {(peak - baseline) / 2**20:.1f} MB"

@@ -446,3 +446,39 @@ def test_report_of_a_big_framework_splits_its_chart_and_table(tmp_path, nps):
     assert data.count(b"/Subtype /Image") >= 2
     assert "Results by area (continued)" in text
     assert "What better looks like (continued)" in text
+
+
+def test_rounds_list_names_the_workspace_and_channel_as_recorded(tmp_path, nps):
+    path = tmp_path / "named.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    Stores.open(engine).rounds.start(
+        team_id="T7", enterprise_id=None, channel_id="C7", framework=nps, started_by="U1", members=["U1"],
+        channel_name="procurement", team_name="Example Council",
+    )
+    result = run_cli(tmp_path, "rounds", "list", database=path)
+    assert result.returncode == 0, result.stderr
+    assert "Example Council (T7)" in result.stdout and "#procurement (C7)" in result.stdout
+
+
+def test_an_unreachable_database_is_not_called_unmigrated(tmp_path):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = run_cli(tmp_path, "rounds", "list", DATABASE_URL=f"postgresql+psycopg://postgres@127.0.0.1:{port}/test")
+    assert result.returncode == 1
+    assert "cannot reach" in result.stderr and "migrate" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_exports_are_written_for_colleagues_to_read(tmp_path, database):
+    out = tmp_path / "shared" / "round.csv"
+    out.parent.mkdir()
+    result = subprocess.run(
+        ["bash", "-c", f'umask 022 && exec "{sys.executable}" -m bot export --round {database["second"]} --out "{out}"'],
+        cwd=tmp_path, env=cli_env(database["path"]), capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    for written in (out, out.with_name("round-summary.csv")):
+        assert written.stat().st_mode & 0o777 == 0o644

@@ -82,6 +82,7 @@ def test_answers_header_is_exact(nps):
             "level name",
             "comment",
             "answered at",
+            "channel",
         ]
     ]
 
@@ -249,6 +250,7 @@ def test_summary_has_a_row_per_area_with_the_right_numbers(nps):
         "gap",
         "previous team level number",
         "trend",
+        "channel",
     ]
     assert len(rows) == 13
     by_area = {row[3]: dict(zip(header, row)) for row in rows}

@@ -43,6 +43,7 @@ def test_changing_targets_in_round_2_leaves_round_1s_gaps_as_they_were(workspace
     [_, (_, summary_csv)] = services.results.export_files(closed, "procurement-team")
     rows = {row["area id"]: row for row in csv.DictReader(io.StringIO(summary_csv.decode("utf-8-sig")))}
     assert (rows[PARTNERS]["target level number"], rows[PARTNERS]["gap"]) == ("4", "1")
+    assert rows[PARTNERS]["channel"] == "#procurement-team"
     # Round 2's summary shows round 2's target.
     _answer_all(workspace, second, [3, 3, 3, 3])
     workspace.command("U1", "summary", channel_id="C4")
@@ -51,6 +52,14 @@ def test_changing_targets_in_round_2_leaves_round_1s_gaps_as_they_were(workspace
 
 def test_a_round_records_the_channel_and_workspace_names_it_started_with(workspace, slack, team):
     assert (team.channel_name, team.team_name) == ("procurement-team", "Example Council")
+    workspace.command("U1", "summary", channel_id="C4")
+    workspace.command("U1", "report", channel_id="C4")
+    [pdf] = [f for f in slack.files if f.name.endswith(".pdf")]
+    from pypdf import PdfReader
+
+    shown = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "#procurement-team" in shown and "Example Council" in shown
+    assert "C4" not in shown and "T1" not in shown  # no raw ids
 
 
 def test_0006_gives_existing_rounds_the_targets_in_force_when_they_ran(unmigrated_engine, nps):
