@@ -61,7 +61,7 @@ def web_client(settings: Settings, token: str | None = None) -> WebClient:
     return WebClient(
         token=token,
         base_url=settings.api_url,
-        timeout=10,
+        timeout=settings.maturity_slack_timeout,
         retry_handlers=[
             RateLimitErrorRetryHandler(max_retry_count=5),
             ConnectionErrorRetryHandler(max_retry_count=3, interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.2)),

@@ -115,6 +115,16 @@ def _may_have_been_done(error: Exception) -> bool:
     return isinstance(error, (OSError, TimeoutError, URLError, http.client.HTTPException))
 
 
+class SlowSlack(Exception):
+    """A post timed out: Slack may post it later, so it must not be posted again straight away."""
+
+
+def _timed_out(error: Exception) -> bool:
+    if isinstance(error, TimeoutError):
+        return True
+    return isinstance(error, URLError) and isinstance(error.reason, TimeoutError)
+
+
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(300, 5 * 2 ** max(attempts - 1, 0)))
 
@@ -152,9 +162,10 @@ class Sender:
     row's ts is the Slack id of the file it sent).
     """
 
-    def __init__(self, outbox: OutboxStore, pacer: Pacer):
+    def __init__(self, outbox: OutboxStore, pacer: Pacer, slow_post_grace: timedelta = timedelta(seconds=60)):
         self.outbox = outbox
         self.pacer = pacer
+        self.slow_post_grace = slow_post_grace
         self.follow_ups: dict[MessageKind, FollowUps] = {}
         self.files: dict[str, DrawFile] = {}
 
@@ -185,12 +196,19 @@ class Sender:
                 try:
                     found = self._post(careful, message)
                 except Exception as error:
+                    if _timed_out(error):
+                        raise SlowSlack() from error
                     if attempt == QUICK_RETRIES or not _may_have_been_done(error):
                         raise
                     # Slack may have posted it before the connection broke: look before posting again.
                     time.sleep(0.2 * 2**attempt)
                     found = self._already_in_slack(careful, message)
-        except Exception as error:
+        except SlowSlack:
+            # Slack may still post it, long after the answer was due: look only once that time has passed.
+            self.outbox.mark_failed(message.id, "Slack did not answer in time", utcnow() + self.slow_post_grace)
+            log.warning("message %s: Slack did not answer in time; looking again in %s", message.key, self.slow_post_grace)
+            return None
+        except Exception as error:  # whatever went wrong, the message stays owed
             reason = describe_error(error)
             self.outbox.mark_failed(message.id, reason, utcnow() + backoff(message.attempts))
             log.warning("message %s still owed after attempt %d: %s", message.key, message.attempts, reason)

@@ -8,6 +8,7 @@ settings). Listeners receive the result explicitly; nothing here is global.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import Engine
 
@@ -48,7 +49,7 @@ class Services:
         core = open_core(settings, engine=engine, framework=framework, migrate_database=migrate_database)
         stores, framework = core.stores, core.framework
         pacer = Pacer(channel_rate=settings.maturity_channel_rate, workspace_rate=settings.maturity_workspace_rate)
-        sender = Sender(stores.outbox, pacer)
+        sender = Sender(stores.outbox, pacer, slow_post_grace=timedelta(seconds=settings.maturity_slow_post_grace))
         walkthrough = Walkthrough(stores, framework, sender)
         summaries = Summaries(stores, core.results, framework, sender)
         permissions = Permissions(stores.facilitators, settings.facilitator_ids)

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     # How often the clock runs, and how long a sender holds an owed message before another may retry it.
     maturity_clock_tick: float = Field(default=30.0, gt=0)
     maturity_outbox_lease: float = Field(default=60.0, gt=0)
+    # How long the bot waits for Slack's answer to one call, and, when a post timed out, how long it waits
+    # before looking whether Slack posted it after all (Slack sometimes posts long after the answer is
+    # due); only then does it post again.
+    maturity_slack_timeout: float = Field(default=10.0, gt=0)
+    maturity_slow_post_grace: float = Field(default=60.0, gt=0)
     # Multi-workspace installs: with these (and no SLACK_BOT_TOKEN) the bot runs Slack's OAuth flow.
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None

@@ -121,9 +121,9 @@ class Driver:
         user = self.slack.user(self.team_id, user_id)
         return user.name if user is not None else user_id.lower()
 
-    def channel_name(self, channel_id: str) -> str:
+    def channel_name(self, channel_id: str | None) -> str:
         """The channel's name; "directmessage" in a DM (what Slack sends)."""
-        channel = self.slack.channel(self.team_id, channel_id)
+        channel = self.slack.channel(self.team_id, channel_id) if channel_id else None
         if channel is None or channel.is_im:
             return "directmessage"
         return channel.name
@@ -216,7 +216,7 @@ class Driver:
             "is_enterprise_install": False,
             "channel": {"id": message.channel, "name": self.channel_name(message.channel)},
             "message": {"type": "message", "ts": message.ts, "thread_ts": message.thread_ts, "text": message.text,
-                        "blocks": message.blocks, "user": message.user},
+                        "blocks": message.blocks, "user": getattr(message, "user", None)},
             "response_url": self.slack.new_response_url(team_id=self.team_id, channel=message.channel, user=user_id),
             "actions": [{
                 "type": element.get("type", "button"),

@@ -90,7 +90,7 @@ class Workspace(Driver):
 
     def channel_name(self, channel_id: str) -> str:
         # Tests pin the fallback name the bot gives files when a channel's name is unhelpful ("channel").
-        return "directmessage" if channel_id.startswith("D") else "channel"
+        return "directmessage" if not channel_id or channel_id.startswith("D") else "channel"
 
     def click(self, user_id: str, message, action_id: str, *, value: str | None = None, **options) -> Reply:
         find_button(message, action_id)  # a missing button is a failed assertion, not a library error

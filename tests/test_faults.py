@@ -239,3 +239,45 @@ def test_a_summary_whose_first_post_fails_with_a_500_reaches_the_channel_exactly
     assert len(summaries) == 1
     looked = slack.calls_to("conversations.history")
     assert looked and all(call.error is None for call in looked)
+
+
+def test_posts_slack_answers_after_the_clients_timeout_are_not_sent_twice(make_bot, slack):
+    """Slack hangs past the client's timeout, then posts anyway: the sender waits before it looks, so it
+    finds the late posts instead of sending second copies."""
+    members = [f"US{i:02d}" for i in range(12)]
+    for user_id in members:
+        slack.add_user("T1", user_id, name=user_id.lower())
+    slack.add_channel("T1", "CS", name="slow", members=members)
+    workspace = make_bot(maturity_slack_timeout=0.5, maturity_slow_post_grace=2.5)
+    workspace.command("U1", "start", channel_id="CS")
+    wait_for(lambda: all(parents_per_member(slack, members)[u] == 1 for u in members))
+    slack.fail("chat.postMessage", delay=1.5, times=len(members))  # each reminder: 1.5 s, then posted
+
+    workspace.command("U1", "remind", channel_id="CS")
+
+    def reminders(user_id):
+        thread = parent(slack, user_id).ts
+        return [m for m in slack.replies(dm(slack, user_id), thread, team_id="T1") if m.text.startswith("Reminder:")]
+
+    wait_for(lambda: all(len(reminders(u)) >= 1 for u in members))  # Slack posted them all, late
+    owed = workspace.services.stores.outbox.owed_count("T1")
+    assert owed > 0  # the timed-out ones are still owed: the sender does not know yet
+    time.sleep(3.0)  # past the grace period
+    client = workspace.app.client
+    workspace.services.sender.flush_due(lambda team_id: client)
+    assert workspace.services.stores.outbox.owed_count("T1") == 0
+    doubled = {u: len(reminders(u)) for u in members if len(reminders(u)) != 1}
+    assert doubled == {}
+    print(f"members {len(members)}, timed out {owed}, reminders each 1, duplicates 0")
+
+
+def test_a_start_while_slack_fails_says_so_and_starts_nothing(workspace, slack):
+    from bot.listeners.commands.members import ANNOUNCEMENT_FAILED
+
+    slack.fail("chat.postMessage", status=500, times=10)  # the announcement and the SDK's retries of it
+    workspace.command("U1", "start")
+    assert slack.ephemerals[-1]["text"] == ANNOUNCEMENT_FAILED
+    assert workspace.services.stores.rounds.open_in_channel("T1", "C1") is None
+    slack.clear_faults()
+    workspace.command("U1", "start")
+    assert workspace.services.stores.rounds.open_in_channel("T1", "C1") is not None

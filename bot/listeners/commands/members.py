@@ -23,6 +23,10 @@ from .facilitation import user_timezone
 log = logging.getLogger(__name__)
 
 INVITE_ERRORS = {"not_in_channel", "channel_not_found"}
+ANNOUNCEMENT_FAILED = (
+    "Slack did not take the round's announcement just now, so no round was started and nobody was messaged. "
+    "Try `/maturity start` again in a minute."
+)
 
 
 def invite_message(channel_id: str) -> str:
@@ -98,7 +102,9 @@ def start(services: Services, *, ack, args: str, command: dict, client: WebClien
         if error.response.get("error") in INVITE_ERRORS:
             respond(text=invite_message(channel_id), response_type="ephemeral")
             return
-        raise
+        log.warning("the announcement of a new round failed: %s", error.response.get("error"))
+        respond(text=ANNOUNCEMENT_FAILED, response_type="ephemeral")
+        return
     services.stores.audit.record(
         team_id, channel_id, user_id, "start", ("named" if named else "anonymous") + (f", closes {closing[0]}" if closing else ""), round_.id
     )
