@@ -22,9 +22,9 @@ TEAM = "T1"
 
 
 def kickoff_at_rate_limit(*, kind: str = "sqlite", members: int = 1000, log=print) -> list[Row]:
+    from bench.fake import SIGNING_SECRET, bot_server, simulated_slack, workspace
     from bot.app import create_app
     from core.settings import Settings
-    from bench.fake import SIGNING_SECRET, bot_server, simulated_slack, workspace
 
     slack = simulated_slack()
     slack.add_team(TEAM, bot_token="xoxb-T1", bot_user_id="UBOT")

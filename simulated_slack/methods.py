@@ -13,9 +13,10 @@ import base64
 import binascii
 import copy
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .block_kit import bool_arg, check_message_text, int_arg, json_arg, parse_message_blocks, parse_view

@@ -22,12 +22,13 @@ import secrets
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .block_kit import bool_arg, check_message_text, parse_message_blocks
@@ -148,7 +149,7 @@ class SimulatedSlack:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> "SimulatedSlack":
+    def __enter__(self) -> SimulatedSlack:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -10,10 +10,11 @@ call to the bot means adding its line, with its arguments and scopes, here first
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 TABLE_PATH = Path(__file__).with_name("web_api.json")
 CONVERSATION_KINDS = ("channel", "group", "im", "mpim")  # public, private, direct message, group direct message
@@ -68,7 +69,7 @@ class WebApi:
     retired: dict[str, str]
 
     @classmethod
-    def load(cls, path: Path | str | None = None) -> "WebApi":
+    def load(cls, path: Path | str | None = None) -> WebApi:
         return _load(str(path or TABLE_PATH))
 
     @property
