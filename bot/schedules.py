@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
+from .blocks.text import echo
+
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAY_NAMES = dict(zip(WEEKDAYS, ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]))
 MAX_LATE = timedelta(hours=6)
@@ -24,7 +26,8 @@ _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 class ScheduleError(ValueError):
-    """The facilitator's words are not a schedule; the message says why and shows the right form."""
+    """The facilitator's words are not a schedule; the message (mrkdwn, their words in it cut and escaped)
+    says why and shows the right form."""
 
     def __init__(self, problem: str):
         super().__init__(f"{problem} Try {EXAMPLES}.")
@@ -81,29 +84,29 @@ def parse_schedule(text: str, default_timezone: str) -> ScheduleSpec:
             raise ScheduleError(f"A {frequency} schedule needs a day.")
         day, rest = rest[0].lower(), rest[1:]
         if frequency == "weekly" and day[:3] not in WEEKDAYS:
-            raise ScheduleError(f"“{day}” is not a day of the week (mon, tue, wed, thu, fri, sat, sun).")
+            raise ScheduleError(f"“{echo(day)}” is not a day of the week (mon, tue, wed, thu, fri, sat, sun).")
         if frequency == "weekly":
             day = day[:3]
         if frequency == "monthly" and not (day.isdigit() and 1 <= int(day) <= 28):
-            raise ScheduleError(f"“{day}” is not a day of the month from 1 to 28.")
+            raise ScheduleError(f"“{echo(day)}” is not a day of the month from 1 to 28.")
     if not rest or not _TIME.match(rest[0]):
-        raise ScheduleError(f"“{rest[0] if rest else ''}” is not a time of day in 24-hour HH:MM form.")
+        raise ScheduleError(f"“{echo(rest[0]) if rest else ''}” is not a time of day in 24-hour HH:MM form.")
     hour, minute = _TIME.match(rest[0]).groups()
     time = f"{int(hour):02d}:{minute}"
     rest = rest[1:]
     if len(rest) > 1:
-        raise ScheduleError(f"I don't understand “{' '.join(rest)}”.")
+        raise ScheduleError(f"I don't understand “{echo(' '.join(rest))}”.")
     timezone = rest[0] if rest else default_timezone
     return ScheduleSpec(frequency=frequency, day=str(int(day)) if frequency == "monthly" else day, time=time, timezone=check_timezone(timezone))
 
 
 def check_timezone(name: str) -> str:
     if "/" not in name and name != "UTC":
-        raise ScheduleError(f"“{name}” is not a time zone name like Europe/London.")
+        raise ScheduleError(f"“{echo(name)}” is not a time zone name like Europe/London.")
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError(f"“{name}” is not a time zone I know.") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
+        raise ScheduleError(f"“{echo(name)}” is not a time zone I know.") from None
     return name
 
 

@@ -10,10 +10,14 @@ The files are written so that Excel and LibreOffice open them cleanly:
 
 Spreadsheet formula injection (OWASP "CSV Injection"): a spreadsheet treats a cell that starts with =, +, -
 or @ (or a tab or carriage return, which some applications skip before looking for one) as a formula, so a
-member could put ``=HYPERLINK(...)`` in a comment and have it run on the facilitator's machine. Every cell
-that comes from user text - comments and member names - and starts with one of those characters is given a
-leading apostrophe ('), which spreadsheets show as text. Framework wording, ids and numbers are written as
-they are.
+member could put ``=HYPERLINK(...)`` in a comment and have it run on the facilitator's machine. Spreadsheets
+also skip leading spaces and invisible characters and read look-alikes as the real thing (a full-width ＝,
+a zero-width space before =), so the test is made on the cell's start after Unicode NFKC normalisation and
+after dropping leading spaces (Zs, Zl, Zp), control (Cc) and format (Cf) characters, combining marks and the
+Hangul fillers; U+2212 MINUS SIGN counts as "-". Every cell that comes from user text - comments, member and
+channel names - and so starts like a formula is given a leading apostrophe ('), which spreadsheets show as
+text, followed by the cell's original text unchanged. Framework wording, ids and numbers are written as they
+are.
 """
 
 from __future__ import annotations
@@ -44,7 +48,10 @@ ANSWERS_HEADER = [
     "channel",
 ]
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\u2212")
+RAW_FORMULA_PREFIXES = ("\t", "\r")  # OWASP's list: guarded as typed, whatever follows
+SKIPPED_CATEGORIES = {"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"}
+SKIPPED_CHARACTERS = {"\u115f", "\u1160", "\u3164", "\uffa0"}  # Hangul fillers: letters that show as nothing
 
 
 def answers_csv(
@@ -216,8 +223,22 @@ def round_export_files(
 
 
 def guard_formula(text: str) -> str:
-    """Prefix user text that a spreadsheet would read as a formula with an apostrophe (OWASP)."""
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    """Prefix user text that a spreadsheet would read as a formula with an apostrophe (OWASP); the text
+    after the apostrophe is the original, not its normalised form (see the module docstring)."""
+    return "'" + text if looks_like_formula(text) else text
+
+
+def looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet could read the cell as a formula: it starts with a tab or carriage return, or
+    its NFKC form, past any leading invisible characters and spaces, starts with =, +, -, @ or U+2212."""
+    if text.startswith(RAW_FORMULA_PREFIXES):
+        return True
+    normalised = unicodedata.normalize("NFKC", text)
+    for character in normalised:
+        if character in SKIPPED_CHARACTERS or unicodedata.category(character) in SKIPPED_CATEGORIES:
+            continue
+        return character in FORMULA_PREFIXES
+    return False
 
 
 def iso_utc(moment: datetime | None) -> str:

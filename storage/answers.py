@@ -8,6 +8,8 @@ prompt per member, area and attempt; one answer per member and area) is the data
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +24,18 @@ from .db import insert_once
 from .kinds import PromptStatus
 from .models import Answer, AnswerChange, Participant, Prompt, Round, utcnow
 from .outbox import Owed, add_owed
+
+
+_NEW_LINES = re.compile(r"\r\n?")
+
+
+def clean_text(text: str) -> str:
+    """A member's text as every database stores it: line ends as "\\n", control characters other than new
+    line and tab dropped (PostgreSQL refuses NUL), and lone surrogates (which no UTF-8 database or JSON
+    reader takes) replaced by U+FFFD; a surrogate pair left split is joined. Nothing else changes."""
+    text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    text = _NEW_LINES.sub("\n", text)
+    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
 
 
 @dataclass(frozen=True)
@@ -221,8 +235,10 @@ class AnswerStore:
         """Set a member's level (and/or comment) for an area, keeping the history of every change.
 
         Concurrent identical clicks end in one answer: the unique constraint rejects the second insert,
-        which is then applied as an update of the first.
+        which is then applied as an update of the first. The comment is stored cleaned (`clean_text`).
         """
+        if set_comment and comment is not None:
+            comment = clean_text(comment)
         for _ in range(3):
             try:
                 return self._record_answer_once(round_, user_id, area_id, level, comment, set_comment)

@@ -115,7 +115,7 @@ def test_uninstalling_stops_schedules_keeps_data_and_the_clock_skips_the_workspa
     from tests.conftest import make_settings
 
     settings = make_settings(slack, slack_bot_token=None, slack_client_id=CLIENT_ID, slack_client_secret=CLIENT_SECRET)
-    resolve = client_resolver(first.app, settings)
+    resolve = client_resolver(settings, engine)
     assert resolve("T2") is None and resolve("T1") is not None
 
 

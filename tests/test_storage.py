@@ -146,7 +146,9 @@ def _fill_workspace(stores, framework, team):
         team, "C1", frequency="daily", day=None, time="09:00", timezone="Europe/London", created_by="U1"
     )
     stores.schedules.claim(team, ClaimKind.SUMMARY, str(schedule.id), utcnow())
-    stores.schedules.record_reminder(team, round_.id, "U2", ReminderReason.FACILITATOR)
+    stores.schedules.record_reminder(
+        team, round_.id, "U2", ReminderReason.FACILITATOR, owed(MessageKind.REMINDER, None, f"reminder:{round_.id}:U2")
+    )
     stores.facilitators.add(team, "C1", "U2", added_by="U1")
     stores.audit.record(team, "C1", "U1", "start", round_id=round_.id)
     stores.events.first_delivery(team, "Ev1")

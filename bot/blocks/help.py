@@ -7,7 +7,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 from framework.models import Framework, KeyArea
 from framework.search import closest_areas, find_areas
 
-from .text import escape, sections, to_dicts
+from .text import ECHO_LIMIT, echo, escape, sections, to_dicts
 from .walkthrough import theme_label
 
 NO_HELP = "The source framework gives no description or help text for this area."
@@ -45,24 +45,29 @@ def area_list(framework: Framework) -> tuple[str, list[dict]]:
 
 
 def no_match(query: str, closest: list[KeyArea]) -> tuple[str, list[dict]]:
+    """The member's words are echoed (cut and escaped) in the blocks and the `text` fallback alike: Slack
+    notifies from the fallback, so an unescaped <!channel> there would ping the channel."""
     suggestions = "\n".join(f"• {escape(area.title)}  `{area.id}`" for area in closest)
-    text = f"No area matches “{escape(query)}”. The closest are:\n{suggestions}"
-    return f"No area matches “{query}”", to_dicts(sections(text))
+    text = f"No area matches “{echo(query)}”. The closest are:\n{suggestions}"
+    return f"No area matches “{echo(query)}”", to_dicts(sections(text))
 
 
 def several_matches(query: str, matches: list[KeyArea]) -> tuple[str, list[dict]]:
     lines = "\n".join(f"• {escape(area.title)}  `{area.id}`" for area in matches)
-    text = f"“{escape(query)}” matches {len(matches)} areas. Which one?\n{lines}"
-    return f"“{query}” matches {len(matches)} areas", to_dicts(sections(text))
+    text = f"“{echo(query)}” matches {len(matches)} areas. Which one?\n{lines}"
+    return f"“{echo(query)}” matches {len(matches)} areas", to_dicts(sections(text))
 
 
 def help_for(framework: Framework, query: str) -> tuple[str, list[dict]]:
-    """The answer to "help <words>": one area's help, the areas it could mean, or the closest ones."""
+    """The answer to "help <words>": one area's help, the areas it could mean, or the closest ones. Only
+    the first ECHO_LIMIT characters of the words are searched and echoed (no area's name is longer, and
+    the fuzzy search of a whole 39,000-character message takes seconds)."""
     if not query.strip():
         return area_list(framework)
-    matches = find_areas(framework, query)
+    searched = query[:ECHO_LIMIT]
+    matches = find_areas(framework, searched)
     if len(matches) == 1:
         return area_help(framework, matches[0])
     if matches:
         return several_matches(query, matches)
-    return no_match(query, closest_areas(framework, query))
+    return no_match(query, closest_areas(framework, searched))

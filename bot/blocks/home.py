@@ -21,7 +21,7 @@ from framework.progress import Progress, progress_bar
 from framework.scoring import Summary
 
 from .. import values
-from .text import VIEW_BLOCK_LIMIT, escape
+from .text import VIEW_BLOCK_LIMIT, cut_mrkdwn, escape
 
 MAX_ROUNDS_SHOWN = 5
 
@@ -75,7 +75,7 @@ def home_view(
             f"• {escape(area.title)}: {_level(framework, levels.get(area.id))}" for area in framework.areas
         ]
         blocks.append(DividerBlock())
-        blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:3000])))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=cut_mrkdwn("\n".join(lines), 3000))))
     if facilitated:
         blocks.append(DividerBlock())
         blocks.append(SectionBlock(text=MarkdownTextObject(text="*Rounds you facilitate*")))
@@ -108,7 +108,7 @@ def _facilitated_blocks(framework: Framework, item: FacilitatedRound) -> list[Bl
     schedule = f"Summaries {item.schedule}" if item.schedule else "No summary schedule (`/maturity schedule` in the channel)"
     value = str(item.round_id)
     return [
-        SectionBlock(text=MarkdownTextObject(text=text[:3000])),
+        SectionBlock(text=MarkdownTextObject(text=cut_mrkdwn(text, 3000))),
         ContextBlock(elements=[MarkdownTextObject(text=schedule)]),
         ActionsBlock(
             elements=[

@@ -13,7 +13,7 @@ from framework.models import Framework
 from framework.progress import progress_bar
 from framework.scoring import AreaScore, Summary
 
-from .text import MESSAGE_BLOCK_LIMIT, escape, to_dicts
+from .text import MESSAGE_BLOCK_LIMIT, cut_mrkdwn, escape, to_dicts
 
 TOO_FEW = "too few answers yet"
 
@@ -87,7 +87,7 @@ def summary_messages(
         )
         for area in theme.areas:
             line = area_line(framework, area.title, summary.by_area[area.id], min_group)
-            body.append(SectionBlock(text=MarkdownTextObject(text=line[:3000])))
+            body.append(SectionBlock(text=MarkdownTextObject(text=cut_mrkdwn(line, 3000))))
     footer = ContextBlock(
         elements=[
             MarkdownTextObject(

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
 SECTION_LIMIT = 3000
 MESSAGE_BLOCK_LIMIT = 50
 VIEW_BLOCK_LIMIT = 100
+ECHO_LIMIT = 200  # the most of a member's own words a reply quotes back
+ELLIPSIS = "…"
+
+# What a cut must not split in mrkdwn: an entity (&amp; &lt; &gt; or a numeric one) or a <...> token
+# (<@U123>, <#C123>, <!here>, <https://...|label>).
+_ATOM = re.compile(r"&(?:[A-Za-z]+|#\d+);|<[^<>]*>")
 
 
 def escape(text: str) -> str:
@@ -14,8 +22,43 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def cut(text: str, limit: int = ECHO_LIMIT) -> str:
+    """Plain (unescaped) text whole when it fits in `limit` characters, else its start and "…" within the
+    limit. Cut first, escape after: see `echo`."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - len(ELLIPSIS), 0)].rstrip() + ELLIPSIS
+
+
+def echo(text: str, limit: int = ECHO_LIMIT) -> str:
+    """A member's own words, ready to quote in a mrkdwn reply or a `text` fallback: at most `limit`
+    characters of them (then "…"), escaped after the cut so the cut can never split an entity and
+    <!channel> or <@U123> typed by a member never pings anyone."""
+    return escape(cut(text, limit))
+
+
+def cut_point(text: str, index: int) -> int:
+    """`index`, or the start of the entity or <...> token of mrkdwn `text` that cutting at `index` would
+    split."""
+    for match in _ATOM.finditer(text):
+        if match.start() >= index:
+            break
+        if index < match.end():
+            return match.start()
+    return index
+
+
+def cut_mrkdwn(text: str, limit: int) -> str:
+    """Mrkdwn (already escaped) whole when it fits in `limit` characters, else its start and "…" within
+    the limit, cut before any entity or <...> token the limit falls in."""
+    if len(text) <= limit:
+        return text
+    return text[: cut_point(text, max(limit - len(ELLIPSIS), 0))].rstrip() + ELLIPSIS
+
+
 def sections(text: str, limit: int = SECTION_LIMIT) -> list[SectionBlock]:
-    """Markdown sections holding `text` whole, split at line ends (or spaces) to fit Slack's limit."""
+    """Markdown sections holding `text` whole, split at line ends (or spaces) to fit Slack's limit, never
+    inside an entity (&amp;) or a <...> token unless one is longer than the limit."""
     chunks: list[str] = []
     rest = text
     while len(rest) > limit:
@@ -24,6 +67,7 @@ def sections(text: str, limit: int = SECTION_LIMIT) -> list[SectionBlock]:
             cut = rest.rfind(" ", 0, limit)
         if cut <= 0:
             cut = limit
+        cut = cut_point(rest, cut) or cut
         chunks.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     chunks.append(rest)

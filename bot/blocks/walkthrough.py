@@ -17,7 +17,7 @@ from framework.models import Framework, KeyArea
 from framework.progress import Progress, progress_bar
 
 from .. import values
-from .text import escape, quote, sections, to_dicts
+from .text import cut_mrkdwn, escape, quote, sections, to_dicts
 
 TRUNCATED_NOTE = "_(The source document cuts this descriptor off here.)_"
 
@@ -100,7 +100,7 @@ def area_prompt(
             style="primary" if level.number == current_level else None,
         )
         body = f"*{level.number} · {escape(level.name)}*\n{_descriptor_text(framework, area, level.number)}"
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=body[:3000]), accessory=button))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=cut_mrkdwn(body, 3000)), accessory=button))
     area_value = values.PromptValue(round_id, area.id).encode()
     extra = [ButtonElement(text="Help", action_id=values.HELP, value=area_value)]
     if current_level is None:
@@ -120,7 +120,7 @@ def answered_prompt(
         SectionBlock(text=MarkdownTextObject(text=f":white_check_mark: Your answer: *{level} · {escape(name)}*\n{quote(_descriptor_text(framework, area, level))}"))
     )
     if comment:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Your comment: {escape(comment)[:2900]}")]))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Your comment: {cut_mrkdwn(escape(comment), 2900)}")]))
     if editable:
         area_value = values.PromptValue(round_id, area.id).encode()
         blocks.append(

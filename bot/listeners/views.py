@@ -8,6 +8,8 @@ import logging
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from storage.answers import clean_text
+
 from .. import values
 from ..blocks import views as view_blocks
 from ..services import Services
@@ -17,10 +19,21 @@ log = logging.getLogger(__name__)
 
 
 def submit_comment(services: Services, ack, body: dict, view: dict, client: WebClient, context) -> None:
-    """Store the comment (and the level, for an area not answered yet) with the member's answer."""
+    """Store the comment (and the level, for an area not answered yet) with the member's answer.
+
+    The comment is cleaned first (`clean_text`: no NUL or other control characters, no lone surrogates),
+    so that what is checked against the limit is what is stored. A comment that cleaning leaves empty is
+    refused in the form rather than taken as "remove my comment"."""
     state = view.get("state", {}).get("values", {})
-    comment = ((state.get(view_blocks.COMMENT_BLOCK) or {}).get(view_blocks.COMMENT_INPUT) or {}).get("value")
-    comment = comment.strip() if comment else None
+    typed = ((state.get(view_blocks.COMMENT_BLOCK) or {}).get(view_blocks.COMMENT_INPUT) or {}).get("value")
+    if typed is not None and not isinstance(typed, str):
+        ack(response_action="errors", errors={view_blocks.COMMENT_BLOCK: "I couldn't read this comment. Nothing was saved."})
+        return
+    comment = clean_text(typed).strip() if typed else None
+    if typed and typed.strip() and not comment:
+        ack(response_action="errors", errors={view_blocks.COMMENT_BLOCK: "This comment holds only characters I can't store. Please type it again."})
+        return
+    comment = comment or None
     if comment and len(comment) > view_blocks.COMMENT_LIMIT:
         ack(response_action="errors", errors={view_blocks.COMMENT_BLOCK: f"Please keep it under {view_blocks.COMMENT_LIMIT} characters."})
         return

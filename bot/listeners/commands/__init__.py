@@ -6,6 +6,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from ...blocks import messages
+from ...blocks.text import cut
 from ...services import Services
 from ..binding import listener
 from . import facilitation, members
@@ -30,7 +31,7 @@ def maturity(services: Services, ack, command: dict, client: WebClient, context,
     sub, _, rest = (command.get("text") or "").strip().partition(" ")
     handler = SUBCOMMANDS.get(sub.lower())
     if handler is None:
-        problem = f"I don't know “{sub}”." if sub else None
+        problem = f"I don't know “{cut(sub)}”." if sub else None  # plain text: usage() escapes it
         text, blocks = messages.usage(problem)
         ack(text=text, blocks=blocks)
         return

@@ -16,6 +16,7 @@ from storage.models import Round
 
 from ...blocks import help as help_blocks
 from ...blocks import messages
+from ...blocks.text import echo
 from ...members import channel_and_team_names, human_members
 from ...services import Services
 from .facilitation import user_timezone
@@ -112,17 +113,18 @@ def start(services: Services, *, ack, args: str, command: dict, client: WebClien
 
 
 def closing_date(args: str, timezone: str) -> tuple[date, datetime, str]:
-    """`closes YYYY-MM-DD`: the date, the moment it ends in the facilitator's time zone (UTC), the zone."""
+    """`closes YYYY-MM-DD`: the date, the moment it ends in the facilitator's time zone (UTC), the zone.
+    A ValueError's message is mrkdwn, the member's words in it cut and escaped."""
     match = re.fullmatch(r"closes\s+(\d{4}-\d{2}-\d{2})", args.strip(), flags=re.IGNORECASE)
     if not match:
         raise ValueError(
-            f"I don't understand “{args}”. Use `/maturity start`, `/maturity start closes 2026-12-31` or "
+            f"I don't understand “{echo(args)}”. Use `/maturity start`, `/maturity start closes 2026-12-31` or "
             "`/maturity start named` (exports then show names)."
         )
     try:
         closes_on = date.fromisoformat(match.group(1))
     except ValueError:
-        raise ValueError(f"“{match.group(1)}” is not a date. Use the form YYYY-MM-DD, e.g. 2026-12-31.") from None
+        raise ValueError(f"“{echo(match.group(1))}” is not a date. Use the form YYYY-MM-DD, e.g. 2026-12-31.") from None
     zone = ZoneInfo(timezone)
     if closes_on < datetime.now(zone).date():
         raise ValueError(f"{closes_on:%-d %B %Y} has passed: choose a closing date from today on.")
