@@ -251,3 +251,43 @@ def test_a_report_after_scheduled_summaries_only_goes_into_the_latest_summarys_t
     assert len(summaries_in(slack)) == 2  # no fresh summary was posted for the report
     [pdf] = [f for f in slack.files if f.name.endswith(".pdf")]
     assert (pdf.channel_id, pdf.thread_ts) == ("C4", posted[-1].ts)
+
+
+def test_a_slot_is_claimed_only_together_with_its_summary(workspace, slack, engine, monkeypatch):
+    """The claim and the owed summary are one transaction: when recording the summary fails (a crash at
+    that moment), the slot stays unclaimed and the next tick posts it."""
+    import storage.schedules
+
+    start_round(workspace, slack, at(2027, 4, 1, 8))
+    workspace.command("U1", "schedule daily 09:00 Europe/London", channel_id="C4")
+    clock = make_clock(workspace.services, slack)
+    real = storage.schedules.add_owed
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("killed while recording the summary")
+
+    with time_machine.travel(at(2027, 4, 2, 9, 0, 5), tick=False):
+        monkeypatch.setattr(storage.schedules, "add_owed", crash)
+        clock.tick()
+        assert claimed_slots(engine) == [] and summaries_in(slack) == []
+        monkeypatch.setattr(storage.schedules, "add_owed", real)
+        clock.tick()
+    assert claimed_slots(engine) == [at(2027, 4, 2, 8)]
+    assert len(summaries_in(slack)) == 1
+
+
+def test_closing_a_round_records_its_final_summary_in_the_same_transaction(workspace, slack, monkeypatch):
+    import storage.rounds
+
+    round_ = start_round(workspace, slack, at(2027, 5, 1, 8))
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("killed while recording the final summary")
+
+    monkeypatch.setattr(storage.rounds, "add_owed", crash)
+    with pytest.raises(RuntimeError):
+        workspace.services.summaries.close_round(None, round_)
+    assert workspace.services.stores.rounds.open_in_channel("T1", "C4") is not None  # still open: close again
+    monkeypatch.undo()
+    workspace.command("U1", "close", channel_id="C4")
+    assert [m for m in summaries_in(slack) if m.text.startswith("Final summary")]

@@ -189,6 +189,20 @@ def test_a_comment_is_shown_escaped_and_cut_whole_and_the_form_is_prefilled_with
     assert initial == [comment]  # plain_text input: the member's own text, never escaped
 
 
+def test_a_comment_that_fails_after_the_modal_closed_is_not_met_with_silence(workspace, slack, monkeypatch):
+    from bot.listeners.errors import FAILED
+
+    _answer_first_area(workspace, slack)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(workspace.services.walkthrough, "set_comment", broken)
+    _submit_comment(workspace, slack, "We pool budgets")
+    told = [m for m in slack.top_level(dm(slack, "U1"), team_id="T1") if m.text == FAILED]
+    assert len(told) == 1  # a modal submission has no response_url: the member is told in our DM
+
+
 def test_record_answer_cleans_a_comment_whoever_stores_it(engine, nps):
     from storage.answers import AnswerStore
     from storage.rounds import RoundStore

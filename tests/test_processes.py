@@ -40,7 +40,7 @@ def free_port() -> int:
 class BotProcess:
     """`python -m bot` (or `python -m bot clock`) as a child process."""
 
-    def __init__(self, slack, engine, tmp_path, *, clock_only=False, with_clock=True, name="bot"):
+    def __init__(self, slack, engine, tmp_path, *, clock_only=False, with_clock=True, name="bot", **settings):
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MATURITY_", "DATABASE_URL"))}
         env.update(
@@ -55,6 +55,7 @@ class BotProcess:
             MATURITY_OUTBOX_LEASE="2",
             MATURITY_WORKSPACE_RATE="200",
         )
+        env.update(settings)
         self.log = open(tmp_path / f"{name}.log", "w")
         command = [sys.executable, "-m", "bot"] + (["clock"] if clock_only else [])
         self.process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=self.log, stderr=subprocess.STDOUT)
@@ -177,3 +178,41 @@ def test_two_bot_processes_and_two_clocks_on_one_postgres_database(slack, engine
     assert all(len(prompts(slack, u)) == 2 for u in members)
     assert len(summaries()) == 1
     print("web processes 2, clocks 2: answers stored 10 of 20 clicks, prompts 2 per member, summaries 1, duplicates 0")
+
+
+def test_a_bot_killed_while_the_final_summary_is_posted_sends_it_and_its_chart_once(slack, engine, tmp_path):
+    """`/maturity close` closes the round with its final summary owed in one transaction. Killed while Slack
+    is still posting it (slowly), the restarted bot finds the late post instead of sending a second one,
+    and the chart, owed from the moment the summary is known to be in Slack, still comes, once."""
+    members = ["U1", "U2", "U3"]
+    slack.add_channel("T1", "CF", name="final", members=members)
+    settings = dict(MATURITY_SLACK_TIMEOUT="1", MATURITY_SLOW_POST_GRACE="3", MATURITY_OUTBOX_LEASE="2")
+    first = BotProcess(slack, engine, tmp_path, name="first", **settings)
+    try:
+        workspace = first.wait_ready(slack)
+        workspace.command("U1", "start", channel_id="CF")
+        wait_for(lambda: sum(parents(slack, members).values()) == 3, what="the kick-offs")
+        slack.fail("chat.postMessage", delay=4.0, times=1)  # Slack takes 4 s, then posts the final summary
+        workspace.command("U1", "close", channel_id="CF")
+        time.sleep(1.5)  # the client has timed out; Slack has not posted yet
+        first.kill()
+    finally:
+        first.stop()
+
+    def finals():
+        return [m for m in slack.top_level("CF", team_id="T1") if m.text.startswith("Final summary")]
+
+    assert finals() == [] and OutboxStore(engine).owed_count("T1") == 1
+    wait_for(lambda: len(finals()) == 1, timeout=10, what="Slack's late post")
+    second = BotProcess(slack, engine, tmp_path, name="second", **settings)
+    try:
+        second.wait_ready(slack)
+        wait_for(lambda: OutboxStore(engine).owed_count("T1") == 0 and [f for f in slack.files if f.name.endswith(".png")],
+                 what="the summary found and its chart sent")
+        time.sleep(1.0)  # anything still to come would be a duplicate
+    finally:
+        second.stop()
+    [final] = finals()
+    charts = [f for f in slack.files if f.name.endswith(".png")]
+    assert len(charts) == 1 and charts[0].thread_ts == final.ts
+    print("killed while Slack posted the final summary: final summaries 1, charts 1 (in its thread)")

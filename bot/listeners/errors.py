@@ -30,7 +30,7 @@ def tell_person_it_failed(services: Services, error: Exception, body: dict, cont
         exc_info=error,
     )
     try:
-        if respond is not None:
+        if respond is not None and getattr(respond, "response_url", None):  # a modal's submission has none
             respond(text=FAILED, response_type="ephemeral", replace_original=False)
         elif user_id and client is not None:
             client.chat_postMessage(channel=user_id, text=FAILED)
