@@ -26,7 +26,9 @@ def open_home(workspace, user_id, event_id):
 def test_a_member_sees_open_rounds_with_continue_and_their_last_profile(workspace, slack, team, nps):
     workspace.click("U2", parent(slack, "U2"), values.CONTINUE)
     workspace.click("U2", open_prompt(slack, "U2"), values.answer_action_id(4))
-    home = as_message(home_of(slack, "U2"))  # refreshed after the answer
+    assert [v for v in slack.views if v.type == "home" and v.user_id == "U2"] == []  # a click publishes no Home
+    open_home(workspace, "U2", "EvHomeU2")
+    home = as_message(home_of(slack, "U2"))  # published when the member opens the tab
     shown = text_of(home)
     assert "<#C4>" in shown and "1 of 13 answered" in shown
     assert f"{nps.areas[0].title}: Leader" in shown and "Rounds you facilitate" not in shown

@@ -82,8 +82,8 @@ def answer(services: Services, ack, body: dict, client: WebClient, context, resp
     ack()
 
     def record(click: Click) -> None:
+        # The Home tab is published when the member opens it (app_home_opened), not after every click.
         services.walkthrough.answer(client, click.round, click.participant, click.value.area_id, click.value.level, click.message_ts)
-        services.home.publish(client, context.team_id, click.participant.user_id)
 
     _handle(services, body, context, respond, record, needs_level=True)
 
