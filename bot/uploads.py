@@ -43,30 +43,19 @@ class Uploads:
 
     def report(self, client: WebClient, round_: Round, thread_ts: str) -> str | None:
         """Upload the round's PDF report into a summary's thread; the file's id, or None while it is owed."""
-        number = self.stores.rounds.number(round_)
-        owed = Owed(
-            key=outbox_keys.report(round_.id),
-            kind=MessageKind.FILE,
-            ref_id=round_.id,
-            channel=round_.channel_id,
-            thread_ts=thread_ts,
-            text=f"maturity-report-round-{number}.pdf",
-        )
-        return self._send(client, round_, owed)
+        filename = f"maturity-report-round-{self.stores.rounds.number(round_)}.pdf"
+        return self._send(client, round_, outbox_keys.report(round_.id), round_.channel_id, filename, thread_ts)
 
     def export(self, client: WebClient, round_: Round, user_id: str) -> str | None:
         """Send the round's answers and summary CSVs to a member's direct messages (one message, two files)."""
         number = self.stores.rounds.number(round_)
-        owed = Owed(
-            key=outbox_keys.export(round_.id),
-            kind=MessageKind.FILE,
-            ref_id=round_.id,
-            channel=user_id,
-            text=export_filename("answers", round_.channel_name or round_.channel_id, number),
-        )
-        return self._send(client, round_, owed)
+        filename = export_filename("answers", round_.channel_name or round_.channel_id, number)
+        return self._send(client, round_, outbox_keys.export(round_.id), user_id, filename)
 
-    def _send(self, client: WebClient, round_: Round, owed: Owed) -> str | None:
+    def _send(
+        self, client: WebClient, round_: Round, key: str, channel: str, filename: str, thread_ts: str | None = None
+    ) -> str | None:
+        owed = Owed(key=key, kind=MessageKind.FILE, ref_id=round_.id, channel=channel, thread_ts=thread_ts, text=filename)
         message = self.stores.outbox.enqueue(round_.team_id, owed)
         return self.sender.deliver(client, message.id)
 
