@@ -141,12 +141,17 @@ def test_a_bad_setting_is_named_with_its_value_and_reason(tmp_path):
 
 def test_the_clock_needs_only_a_bot_token(tmp_path, slack):
     env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-T1", SLACK_API_URL=slack.api_url)  # no signing secret
-    process = subprocess.Popen([sys.executable, "-m", "bot", "clock"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    time.sleep(3)
-    assert process.poll() is None, process.communicate()[0]
-    process.terminate()
-    output = process.communicate(timeout=10)[0]
+    log = tmp_path / "clock.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "bot", "clock"], cwd=tmp_path, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while "Clock started" not in log.read_text():
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        process.terminate()
+        process.wait(timeout=10)
+    output = log.read_text()
     assert process.returncode == 0 and "Missing" not in output, output
     refused = _bot(tmp_path, _env(tmp_path), "clock")
     _refused(refused, "Missing SLACK_BOT_TOKEN for the clock")
