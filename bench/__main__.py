@@ -21,13 +21,20 @@ SECTIONS = ("interactions", "summary", "kickoff", "footprint")
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--db", choices=("sqlite", "postgres", "both"),
-                        help="databases to measure (default: both when PostgreSQL answers, else sqlite)")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke mode for CI: small sizes, one run each; checks the benchmarks run, not the targets")
+    parser.add_argument(
+        "--db",
+        choices=("sqlite", "postgres", "both"),
+        help="databases to measure (default: both when PostgreSQL answers, else sqlite)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke mode for CI: small sizes, one run each; checks the benchmarks run, not the targets",
+    )
     parser.add_argument("--json", metavar="FILE", type=Path, help="also write the figures to FILE as JSON")
-    parser.add_argument("--only", choices=SECTIONS, action="append",
-                        help="run only this section (repeatable; default: all)")
+    parser.add_argument(
+        "--only", choices=SECTIONS, action="append", help="run only this section (repeatable; default: all)"
+    )
     return parser.parse_args(argv)
 
 
@@ -51,8 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     sections = args.only or list(SECTIONS)
     databases, note = choose_databases(args)
     mode = "quick (smoke)" if args.quick else "full"
-    print(f"Benchmarks, {mode} mode: Python {platform.python_version()}, {os.cpu_count()} CPUs, "
-          f"databases: {', '.join(databases)}")
+    print(
+        f"Benchmarks, {mode} mode: Python {platform.python_version()}, {os.cpu_count()} CPUs, "
+        f"databases: {', '.join(databases)}"
+    )
     print(note)
 
     rows: list[Row] = []
@@ -63,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         try:
             rows.extend(work())
-        except Exception:  # noqa: BLE001 (report it, go on with the other sections, exit non-zero)
+        except Exception:
             failures.append(name)
             traceback.print_exc()
         print(f"   ({time.perf_counter() - t0:.1f} s)", flush=True)
@@ -71,25 +80,36 @@ def main(argv: list[str] | None = None) -> int:
     repeats = 1 if args.quick else 3
     if "interactions" in sections:
         for kind in databases:
+
             def run_interactions(kind=kind):
                 with Database(kind) as db:
                     return interactions.measure(db, quick=args.quick, repeats=repeats)[0]
+
             section(f"1. interactions [{kind}]", run_interactions)
         if not args.quick and interactions.pacer_configurable():
             # Diagnostic: the same clicks with the outbox's pacing out of the way, to tell the bot's own
             # cost from the pacing's. No targets: production runs with the pacing.
             for kind in databases:
+
                 def run_unpaced(kind=kind):
                     with Database(kind) as db:
                         return interactions.measure(db, quick=False, repeats=1, unpaced=True)[0]
+
                 section(f"1b. interactions, pacer off (diagnostic) [{kind}]", run_unpaced)
 
     if "summary" in sections:
         for index, kind in enumerate(databases):
+
             def run_summary(kind=kind, chart=index == 0):
                 with Database(kind) as db:
-                    return summary.measure(db, members=500 if args.quick else 5000, repeats=5 if args.quick else 15,
-                                           chart=chart, memory_summaries=20 if args.quick else 100)[0]
+                    return summary.measure(
+                        db,
+                        members=500 if args.quick else 5000,
+                        repeats=5 if args.quick else 15,
+                        chart=chart,
+                        memory_summaries=20 if args.quick else 100,
+                    )[0]
+
             section(f"2. summary at scale [{kind}]", run_summary)
 
     if "kickoff" in sections:
@@ -113,16 +133,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nFAILED to run: {', '.join(failures)}")
     print(f"\nTotal {elapsed:.1f} s.")
     if args.json:
-        args.json.write_text(json.dumps({
-            "mode": "quick" if args.quick else "full",
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "databases": databases,
-            "database_note": note,
-            "elapsed_s": elapsed,
-            "failures": failures,
-            "rows": [row.as_json() for row in rows],
-        }, indent=2, default=str), encoding="utf-8")
+        args.json.write_text(
+            json.dumps(
+                {
+                    "mode": "quick" if args.quick else "full",
+                    "python": platform.python_version(),
+                    "cpus": os.cpu_count(),
+                    "databases": databases,
+                    "database_note": note,
+                    "elapsed_s": elapsed,
+                    "failures": failures,
+                    "rows": [row.as_json() for row in rows],
+                },
+                indent=2,
+                default=str,
+            ),
+            encoding="utf-8",
+        )
         print(f"Figures written to {args.json}")
     return 1 if failures else 0
 

@@ -35,8 +35,13 @@ class Row:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "figure": self.figure, "target": self.target, "measured": self.measured, "baseline": self.baseline,
-            "ratio": self.ratio, "met": self.met, "data": self.data,
+            "figure": self.figure,
+            "target": self.target,
+            "measured": self.measured,
+            "baseline": self.baseline,
+            "ratio": self.ratio,
+            "met": self.met,
+            "data": self.data,
         }
 
 
@@ -100,7 +105,7 @@ def postgres_answers(timeout: float) -> tuple[bool, str]:
         with probe.connect() as connection:
             connection.execute(text("select 1"))
         probe.dispose()
-    except Exception as error:  # noqa: BLE001 (any failure means: no server to measure)
+    except Exception as error:
         return False, f"PostgreSQL at {_safe(url)} did not answer ({type(error).__name__})"
     took = time.perf_counter() - started
     if took > timeout:

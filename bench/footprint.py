@@ -58,8 +58,12 @@ def one_run(slack, log=print) -> dict:
 
     with tempfile.TemporaryDirectory(prefix="bench-footprint-") as tmp:
         port = free_port()
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("SLACK_", "MATURITY_")) and k not in ("DATABASE_URL", "PORT", "LOG_LEVEL", "LOG_FORMAT")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("SLACK_", "MATURITY_"))
+            and k not in ("DATABASE_URL", "PORT", "LOG_LEVEL", "LOG_FORMAT")
+        }
         env.update(
             SLACK_BOT_TOKEN="xoxb-T1",
             SLACK_SIGNING_SECRET=SIGNING_SECRET,
@@ -71,15 +75,18 @@ def one_run(slack, log=print) -> dict:
         people = workspace(slack, f"http://127.0.0.1:{port}/slack/events", TEAM)
         stderr = open(Path(tmp) / "stderr.log", "wb")  # noqa: SIM115 (closed in the finally below)
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tmp, env=env, stdout=subprocess.DEVNULL,
-                                   stderr=stderr)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot"], cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=stderr
+        )
         try:
             port_open = ready = None
             deadline = started + START_TIMEOUT
             while ready is None:
                 if process.poll() is not None:
-                    raise RuntimeError(f"python -m bot exited with {process.returncode}: "
-                                       f"{(Path(tmp) / 'stderr.log').read_text()[-1500:]}")
+                    raise RuntimeError(
+                        f"python -m bot exited with {process.returncode}: "
+                        f"{(Path(tmp) / 'stderr.log').read_text()[-1500:]}"
+                    )
                 if time.perf_counter() > deadline:
                     raise RuntimeError(f"python -m bot was not ready within {START_TIMEOUT:.0f} s")
                 if port_open is None:
@@ -109,8 +116,13 @@ def one_run(slack, log=print) -> dict:
                 process.kill()
                 process.wait()
             stderr.close()
-    return {"port_open_s": port_open, "ready_s": ready, "rss_mb": status["VmRSS"] / 1024,
-            "hwm_mb": status["VmHWM"] / 1024, "matplotlib_files": matplotlib}
+    return {
+        "port_open_s": port_open,
+        "ready_s": ready,
+        "rss_mb": status["VmRSS"] / 1024,
+        "hwm_mb": status["VmHWM"] / 1024,
+        "matplotlib_files": matplotlib,
+    }
 
 
 def measure(*, runs: int, log=print) -> tuple[list[Row], dict]:
@@ -125,8 +137,10 @@ def measure(*, runs: int, log=print) -> tuple[list[Row], dict]:
         for index in range(runs):
             result = one_run(slack, log)
             results.append(result)
-            log(f"  footprint run {index + 1}/{runs}: port {result['port_open_s']:.2f} s, ready {result['ready_s']:.2f} s, "
-                f"RSS {result['rss_mb']:.1f} MB, matplotlib {'LOADED' if result['matplotlib_files'] else 'not loaded'}")
+            log(
+                f"  footprint run {index + 1}/{runs}: port {result['port_open_s']:.2f} s, ready {result['ready_s']:.2f} s, "
+                f"RSS {result['rss_mb']:.1f} MB, matplotlib {'LOADED' if result['matplotlib_files'] else 'not loaded'}"
+            )
     finally:
         slack.stop()
 
@@ -135,17 +149,40 @@ def measure(*, runs: int, log=print) -> tuple[list[Row], dict]:
     rss = [r["rss_mb"] for r in results]
     hwm = [r["hwm_mb"] for r in results]
     loaded = sorted({f for r in results for f in r["matplotlib_files"]})
-    seconds = lambda v: f"{v:.2f} s"
-    megabytes = lambda v: f"{v:.1f} MB"
+
+    def seconds(v):
+        return f"{v:.2f} s"
+
+    def megabytes(v):
+        return f"{v:.1f} MB"
+
     rows = [
-        Row(figure="start-up to ready (python -m bot, fresh SQLite)", target=f"<= {READY_TARGET:.0f} s",
-            measured=spread(ready, seconds), baseline=f"port open {spread(port, seconds)}", ratio="",
-            met=median(ready) <= READY_TARGET, data={"ready_s": ready, "port_open_s": port}),
-        Row(figure=f"idle resident memory (VmRSS, ready + {IDLE_SECONDS:.0f} s)", target=f"<= {RSS_TARGET_MB} MB",
-            measured=spread(rss, megabytes), baseline=f"VmHWM {spread(hwm, megabytes)}", ratio="",
-            met=median(rss) <= RSS_TARGET_MB, data={"rss_mb": rss, "hwm_mb": hwm}),
-        Row(figure="matplotlib loaded at idle (/proc/PID/maps)", target="no",
+        Row(
+            figure="start-up to ready (python -m bot, fresh SQLite)",
+            target=f"<= {READY_TARGET:.0f} s",
+            measured=spread(ready, seconds),
+            baseline=f"port open {spread(port, seconds)}",
+            ratio="",
+            met=median(ready) <= READY_TARGET,
+            data={"ready_s": ready, "port_open_s": port},
+        ),
+        Row(
+            figure=f"idle resident memory (VmRSS, ready + {IDLE_SECONDS:.0f} s)",
+            target=f"<= {RSS_TARGET_MB} MB",
+            measured=spread(rss, megabytes),
+            baseline=f"VmHWM {spread(hwm, megabytes)}",
+            ratio="",
+            met=median(rss) <= RSS_TARGET_MB,
+            data={"rss_mb": rss, "hwm_mb": hwm},
+        ),
+        Row(
+            figure="matplotlib loaded at idle (/proc/PID/maps)",
+            target="no",
             measured="yes: " + ", ".join(Path(f).name for f in loaded[:3]) if loaded else "no",
-            baseline="", ratio="", met=not loaded, data={"files": loaded}),
+            baseline="",
+            ratio="",
+            met=not loaded,
+            data={"files": loaded},
+        ),
     ]
     return rows, {"ready_s": median(ready), "rss_mb": median(rss)}

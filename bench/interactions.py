@@ -106,12 +106,14 @@ class Run:
 
 def guarded(client, run: Run, lock: threading.Lock):
     """A client thread that records its crash (which makes the benchmark fail) instead of dying quietly."""
+
     def target(*args):
         try:
             client(*args)
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             with lock:
                 run.errors.append(f"client crashed: {error!r}")
+
     return target
 
 
@@ -226,8 +228,9 @@ class Rig:
                 arrival = self.slack.expect(member.dm)
                 sent = time.perf_counter()
                 try:
-                    reply, reset = click(self.workspace, member.user_id, member.prompt,
-                                         values.answer_action_id(rng.randint(1, 5)))
+                    reply, reset = click(
+                        self.workspace, member.user_id, member.prompt, values.answer_action_id(rng.randint(1, 5))
+                    )
                 except RuntimeError as error:
                     errors.append(str(error))
                     self.slack.forget(member.dm)
@@ -257,8 +260,9 @@ class Rig:
                 run.idle += idle
                 run.resets += resets
 
-        threads = [threading.Thread(target=guarded(client, run, lock), args=(i, g), daemon=True)
-                   for i, g in enumerate(groups)]
+        threads = [
+            threading.Thread(target=guarded(client, run, lock), args=(i, g), daemon=True) for i, g in enumerate(groups)
+        ]
         for thread in threads:
             thread.start()
         barrier.wait()
@@ -337,19 +341,19 @@ def measure(db: Database, *, quick: bool, repeats: int, unpaced: bool = False, l
     try:
         # One pool of members, enrolled once; each level has its own members, every repeat moves them on.
         need = {lv.clients: lv.clients * lv.members_per_client for lv in levels}
-        clicks_per_member = max(
-            -(-lv.clicks_per_client * repeats // lv.members_per_client) for lv in levels
-        )
+        clicks_per_member = max(-(-lv.clicks_per_client * repeats // lv.members_per_client) for lv in levels)
         if clicks_per_member > 12:
             raise ValueError("too few members per client for this many clicks and repeats")
         started = time.perf_counter()
         members = rig.enrol("CBENCH", sum(need.values()))
-        log(f"  [{label}] {rig.pacing}; enrolled {len(members)} members (kick-off + Continue) in "
-            f"{time.perf_counter() - started:.1f} s")
+        log(
+            f"  [{label}] {rig.pacing}; enrolled {len(members)} members (kick-off + Continue) in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
         pools: dict[int, list[Member]] = {}
         offset = 0
         for lv in levels:
-            pools[lv.clients] = members[offset: offset + need[lv.clients]]
+            pools[lv.clients] = members[offset : offset + need[lv.clients]]
             offset += need[lv.clients]
         sample_prompt = members[0].prompt
 
@@ -362,7 +366,7 @@ def measure(db: Database, *, quick: bool, repeats: int, unpaced: bool = False, l
                 bare_runs[lv.clients].append(bare)
                 settle(rig)
                 pool = pools[lv.clients]
-                groups = [pool[i::lv.clients] for i in range(lv.clients)]
+                groups = [pool[i :: lv.clients] for i in range(lv.clients)]
                 bot = rig.drive(groups, lv.clicks_per_client, seed=repeat)
                 bot_runs[lv.clients].append(bot)
                 log(
@@ -377,7 +381,9 @@ def measure(db: Database, *, quick: bool, repeats: int, unpaced: bool = False, l
         rig.close()
 
 
-def rows(kind: str, levels: list[Level], bot_runs: dict, bare_runs: dict, *, diagnostic: bool = False) -> tuple[list[Row], dict]:
+def rows(
+    kind: str, levels: list[Level], bot_runs: dict, bare_runs: dict, *, diagnostic: bool = False
+) -> tuple[list[Row], dict]:
     """Two rows per level: latency and throughput. Diagnostic rows carry no target."""
     out, data = [], {}
     for lv in levels:
@@ -404,40 +410,59 @@ def rows(kind: str, levels: list[Level], bot_runs: dict, bare_runs: dict, *, dia
             runs += f", {resets} conn. resets resent"
         judged = lv.clients == 8 and not diagnostic
         target = f"p95 <= {LATENCY_TARGET * 1000:.0f} ms" if judged else ""
-        out.append(Row(
-            figure=f"click -> next prompt, {lv.clients} client{'s' if lv.clients > 1 else ''} [{kind}]",
-            target=target,
-            measured=f"{ms(p50)} / {ms(p95)} / p99 {ms(p99)} ({clicks} clicks{runs})",
-            baseline=f"bare ack {ms(b50)} / {ms(b95)}" + (f" ({bare_resets} resets)" if bare_resets else ""),
-            ratio=fmt_ratio(ratio(p95, b95)),
-            met=(p95 <= LATENCY_TARGET) if judged else None,
-            data={"db": kind, "clients": lv.clients, "clicks": clicks, "p50_s": p50, "p95_s": p95, "p99_s": p99,
-                  "p95_per_run_s": p95s, "ack_p50_s": percentile(acks, 50), "ack_p95_s": percentile(acks, 95),
-                  "bare_p50_s": b50, "bare_p95_s": b95, "idle_s": sum(r.idle for r in bots), "errors": errors,
-                  "connection_resets": resets, "bare_connection_resets": bare_resets,
-                  "bare_requests": len(bare_lat)},
-        ))
+        out.append(
+            Row(
+                figure=f"click -> next prompt, {lv.clients} client{'s' if lv.clients > 1 else ''} [{kind}]",
+                target=target,
+                measured=f"{ms(p50)} / {ms(p95)} / p99 {ms(p99)} ({clicks} clicks{runs})",
+                baseline=f"bare ack {ms(b50)} / {ms(b95)}" + (f" ({bare_resets} resets)" if bare_resets else ""),
+                ratio=fmt_ratio(ratio(p95, b95)),
+                met=(p95 <= LATENCY_TARGET) if judged else None,
+                data={
+                    "db": kind,
+                    "clients": lv.clients,
+                    "clicks": clicks,
+                    "p50_s": p50,
+                    "p95_s": p95,
+                    "p99_s": p99,
+                    "p95_per_run_s": p95s,
+                    "ack_p50_s": percentile(acks, 50),
+                    "ack_p95_s": percentile(acks, 95),
+                    "bare_p50_s": b50,
+                    "bare_p95_s": b95,
+                    "idle_s": sum(r.idle for r in bots),
+                    "errors": errors,
+                    "connection_resets": resets,
+                    "bare_connection_resets": bare_resets,
+                    "bare_requests": len(bare_lat),
+                },
+            )
+        )
         a50, a95 = percentile(acks, 50), percentile(acks, 95)
-        out.append(Row(
-            figure=f"click HTTP ack, {lv.clients} client{'s' if lv.clients > 1 else ''} [{kind}]",
-            target="(Slack allows 3 s)",
-            measured=f"{ms(a50)} / {ms(a95)} / p99 {ms(percentile(acks, 99))}",
-            baseline=f"bare ack {ms(b50)} / {ms(b95)}",
-            ratio=fmt_ratio(ratio(a95, b95)),
-            met=None,
-            data={"db": kind, "clients": lv.clients, "ack_p50_s": a50, "ack_p95_s": a95},
-        ))
+        out.append(
+            Row(
+                figure=f"click HTTP ack, {lv.clients} client{'s' if lv.clients > 1 else ''} [{kind}]",
+                target="(Slack allows 3 s)",
+                measured=f"{ms(a50)} / {ms(a95)} / p99 {ms(percentile(acks, 99))}",
+                baseline=f"bare ack {ms(b50)} / {ms(b95)}",
+                ratio=fmt_ratio(ratio(a95, b95)),
+                met=None,
+                data={"db": kind, "clients": lv.clients, "ack_p50_s": a50, "ack_p95_s": a95},
+            )
+        )
         tp, btp = median(tps), median(bare_tps)
         tp_range = f" ({min(tps):.1f}-{max(tps):.1f})" if len(tps) > 1 else ""
         btp_range = f" ({min(bare_tps):.0f}-{max(bare_tps):.0f})" if len(bare_tps) > 1 else ""
-        out.append(Row(
-            figure=f"clicks per second, {lv.clients} client{'s' if lv.clients > 1 else ''} [{kind}]",
-            target="" if diagnostic else f">= {THROUGHPUT_TARGET}x bare",
-            measured=f"{tp:.1f}/s{tp_range}",
-            baseline=f"bare {btp:.0f}/s{btp_range}",
-            ratio=fmt_ratio(ratio(tp, btp)),
-            met=None if diagnostic else ratio(tp, btp) >= THROUGHPUT_TARGET,
-            data={"db": kind, "clients": lv.clients, "clicks_per_s": tps, "bare_per_s": bare_tps},
-        ))
+        out.append(
+            Row(
+                figure=f"clicks per second, {lv.clients} client{'s' if lv.clients > 1 else ''} [{kind}]",
+                target="" if diagnostic else f">= {THROUGHPUT_TARGET}x bare",
+                measured=f"{tp:.1f}/s{tp_range}",
+                baseline=f"bare {btp:.0f}/s{btp_range}",
+                ratio=fmt_ratio(ratio(tp, btp)),
+                met=None if diagnostic else ratio(tp, btp) >= THROUGHPUT_TARGET,
+                data={"db": kind, "clients": lv.clients, "clicks_per_s": tps, "bare_per_s": bare_tps},
+            )
+        )
         data[lv.clients] = {"bot_p95_s": p95, "bot_per_s": tp, "bare_per_s": btp}
     return out, data

@@ -67,8 +67,10 @@ def kickoff_at_rate_limit(*, kind: str = "sqlite", members: int = 1000, log=prin
     twice = sum(1 for u in everyone if per_member[u] > 1)
     minimum = len(everyone) / WORKSPACE_LIMIT
     ratio = elapsed / minimum
-    log(f"  kick-off of {len(everyone)} on {kind}: {elapsed:.1f} s (minimum {minimum:.1f} s), "
-        f"prompted once {once}, duplicates {twice}, owed {owed}, throttled by Slack {slack.throttled}")
+    log(
+        f"  kick-off of {len(everyone)} on {kind}: {elapsed:.1f} s (minimum {minimum:.1f} s), "
+        f"prompted once {once}, duplicates {twice}, owed {owed}, throttled by Slack {slack.throttled}"
+    )
     return [
         Row(
             figure=f"kick-off, {len(everyone)} members, {kind} (limits 1/s/channel, {WORKSPACE_LIMIT:g}/s/workspace)",
@@ -77,7 +79,14 @@ def kickoff_at_rate_limit(*, kind: str = "sqlite", members: int = 1000, log=prin
             baseline=f"{minimum:.1f} s",
             ratio=fmt_ratio(ratio),
             met=ratio <= 1.2 and once == len(everyone) and twice == 0,
-            data={"seconds": elapsed, "minimum": minimum, "once": once, "duplicates": twice, "owed": owed,
-                  "throttled": slack.throttled, "members": len(everyone)},
+            data={
+                "seconds": elapsed,
+                "minimum": minimum,
+                "once": once,
+                "duplicates": twice,
+                "owed": owed,
+                "throttled": slack.throttled,
+                "members": len(everyone),
+            },
         )
     ]

@@ -60,10 +60,17 @@ def load(db: Database, framework, members: int, seed: int = 7) -> tuple[int, int
     with Session(db.engine) as session:
         rounds = []
         for status in ("closed", "open"):
-            round_ = Round(team_id=TEAM, channel_id=CHANNEL, framework_id=framework.id,
-                           framework_version=framework.version, area_count=len(areas), started_by="UFAC",
-                           status=status, created_at=now - timedelta(days=90 if status == "closed" else 7),
-                           closed_at=now - timedelta(days=60) if status == "closed" else None)
+            round_ = Round(
+                team_id=TEAM,
+                channel_id=CHANNEL,
+                framework_id=framework.id,
+                framework_version=framework.version,
+                area_count=len(areas),
+                started_by="UFAC",
+                status=status,
+                created_at=now - timedelta(days=90 if status == "closed" else 7),
+                closed_at=now - timedelta(days=60) if status == "closed" else None,
+            )
             session.add(round_)
             session.flush()
             rounds.append(round_.id)
@@ -73,7 +80,7 @@ def load(db: Database, framework, members: int, seed: int = 7) -> tuple[int, int
 
     def chunks(rows):
         for start in range(0, len(rows), CHUNK):
-            yield rows[start:start + CHUNK]
+            yield rows[start : start + CHUNK]
 
     with db.engine.begin() as connection:
         for round_id, shift in ((previous_id, 0), (current_id, 1)):
@@ -82,35 +89,78 @@ def load(db: Database, framework, members: int, seed: int = 7) -> tuple[int, int
             ts = 1_700_000_000_000_000 + round_id * 10**12
             for user_id in users:
                 thread_ts = f"{ts // 10**6}.{ts % 10**6:06d}"
-                participants.append({
-                    "team_id": TEAM, "round_id": round_id, "user_id": user_id, "dm_channel_id": f"D{user_id}",
-                    "thread_ts": thread_ts, "created_at": now, "last_active_at": now, "completed_at": now,
-                    "reminders_off": False,
-                })
+                participants.append(
+                    {
+                        "team_id": TEAM,
+                        "round_id": round_id,
+                        "user_id": user_id,
+                        "dm_channel_id": f"D{user_id}",
+                        "thread_ts": thread_ts,
+                        "created_at": now,
+                        "last_active_at": now,
+                        "completed_at": now,
+                        "reminders_off": False,
+                    }
+                )
                 for index, area_id in enumerate(areas):
                     ts += 100
                     # Each area leans to its own level, one level higher in the newer round, with spread.
                     lean = 1 + (index % 4) + shift
                     level = max(1, min(5, lean + rng.choice((-2, -1, -1, 0, 0, 0, 0, 1, 1, 2))))
                     where = {"team_id": TEAM, "round_id": round_id, "user_id": user_id, "area_id": area_id}
-                    prompts.append({**where, "attempt": 1, "state": "answered",
-                                    "ts": f"{ts // 10**6}.{ts % 10**6:06d}", "created_at": now})
-                    answers.append({**where, "level": level, "comment": None, "framework_id": framework.id,
-                                    "framework_version": framework.version, "created_at": now, "updated_at": now})
+                    prompts.append(
+                        {
+                            **where,
+                            "attempt": 1,
+                            "state": "answered",
+                            "ts": f"{ts // 10**6}.{ts % 10**6:06d}",
+                            "created_at": now,
+                        }
+                    )
+                    answers.append(
+                        {
+                            **where,
+                            "level": level,
+                            "comment": None,
+                            "framework_id": framework.id,
+                            "framework_version": framework.version,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                    )
                     first = level if rng.random() >= 0.2 else max(1, min(5, level + rng.choice((-1, 1))))
-                    change = {**where, "old_level": None, "new_level": first, "old_comment": None, "new_comment": None,
-                              "framework_id": framework.id, "framework_version": framework.version, "changed_at": now}
+                    change = {
+                        **where,
+                        "old_level": None,
+                        "new_level": first,
+                        "old_comment": None,
+                        "new_comment": None,
+                        "framework_id": framework.id,
+                        "framework_version": framework.version,
+                        "changed_at": now,
+                    }
                     changes.append(change)
                     if first != level:
                         changes.append({**change, "old_level": first, "new_level": level})
-            for table, rows in ((Participant, participants), (Prompt, prompts), (Answer, answers),
-                                (AnswerChange, changes)):
+            for table, rows in (
+                (Participant, participants),
+                (Prompt, prompts),
+                (Answer, answers),
+                (AnswerChange, changes),
+            ):
                 for chunk in chunks(rows):
                     connection.execute(insert(table.__table__), chunk)
                 counts[table.__tablename__] += len(rows)
         targets = [
-            {"team_id": TEAM, "channel_id": CHANNEL, "framework_id": framework.id, "area_id": area_id,
-             "level": min(5, 3 + index % 2), "set_by": "UFAC", "updated_at": now}
+            {
+                "team_id": TEAM,
+                "channel_id": CHANNEL,
+                "framework_id": framework.id,
+                "area_id": area_id,
+                "level": min(5, 3 + index % 2),
+                "set_by": "UFAC",
+                "updated_at": now,
+            }
             for index, area_id in enumerate(areas)
         ]
         connection.execute(insert(Target.__table__), targets)
@@ -119,16 +169,19 @@ def load(db: Database, framework, members: int, seed: int = 7) -> tuple[int, int
     return previous_id, current_id, counts
 
 
-def measure(db: Database, *, members: int, repeats: int, chart: bool, memory_summaries: int = MEMORY_SUMMARIES,
-            log=print) -> tuple[list[Row], dict]:
+def measure(
+    db: Database, *, members: int, repeats: int, chart: bool, memory_summaries: int = MEMORY_SUMMARIES, log=print
+) -> tuple[list[Row], dict]:
     from core.settings import Settings
     from framework.loader import load_framework
 
     framework = load_framework()
     started = time.perf_counter()
     _previous_id, current_id, counts = load(db, framework, members)
-    log(f"  [{db.kind}] loaded {members} members x 2 rounds ({sum(counts.values())} rows) in "
-        f"{time.perf_counter() - started:.1f} s")
+    log(
+        f"  [{db.kind}] loaded {members} members x 2 rounds ({sum(counts.values())} rows) in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
     services = production_services(Settings(_env_file=None), db.engine, framework)
     summaries = services.results
     round_ = services.stores.rounds.get(TEAM, current_id)
@@ -167,8 +220,14 @@ def measure(db: Database, *, members: int, repeats: int, chart: bool, memory_sum
             baseline=f"GROUP BY {spread(floor_times)}",
             ratio=fmt_ratio(ratio(c, f)),
             met=c <= COMPUTE_TARGET,
-            data={"db": db.kind, "members": members, "answers": answers, "rows": counts, "compute_s": compute_times,
-                  "floor_s": floor_times},
+            data={
+                "db": db.kind,
+                "members": members,
+                "answers": answers,
+                "rows": counts,
+                "compute_s": compute_times,
+                "floor_s": floor_times,
+            },
         ),
         Row(
             figure=f"summary vs GROUP BY floor [{db.kind}]",
@@ -217,9 +276,15 @@ def measure_memory(kind: str, compute, count: int, log=print) -> Row:
         baseline=f"peak {(peak - before) / 1024:.0f} KB during one",
         ratio="",
         met=growth_kb < MEMORY_ALLOWANCE_KB,
-        data={"db": kind, "summaries": count, "growth_kb": growth_kb, "first_half_kb": first_kb,
-              "second_half_kb": second_kb, "peak_above_start_kb": (peak - before) / 1024,
-              "seconds_under_tracemalloc": took},
+        data={
+            "db": kind,
+            "summaries": count,
+            "growth_kb": growth_kb,
+            "first_half_kb": first_kb,
+            "second_half_kb": second_kb,
+            "peak_above_start_kb": (peak - before) / 1024,
+            "seconds_under_tracemalloc": took,
+        },
     )
 
 
@@ -228,8 +293,13 @@ def measure_chart(framework, summary, min_group: int, members: int, repeats: int
     from results.chart import draw_summary_chart
 
     def draw() -> bytes:
-        return draw_summary_chart(framework, summary, min_group=min_group, title="Round 2: team level and target per area",
-                                  subtitle=f"{members} of {members} members complete.")
+        return draw_summary_chart(
+            framework,
+            summary,
+            min_group=min_group,
+            title="Round 2: team level and target per area",
+            subtitle=f"{members} of {members} members complete.",
+        )
 
     first_png = draw()
     cold = time.perf_counter() - t0

@@ -90,7 +90,10 @@ class Settings(BaseSettings):
             needed = ["SLACK_CLIENT_ID"] if self.oauth_mode else ["SLACK_BOT_TOKEN"]
             mode = "the clock"
         elif self.oauth_mode:
-            needed, mode = ["SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_SIGNING_SECRET"], "multi-workspace (OAuth) mode"
+            needed, mode = (
+                ["SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_SIGNING_SECRET"],
+                "multi-workspace (OAuth) mode",
+            )
         else:
             needed = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if serving == "socket" else "SLACK_SIGNING_SECRET"]
             mode = "Socket Mode" if serving == "socket" else "HTTP mode"

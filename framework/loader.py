@@ -52,7 +52,9 @@ def _parse(path: Path, text: str):
             return json.loads(text)
         return yaml.safe_load(text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise FrameworkError(path, "", f"it is not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}") from None
+        raise FrameworkError(
+            path, "", f"it is not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}"
+        ) from None
 
 
 def _first_error(path: Path, exc: ValidationError) -> FrameworkError:

@@ -58,9 +58,7 @@ class Progress:
 
     def waiting(self) -> str | None:
         """The area whose prompt is posted and still waiting for an answer, if any."""
-        return next(
-            (a for a in self.area_ids if a not in self.answered and self._state(a).open), None
-        )
+        return next((a for a in self.area_ids if a not in self.answered and self._state(a).open), None)
 
     def next_area(self, *, resuming: bool = False) -> str | None:
         """The area to post next, or None when nothing should be posted now.

@@ -49,9 +49,7 @@ def find_areas(framework: Framework, query: str) -> list[KeyArea]:
     if not wanted:
         return []
     return [
-        area
-        for area in framework.areas
-        if all(any(word.startswith(w) for word in _vocabulary(area)) for w in wanted)
+        area for area in framework.areas if all(any(word.startswith(w) for word in _vocabulary(area)) for w in wanted)
     ]
 
 
@@ -63,9 +61,9 @@ def closest_areas(framework: Framework, query: str, limit: int = 3) -> list[KeyA
         vocabulary = _vocabulary(area)
         if not wanted or not vocabulary:
             return 0.0
-        return sum(
-            max(difflib.SequenceMatcher(None, w, word).ratio() for word in vocabulary) for w in wanted
-        ) / len(wanted)
+        return sum(max(difflib.SequenceMatcher(None, w, word).ratio() for word in vocabulary) for w in wanted) / len(
+            wanted
+        )
 
     ranked = sorted(framework.areas, key=score, reverse=True)
     return ranked[:limit]

@@ -20,7 +20,25 @@ from .web_api import ApiError, Method, WebApi
 from .workspaces import Call, Channel, Event, Message, UploadedFile, User, ViewRecord
 
 __all__ = [
-    "ApiError", "AppServer", "Call", "Channel", "Driver", "Event", "Fault", "Installation", "Message", "Method",
-    "NoSuchButton", "Reply", "RequestFailed", "SimulatedSlack", "UploadedFile", "User", "ViewRecord", "WebApi",
-    "find_button", "scope_list", "sign",
+    "ApiError",
+    "AppServer",
+    "Call",
+    "Channel",
+    "Driver",
+    "Event",
+    "Fault",
+    "Installation",
+    "Message",
+    "Method",
+    "NoSuchButton",
+    "Reply",
+    "RequestFailed",
+    "SimulatedSlack",
+    "UploadedFile",
+    "User",
+    "ViewRecord",
+    "WebApi",
+    "find_button",
+    "scope_list",
+    "sign",
 ]

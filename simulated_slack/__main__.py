@@ -28,8 +28,14 @@ from .server import SimulatedSlack
 def load_seed(slack: SimulatedSlack, seed: dict[str, Any]) -> None:
     for team in seed.get("teams", []):
         team_id = team["id"]
-        slack.add_team(team_id, team.get("bot_token"), team.get("bot_user_id"), team.get("name"),
-                      team.get("enterprise_id"), scopes=team.get("scopes"))
+        slack.add_team(
+            team_id,
+            team.get("bot_token"),
+            team.get("bot_user_id"),
+            team.get("name"),
+            team.get("enterprise_id"),
+            scopes=team.get("scopes"),
+        )
         for user in team.get("users", []):
             slack.add_user(team_id, user.pop("id"), **user)
         for channel in team.get("channels", []):

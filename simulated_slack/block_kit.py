@@ -191,11 +191,15 @@ def _option_problems(node: Any, pointer: str) -> list[str]:
                     continue
                 text = option.get("text", {}).get("text", "") if isinstance(option.get("text"), dict) else ""
                 if len(text) > MAX_OPTION_TEXT:
-                    problems.append(f"[ERROR] must be less than {MAX_OPTION_TEXT + 1} characters "
-                                    f"[json-pointer:{where}/{index}/text/text]")
+                    problems.append(
+                        f"[ERROR] must be less than {MAX_OPTION_TEXT + 1} characters "
+                        f"[json-pointer:{where}/{index}/text/text]"
+                    )
                 if len(str(option.get("value", ""))) > MAX_OPTION_VALUE:
-                    problems.append(f"[ERROR] must be less than {MAX_OPTION_VALUE + 1} characters "
-                                    f"[json-pointer:{where}/{index}/value]")
+                    problems.append(
+                        f"[ERROR] must be less than {MAX_OPTION_VALUE + 1} characters "
+                        f"[json-pointer:{where}/{index}/value]"
+                    )
             problems += _option_problems(value, where)
     elif isinstance(node, list):
         for index, item in enumerate(node):

@@ -102,8 +102,16 @@ class Driver:
     send stale or forged requests on purpose.
     """
 
-    def __init__(self, slack: SimulatedSlack, url: str, secret: str, team_id: str | None = None, *,
-                 timeout: float = 30.0, check: bool = False):
+    def __init__(
+        self,
+        slack: SimulatedSlack,
+        url: str,
+        secret: str,
+        team_id: str | None = None,
+        *,
+        timeout: float = 30.0,
+        check: bool = False,
+    ):
         self.slack, self.url, self.secret = slack, url, secret
         self.team_id = team_id or slack.installation().team_id
         self.timeout, self.check = timeout, check
@@ -130,8 +138,15 @@ class Driver:
 
     # -- transport -------------------------------------------------------------------------------------
 
-    def post(self, body: str, content_type: str, *, timestamp: int | None = None, signature: str | None = None,
-             headers: dict[str, str] | None = None) -> Reply:
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
         timestamp = int(time.time()) if timestamp is None else timestamp
         all_headers = {
             "Content-Type": content_type,
@@ -196,9 +211,16 @@ class Driver:
         """``/maturity <text>`` typed by ``user_id`` in ``channel_id``."""
         return self.post_form(self.command_body(user_id, text, channel_id), **options)
 
-    def click_body(self, user_id: str, message: Message, action_id: str | None = None, *,
-                   element: dict[str, Any] | None = None, block_id: str | None = None,
-                   value: str | None = None) -> dict[str, Any]:
+    def click_body(
+        self,
+        user_id: str,
+        message: Message,
+        action_id: str | None = None,
+        *,
+        element: dict[str, Any] | None = None,
+        block_id: str | None = None,
+        value: str | None = None,
+    ) -> dict[str, Any]:
         """A block_actions payload for a click on a message's button, named by ``action_id`` or given as
         ``element`` (with its ``block_id``)."""
         if element is None:
@@ -208,34 +230,55 @@ class Driver:
             "user": self._user(user_id),
             "api_app_id": self.installation.app_id,
             "token": VERIFICATION_TOKEN,
-            "container": {"type": "message", "message_ts": message.ts, "channel_id": message.channel,
-                          "is_ephemeral": False},
+            "container": {
+                "type": "message",
+                "message_ts": message.ts,
+                "channel_id": message.channel,
+                "is_ephemeral": False,
+            },
             "trigger_id": self.slack.new_trigger_id(team_id=self.team_id, user_id=user_id),
             "team": self._team(),
             "enterprise": None,
             "is_enterprise_install": False,
             "channel": {"id": message.channel, "name": self.channel_name(message.channel)},
-            "message": {"type": "message", "ts": message.ts, "thread_ts": message.thread_ts, "text": message.text,
-                        "blocks": message.blocks, "user": getattr(message, "user", None)},
+            "message": {
+                "type": "message",
+                "ts": message.ts,
+                "thread_ts": message.thread_ts,
+                "text": message.text,
+                "blocks": message.blocks,
+                "user": getattr(message, "user", None),
+            },
             "response_url": self.slack.new_response_url(team_id=self.team_id, channel=message.channel, user=user_id),
-            "actions": [{
-                "type": element.get("type", "button"),
-                "action_id": element["action_id"],
-                "block_id": block_id,
-                "text": element.get("text"),
-                "value": element.get("value") if value is None else value,
-                "action_ts": f"{time.time():.6f}",
-            }],
+            "actions": [
+                {
+                    "type": element.get("type", "button"),
+                    "action_id": element["action_id"],
+                    "block_id": block_id,
+                    "text": element.get("text"),
+                    "value": element.get("value") if value is None else value,
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
         }
 
-    def click(self, user_id: str, message: Message, action_id: str | None = None, *,
-              element: dict[str, Any] | None = None, block_id: str | None = None, value: str | None = None,
-              **options: Any) -> Reply:
+    def click(
+        self,
+        user_id: str,
+        message: Message,
+        action_id: str | None = None,
+        *,
+        element: dict[str, Any] | None = None,
+        block_id: str | None = None,
+        value: str | None = None,
+        **options: Any,
+    ) -> Reply:
         payload = self.click_body(user_id, message, action_id, element=element, block_id=block_id, value=value)
         return self.post_form({"payload": json.dumps(payload)}, **options)
 
-    def submit_view(self, user_id: str, view: Any, state_values: dict[str, Any], *, view_id: str | None = None,
-                    **options: Any) -> Reply:
+    def submit_view(
+        self, user_id: str, view: Any, state_values: dict[str, Any], *, view_id: str | None = None, **options: Any
+    ) -> Reply:
         """Submitting a modal with these input values.  ``view`` is a ViewRecord of the simulated Slack (its id is
         used) or a view payload (its "id", else ``view_id``, else "V1")."""
         if hasattr(view, "view") and hasattr(view, "id"):
@@ -255,8 +298,9 @@ class Driver:
         }
         return self.post_form({"payload": json.dumps(payload)}, **options)
 
-    def event(self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None,
-              **options: Any) -> Reply:
+    def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None, **options: Any
+    ) -> Reply:
         """An Events API callback carrying ``event``; ``retry_num`` makes it one of Slack's redeliveries."""
         body = {
             "token": VERIFICATION_TOKEN,
@@ -266,8 +310,14 @@ class Driver:
             "type": "event_callback",
             "event_id": event_id or "Ev" + uuid.uuid4().hex[:16].upper(),
             "event_time": int(time.time()),
-            "authorizations": [{"team_id": self.team_id, "user_id": self.installation.bot_user_id, "is_bot": True,
-                                "is_enterprise_install": False}],
+            "authorizations": [
+                {
+                    "team_id": self.team_id,
+                    "user_id": self.installation.bot_user_id,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
             "is_ext_shared_channel": False,
         }
         headers = dict(options.pop("headers", None) or {})
@@ -280,5 +330,15 @@ class Driver:
         app a message.im event."""
         channel = self.slack.dm_channel(self.team_id, user_id)
         message = self.slack.add_message(self.team_id, channel, user_id, text)
-        return self.event({"type": "message", "channel": channel, "channel_type": "im", "user": user_id,
-                           "text": text, "ts": message.ts, "event_ts": message.ts}, **options)
+        return self.event(
+            {
+                "type": "message",
+                "channel": channel,
+                "channel_type": "im",
+                "user": user_id,
+                "text": text,
+                "ts": message.ts,
+                "event_ts": message.ts,
+            },
+            **options,
+        )

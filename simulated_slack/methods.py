@@ -39,8 +39,16 @@ class ApiRequest:
         """Report a visible change; the records are copied now, before a later call changes them."""
         if self.listening:
             team_id = self.team.id if self.team else ""
-            self.events.append(Event(kind=kind, method=self.method, team_id=team_id, channel=channel, user=user,
-                                     **{name: copy.deepcopy(value) for name, value in records.items()}))
+            self.events.append(
+                Event(
+                    kind=kind,
+                    method=self.method,
+                    team_id=team_id,
+                    channel=channel,
+                    user=user,
+                    **{name: copy.deepcopy(value) for name, value in records.items()},
+                )
+            )
 
 
 Handler = Callable[[ApiRequest], dict[str, Any]]
@@ -157,14 +165,27 @@ def paginate(items: list[Any], args: dict[str, Any], *, default: int = 100, cap:
 
 def bot_profile(team: Team) -> dict[str, Any]:
     bot = team.users[team.bot_user_id]
-    return {"id": team.bot_id, "app_id": team.app_id, "name": bot.name, "deleted": False,
-            "team_id": team.id, "user_id": team.bot_user_id, "updated": 1_700_000_000}
+    return {
+        "id": team.bot_id,
+        "app_id": team.app_id,
+        "name": bot.name,
+        "deleted": False,
+        "team_id": team.id,
+        "user_id": team.bot_user_id,
+        "updated": 1_700_000_000,
+    }
 
 
-def message_json(team: Team, message: Message, replies: list[Message] | None = None,
-                 files: dict[str, UploadedFile] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"type": "message", "ts": message.ts, "user": message.user, "text": message.text,
-                            "team": team.id}
+def message_json(
+    team: Team, message: Message, replies: list[Message] | None = None, files: dict[str, UploadedFile] | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": "message",
+        "ts": message.ts,
+        "user": message.user,
+        "text": message.text,
+        "team": team.id,
+    }
     if message.bot_id:
         body.update(bot_id=message.bot_id, app_id=team.app_id, bot_profile=bot_profile(team))
     if message.blocks:
@@ -178,8 +199,12 @@ def message_json(team: Team, message: Message, replies: list[Message] | None = N
     if message.thread_ts:
         body["thread_ts"] = message.thread_ts
     elif replies:
-        body.update(thread_ts=message.ts, reply_count=len(replies), latest_reply=replies[-1].ts,
-                    reply_users=sorted({r.user for r in replies}))
+        body.update(
+            thread_ts=message.ts,
+            reply_count=len(replies),
+            latest_reply=replies[-1].ts,
+            reply_users=sorted({r.user for r in replies}),
+        )
     if message.edited:
         body["edited"] = {"user": message.bot_id or message.user, "ts": message.ts}
     return body
@@ -187,15 +212,35 @@ def message_json(team: Team, message: Message, replies: list[Message] | None = N
 
 def channel_json(team: Team, channel: Channel, *, num_members: bool = False) -> dict[str, Any]:
     if channel.is_im:
-        return {"id": channel.id, "created": channel.created, "is_im": True, "is_org_shared": False,
-                "user": channel.im_user, "is_user_deleted": team.users[channel.im_user].deleted, "is_open": True}
+        return {
+            "id": channel.id,
+            "created": channel.created,
+            "is_im": True,
+            "is_org_shared": False,
+            "user": channel.im_user,
+            "is_user_deleted": team.users[channel.im_user].deleted,
+            "is_open": True,
+        }
     body = {
-        "id": channel.id, "name": channel.name, "name_normalized": channel.name, "created": channel.created,
-        "is_channel": not channel.is_private, "is_group": channel.is_private, "is_im": False, "is_mpim": False,
-        "is_private": channel.is_private, "is_archived": channel.is_archived, "is_general": False,
-        "is_shared": False, "is_ext_shared": False, "is_org_shared": False, "creator": "",
-        "is_member": team.bot_user_id in channel.members, "context_team_id": team.id,
-        "topic": {"value": "", "creator": "", "last_set": 0}, "purpose": {"value": "", "creator": "", "last_set": 0},
+        "id": channel.id,
+        "name": channel.name,
+        "name_normalized": channel.name,
+        "created": channel.created,
+        "is_channel": not channel.is_private,
+        "is_group": channel.is_private,
+        "is_im": False,
+        "is_mpim": False,
+        "is_private": channel.is_private,
+        "is_archived": channel.is_archived,
+        "is_general": False,
+        "is_shared": False,
+        "is_ext_shared": False,
+        "is_org_shared": False,
+        "creator": "",
+        "is_member": team.bot_user_id in channel.members,
+        "context_team_id": team.id,
+        "topic": {"value": "", "creator": "", "last_set": 0},
+        "purpose": {"value": "", "creator": "", "last_set": 0},
     }
     if num_members:
         body["num_members"] = len(channel.members)
@@ -208,15 +253,33 @@ def user_json(team: Team, user: User) -> dict[str, Any]:
         offset, label = int(now.utcoffset().total_seconds()), now.tzname()
     except (ZoneInfoNotFoundError, ValueError):
         offset, label = 0, "UTC"
-    profile: dict[str, Any] = {"real_name": user.real_name, "real_name_normalized": user.real_name,
-                               "display_name": user.name, "display_name_normalized": user.name, "team": team.id}
+    profile: dict[str, Any] = {
+        "real_name": user.real_name,
+        "real_name_normalized": user.real_name,
+        "display_name": user.name,
+        "display_name_normalized": user.name,
+        "team": team.id,
+    }
     if user.bot_id:
         profile.update(bot_id=user.bot_id, api_app_id=team.app_id, always_active=True)
     return {
-        "id": user.id, "team_id": team.id, "name": user.name, "deleted": user.deleted, "real_name": user.real_name,
-        "tz": user.tz, "tz_label": label, "tz_offset": offset, "is_admin": user.is_admin, "is_owner": user.is_owner,
-        "is_primary_owner": False, "is_restricted": False, "is_ultra_restricted": False, "is_bot": user.is_bot,
-        "is_app_user": False, "updated": 1_700_000_000, "profile": profile,
+        "id": user.id,
+        "team_id": team.id,
+        "name": user.name,
+        "deleted": user.deleted,
+        "real_name": user.real_name,
+        "tz": user.tz,
+        "tz_label": label,
+        "tz_offset": offset,
+        "is_admin": user.is_admin,
+        "is_owner": user.is_owner,
+        "is_primary_owner": False,
+        "is_restricted": False,
+        "is_ultra_restricted": False,
+        "is_bot": user.is_bot,
+        "is_app_user": False,
+        "updated": 1_700_000_000,
+        "profile": profile,
     }
 
 
@@ -238,9 +301,16 @@ def api_test(req: ApiRequest) -> dict[str, Any]:
 @api("auth.test")
 def auth_test(req: ApiRequest) -> dict[str, Any]:
     team = _team(req)
-    body = {"url": team.url, "team": team.name, "user": team.users[team.bot_user_id].name, "team_id": team.id,
-            "user_id": team.bot_user_id, "bot_id": team.bot_id, "app_id": team.app_id,
-            "is_enterprise_install": False}
+    body = {
+        "url": team.url,
+        "team": team.name,
+        "user": team.users[team.bot_user_id].name,
+        "team_id": team.id,
+        "user_id": team.bot_user_id,
+        "bot_id": team.bot_id,
+        "app_id": team.app_id,
+        "is_enterprise_install": False,
+    }
     if team.enterprise_id:
         body["enterprise_id"] = team.enterprise_id
     return body
@@ -249,8 +319,16 @@ def auth_test(req: ApiRequest) -> dict[str, Any]:
 @api("team.info")
 def team_info(req: ApiRequest) -> dict[str, Any]:
     team = _team(req)
-    return {"team": {"id": team.id, "name": team.name, "domain": team.domain, "url": team.url,
-                     "enterprise_id": team.enterprise_id, "is_verified": False}}
+    return {
+        "team": {
+            "id": team.id,
+            "name": team.name,
+            "domain": team.domain,
+            "url": team.url,
+            "enterprise_id": team.enterprise_id,
+            "is_verified": False,
+        }
+    }
 
 
 @api("oauth.v2.access")
@@ -269,8 +347,12 @@ def oauth_v2_access(req: ApiRequest) -> dict[str, Any]:
     grant["used"] = True
     team = state.teams[grant["team_id"]]
     return {
-        "app_id": team.app_id, "authed_user": {"id": grant["user_id"]}, "scope": ",".join(team.scopes),
-        "token_type": "bot", "access_token": team.bot_token, "bot_user_id": team.bot_user_id,
+        "app_id": team.app_id,
+        "authed_user": {"id": grant["user_id"]},
+        "scope": ",".join(team.scopes),
+        "token_type": "bot",
+        "access_token": team.bot_token,
+        "bot_user_id": team.bot_user_id,
         "team": {"id": team.id, "name": team.name},
         "enterprise": {"id": team.enterprise_id, "name": team.enterprise_id} if team.enterprise_id else None,
         "is_enterprise_install": False,
@@ -286,9 +368,15 @@ def chat_post_message(req: ApiRequest) -> dict[str, Any]:
     channel = postable_channel(req.state, team, str(args["channel"]))
     content = message_content(args)
     metadata = message_metadata(args.get("metadata"))
-    message = req.state.add_message(team, channel, user=team.bot_user_id, bot_id=team.bot_id,
-                                    thread_ts=str(args["thread_ts"]) if args.get("thread_ts") else None,
-                                    metadata=metadata, **content)
+    message = req.state.add_message(
+        team,
+        channel,
+        user=team.bot_user_id,
+        bot_id=team.bot_id,
+        thread_ts=str(args["thread_ts"]) if args.get("thread_ts") else None,
+        metadata=metadata,
+        **content,
+    )
     req.emit("post", channel=channel.id, message=message)
     return {"channel": channel.id, "ts": message.ts, "message": message_json(team, message)}
 
@@ -304,8 +392,14 @@ def chat_update(req: ApiRequest) -> dict[str, Any]:
         raise ApiError("cant_update_message")
     content = message_content(args)
     metadata = message_metadata(args.get("metadata"))
-    message.history.append({"text": message.text, "blocks": message.blocks, "attachments": message.attachments,
-                            "metadata": message.metadata})
+    message.history.append(
+        {
+            "text": message.text,
+            "blocks": message.blocks,
+            "attachments": message.attachments,
+            "metadata": message.metadata,
+        }
+    )
     # Slack keeps what the update leaves out (blocks=[] clears them); the thread position never changes.
     for key, value in content.items():
         setattr(message, key, value)
@@ -325,10 +419,17 @@ def chat_post_ephemeral(req: ApiRequest) -> dict[str, Any]:
         raise ApiError("user_not_in_channel")
     content = message_content(args)
     ts = state.next_ts()
-    ephemeral = {"team_id": team.id, "channel": channel.id, "user": user.id, "ts": ts,
-                 "text": content.get("text", ""), "blocks": content.get("blocks", []),
-                 "attachments": content.get("attachments", []),
-                 "thread_ts": args.get("thread_ts") or None, "source": "chat.postEphemeral"}
+    ephemeral = {
+        "team_id": team.id,
+        "channel": channel.id,
+        "user": user.id,
+        "ts": ts,
+        "text": content.get("text", ""),
+        "blocks": content.get("blocks", []),
+        "attachments": content.get("attachments", []),
+        "thread_ts": args.get("thread_ts") or None,
+        "source": "chat.postEphemeral",
+    }
     state.ephemerals.append(ephemeral)
     req.emit("ephemeral", channel=channel.id, user=user.id, payload=ephemeral)
     return {"message_ts": ts}
@@ -400,8 +501,9 @@ def conversations_open(req: ApiRequest) -> dict[str, Any]:
             raise ApiError("cannot_dm_bot")
         existed = any(c.is_im and c.im_user == user.id for c in team.channels.values())
         channel = req.state.im_channel(team, user.id)
-    body: dict[str, Any] = {"channel": channel_json(team, channel) if bool_arg(args.get("return_im"))
-                            else {"id": channel.id}}
+    body: dict[str, Any] = {
+        "channel": channel_json(team, channel) if bool_arg(args.get("return_im")) else {"id": channel.id}
+    }
     if existed:
         body.update(no_op=True, already_open=True)
     return body
@@ -417,12 +519,19 @@ def conversations_history(req: ApiRequest) -> dict[str, Any]:
     except ValueError:
         raise ApiError("invalid_ts_latest" if args.get("latest") else "invalid_ts_oldest") from None
     all_messages = team.messages.get(channel.id, [])
-    top = [m for m in reversed(all_messages) if m.thread_ts is None
-           and (oldest < float(m.ts) < latest or (inclusive and float(m.ts) in (oldest, latest)))]
+    top = [
+        m
+        for m in reversed(all_messages)
+        if m.thread_ts is None and (oldest < float(m.ts) < latest or (inclusive and float(m.ts) in (oldest, latest)))
+    ]
     page, next_cursor = paginate(top, args, cap=999)
     bodies = [message_json(team, m, [r for r in all_messages if r.thread_ts == m.ts], req.state.files) for m in page]
-    return {"messages": bodies, "has_more": bool(next_cursor), "pin_count": 0,
-            "response_metadata": {"next_cursor": next_cursor}}
+    return {
+        "messages": bodies,
+        "has_more": bool(next_cursor),
+        "pin_count": 0,
+        "response_metadata": {"next_cursor": next_cursor},
+    }
 
 
 @api("conversations.replies")
@@ -452,8 +561,11 @@ def users_info(req: ApiRequest) -> dict[str, Any]:
 def users_list(req: ApiRequest) -> dict[str, Any]:
     team = _team(req)
     page, next_cursor = paginate(list(team.users.values()), req.args, default=1000)
-    return {"members": [user_json(team, u) for u in page], "cache_ts": 1_700_000_000,
-            "response_metadata": {"next_cursor": next_cursor}}
+    return {
+        "members": [user_json(team, u) for u in page],
+        "cache_ts": 1_700_000_000,
+        "response_metadata": {"next_cursor": next_cursor},
+    }
 
 
 # ------------------------------------------------------------------------------------------------ views
@@ -462,12 +574,22 @@ def users_list(req: ApiRequest) -> dict[str, Any]:
 def view_json(record: ViewRecord) -> dict[str, Any]:
     view = record.view
     body = {
-        "id": record.id, "team_id": record.team_id, "type": record.type, "blocks": view.get("blocks", []),
-        "private_metadata": view.get("private_metadata", ""), "callback_id": view.get("callback_id", ""),
-        "state": {"values": {}}, "hash": record.hash, "clear_on_close": bool(view.get("clear_on_close")),
-        "notify_on_close": bool(view.get("notify_on_close")), "root_view_id": record.root_view_id or record.id,
-        "previous_view_id": record.previous_view_id, "app_id": "", "external_id": record.external_id or "",
-        "app_installed_team_id": record.team_id, "bot_id": "",
+        "id": record.id,
+        "team_id": record.team_id,
+        "type": record.type,
+        "blocks": view.get("blocks", []),
+        "private_metadata": view.get("private_metadata", ""),
+        "callback_id": view.get("callback_id", ""),
+        "state": {"values": {}},
+        "hash": record.hash,
+        "clear_on_close": bool(view.get("clear_on_close")),
+        "notify_on_close": bool(view.get("notify_on_close")),
+        "root_view_id": record.root_view_id or record.id,
+        "previous_view_id": record.previous_view_id,
+        "app_id": "",
+        "external_id": record.external_id or "",
+        "app_installed_team_id": record.team_id,
+        "bot_id": "",
     }
     for key in ("title", "submit", "close"):
         if key in view:
@@ -490,8 +612,16 @@ def _new_view(req: ApiRequest, view: dict[str, Any], **fields: Any) -> ViewRecor
     external_id = view.get("external_id") or None
     if external_id and any(v.external_id == external_id and v.team_id == team.id for v in state.views.values()):
         raise ApiError("duplicate_external_id")
-    record = ViewRecord(id=state.next_id("V"), team_id=team.id, type=view["type"], view=view,
-                        hash=f"{state.next_ts()}.hash", external_id=external_id, method=req.method, **fields)
+    record = ViewRecord(
+        id=state.next_id("V"),
+        team_id=team.id,
+        type=view["type"],
+        view=view,
+        hash=f"{state.next_ts()}.hash",
+        external_id=external_id,
+        method=req.method,
+        **fields,
+    )
     state.views[record.id] = record
     return record
 
@@ -528,8 +658,10 @@ def views_publish(req: ApiRequest) -> dict[str, Any]:
     view = parse_view(args["view"])
     if view.get("type") != "home":
         raise ApiError("invalid_arguments", messages=["[ERROR] must be home [json-pointer:/view/type]"])
-    existing = next((v for v in req.state.views.values()
-                     if v.team_id == team.id and v.type == "home" and v.user_id == user.id), None)
+    existing = next(
+        (v for v in req.state.views.values() if v.team_id == team.id and v.type == "home" and v.user_id == user.id),
+        None,
+    )
     if existing is None:
         existing = _new_view(req, view, user_id=user.id)
     else:
@@ -551,8 +683,14 @@ def views_update(req: ApiRequest) -> dict[str, Any]:
     view_id, external_id = args.get("view_id"), args.get("external_id")
     if not view_id and not external_id:
         raise ApiError("invalid_arguments", messages=["[ERROR] missing required field: view_id or external_id"])
-    record = next((v for v in req.state.views.values() if v.team_id == team.id
-                   and (v.id == view_id if view_id else v.external_id == external_id)), None)
+    record = next(
+        (
+            v
+            for v in req.state.views.values()
+            if v.team_id == team.id and (v.id == view_id if view_id else v.external_id == external_id)
+        ),
+        None,
+    )
     if record is None:
         raise ApiError("not_found")
     view = parse_view(args["view"])
@@ -570,12 +708,21 @@ def views_update(req: ApiRequest) -> dict[str, Any]:
 
 def file_json(team: Team, upload: UploadedFile) -> dict[str, Any]:
     return {
-        "id": upload.id, "name": upload.name, "title": upload.title, "size": len(upload.content or b""),
-        "mimetype": "application/octet-stream", "filetype": upload.name.rpartition(".")[2] if "." in upload.name
-        else "binary", "user": upload.user, "user_team": team.id, "created": 1_700_000_000,
-        "timestamp": 1_700_000_000, "is_external": False, "is_public": not upload.channel_id or
-        not team.channels[upload.channel_id].is_private, "url_private": f"{team.url}files/{upload.id}",
-        "channels": list(upload.channels), "mode": "hosted",
+        "id": upload.id,
+        "name": upload.name,
+        "title": upload.title,
+        "size": len(upload.content or b""),
+        "mimetype": "application/octet-stream",
+        "filetype": upload.name.rpartition(".")[2] if "." in upload.name else "binary",
+        "user": upload.user,
+        "user_team": team.id,
+        "created": 1_700_000_000,
+        "timestamp": 1_700_000_000,
+        "is_external": False,
+        "is_public": not upload.channel_id or not team.channels[upload.channel_id].is_private,
+        "url_private": f"{team.url}files/{upload.id}",
+        "channels": list(upload.channels),
+        "mode": "hosted",
     }
 
 
@@ -585,9 +732,15 @@ def files_get_upload_url_external(req: ApiRequest) -> dict[str, Any]:
     length = int_arg(req.args["length"], "length")
     if length < 0:
         raise ApiError("invalid_arguments", messages=["[ERROR] length must not be negative"])
-    upload = UploadedFile(id=state.next_id("F"), team_id=team.id, name=str(req.args["filename"]), length=length,
-                          alt_txt=req.args.get("alt_txt"), upload_secret=secrets.token_hex(8),
-                          user=team.bot_user_id)
+    upload = UploadedFile(
+        id=state.next_id("F"),
+        team_id=team.id,
+        name=str(req.args["filename"]),
+        length=length,
+        alt_txt=req.args.get("alt_txt"),
+        upload_secret=secrets.token_hex(8),
+        user=team.bot_user_id,
+    )
     state.files[upload.id] = upload
     return {"upload_url": f"{req.base_url}/upload/{upload.id}/{upload.upload_secret}", "file_id": upload.id}
 
@@ -619,8 +772,15 @@ def files_complete_upload_external(req: ApiRequest) -> dict[str, Any]:
         upload.channels = [c.id for c in channels]
         upload.thread_ts, upload.initial_comment = thread_ts, comment
     for channel in channels:  # Slack shares the files as one bot message carrying the initial comment
-        message = state.add_message(team, channel, user=team.bot_user_id, bot_id=team.bot_id, text=comment or "",
-                                    thread_ts=thread_ts, files=[u.id for u, _ in uploads])
+        message = state.add_message(
+            team,
+            channel,
+            user=team.bot_user_id,
+            bot_id=team.bot_id,
+            text=comment or "",
+            thread_ts=thread_ts,
+            files=[u.id for u, _ in uploads],
+        )
         req.emit("post", channel=channel.id, message=message)
         for upload, _ in uploads:
             req.emit("file", channel=channel.id, message=message, file=upload)

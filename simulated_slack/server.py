@@ -113,8 +113,17 @@ class SimulatedSlack:
     never repeat across runs on one database).
     """
 
-    def __init__(self, *, scopes: Iterable[str] | str, host: str = "127.0.0.1", port: int = 0, seed: int = 0,
-                 listener: Listener | None = None, first_ts: float = FIRST_TS, web_api: Path | str | None = None):
+    def __init__(
+        self,
+        *,
+        scopes: Iterable[str] | str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int = 0,
+        listener: Listener | None = None,
+        first_ts: float = FIRST_TS,
+        web_api: Path | str | None = None,
+    ):
         self.scopes = scope_list(scopes)
         self._state = State(first_ts)
         self._web_api = WebApi.load(web_api)
@@ -126,8 +135,12 @@ class SimulatedSlack:
         self.throttled = 0  # how many calls were answered 429 by the rate limits
         self._server = _Server((host, port), _Handler)
         self._server.slack = self
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01},
-                                        name=f"SimulatedSlack:{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.01},
+            name=f"SimulatedSlack:{self.port}",
+            daemon=True,
+        )
         self._thread.start()
 
     # ------------------------------------------------------------------------------------------- lifecycle
@@ -157,10 +170,20 @@ class SimulatedSlack:
 
     # ------------------------------------------------------------------------------------------- workspace setup
 
-    def add_team(self, team_id: str, bot_token: str | None = None, bot_user_id: str | None = None,
-                 name: str | None = None, enterprise_id: str | None = None, *, bot_id: str | None = None,
-                 app_id: str = "A0FAKEAPP", scopes: Iterable[str] | str | None = None,
-                 bot_name: str = "maturity_bot", bot_real_name: str = "Maturity Bot") -> str:
+    def add_team(
+        self,
+        team_id: str,
+        bot_token: str | None = None,
+        bot_user_id: str | None = None,
+        name: str | None = None,
+        enterprise_id: str | None = None,
+        *,
+        bot_id: str | None = None,
+        app_id: str = "A0FAKEAPP",
+        scopes: Iterable[str] | str | None = None,
+        bot_name: str = "maturity_bot",
+        bot_real_name: str = "Maturity Bot",
+    ) -> str:
         """Install the bot in a workspace.  Returns the bot token (default ``xoxb-<team_id>``).
 
         ``scopes`` narrows (or replaces) the scopes given to the constructor for this installation only.
@@ -168,30 +191,69 @@ class SimulatedSlack:
         with self._state.lock:
             if team_id in self._state.teams:
                 raise ValueError(f"team {team_id!r} exists")
-            team = Team(id=team_id, name=name or team_id, bot_token=bot_token or f"xoxb-{team_id}",
-                        bot_user_id=bot_user_id or f"UBOT{team_id}", bot_id=bot_id or f"B{team_id}",
-                        app_id=app_id, enterprise_id=enterprise_id,
-                        scopes=self.scopes if scopes is None else scope_list(scopes))
+            team = Team(
+                id=team_id,
+                name=name or team_id,
+                bot_token=bot_token or f"xoxb-{team_id}",
+                bot_user_id=bot_user_id or f"UBOT{team_id}",
+                bot_id=bot_id or f"B{team_id}",
+                app_id=app_id,
+                enterprise_id=enterprise_id,
+                scopes=self.scopes if scopes is None else scope_list(scopes),
+            )
             if team.bot_token in self._state.tokens:
                 raise ValueError(f"token {team.bot_token!r} already belongs to another team")
-            team.users[team.bot_user_id] = User(id=team.bot_user_id, team_id=team_id, name=bot_name,
-                                                real_name=bot_real_name, is_bot=True, bot_id=team.bot_id)
+            team.users[team.bot_user_id] = User(
+                id=team.bot_user_id,
+                team_id=team_id,
+                name=bot_name,
+                real_name=bot_real_name,
+                is_bot=True,
+                bot_id=team.bot_id,
+            )
             self._state.teams[team_id] = team
             self._state.tokens[team.bot_token] = team_id
             return team.bot_token
 
-    def add_user(self, team_id: str, user_id: str, name: str | None = None, real_name: str = "", *,
-                 is_bot: bool = False, deleted: bool = False, is_admin: bool = False, is_owner: bool = False,
-                 tz: str = "Europe/London") -> None:
+    def add_user(
+        self,
+        team_id: str,
+        user_id: str,
+        name: str | None = None,
+        real_name: str = "",
+        *,
+        is_bot: bool = False,
+        deleted: bool = False,
+        is_admin: bool = False,
+        is_owner: bool = False,
+        tz: str = "Europe/London",
+    ) -> None:
         with self._state.lock:
             team = self._state.team(team_id)
-            team.users[user_id] = User(id=user_id, team_id=team_id, name=name or user_id.lower(),
-                                       real_name=real_name or name or user_id, is_bot=is_bot, deleted=deleted,
-                                       is_admin=is_admin, is_owner=is_owner, tz=tz,
-                                       bot_id=f"B{user_id}" if is_bot else None)
+            team.users[user_id] = User(
+                id=user_id,
+                team_id=team_id,
+                name=name or user_id.lower(),
+                real_name=real_name or name or user_id,
+                is_bot=is_bot,
+                deleted=deleted,
+                is_admin=is_admin,
+                is_owner=is_owner,
+                tz=tz,
+                bot_id=f"B{user_id}" if is_bot else None,
+            )
 
-    def add_channel(self, team_id: str, channel_id: str, name: str | None = None, members: Iterable[str] = (),
-                    *, bot_member: bool = True, is_private: bool = False, is_archived: bool = False) -> None:
+    def add_channel(
+        self,
+        team_id: str,
+        channel_id: str,
+        name: str | None = None,
+        members: Iterable[str] = (),
+        *,
+        bot_member: bool = True,
+        is_private: bool = False,
+        is_archived: bool = False,
+    ) -> None:
         """Create a channel.  Unknown member ids become plain users; the bot is appended when ``bot_member``."""
         with self._state.lock:
             team = self._state.team(team_id)
@@ -200,8 +262,14 @@ class SimulatedSlack:
                 self._state.ensure_user(team, user_id)
             if bot_member and team.bot_user_id not in member_ids:
                 member_ids.append(team.bot_user_id)
-            team.channels[channel_id] = Channel(id=channel_id, team_id=team_id, name=name or channel_id.lower(),
-                                                is_private=is_private, is_archived=is_archived, members=member_ids)
+            team.channels[channel_id] = Channel(
+                id=channel_id,
+                team_id=team_id,
+                name=name or channel_id.lower(),
+                is_private=is_private,
+                is_archived=is_archived,
+                members=member_ids,
+            )
             team.messages.setdefault(channel_id, [])
 
     def add_member(self, team_id: str, channel_id: str, user_id: str) -> None:
@@ -236,13 +304,22 @@ class SimulatedSlack:
         with self._state.lock:
             self._listeners.append(listener)
 
-    def add_message(self, team_id: str, channel_id: str, user: str, text: str = "", *,
-                    blocks: list[dict[str, Any]] | None = None, thread_ts: str | None = None) -> Message:
+    def add_message(
+        self,
+        team_id: str,
+        channel_id: str,
+        user: str,
+        text: str = "",
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+    ) -> Message:
         """A message written by someone else (a person), e.g. to give the bot a thread to read."""
         with self._state.lock:
             team = self._state.team(team_id)
-            message = self._state.add_message(team, team.channels[channel_id], user=user, text=text,
-                                              blocks=list(blocks or []), thread_ts=thread_ts)
+            message = self._state.add_message(
+                team, team.channels[channel_id], user=user, text=text, blocks=list(blocks or []), thread_ts=thread_ts
+            )
             return self._state.snapshot(message)
 
     def revoke_token(self, token: str) -> None:
@@ -271,8 +348,7 @@ class SimulatedSlack:
         with self._state.lock:
             self._state.oauth_client = (client_id, client_secret)
 
-    def new_response_url(self, team_id: str | None = None, channel: str | None = None,
-                         user: str | None = None) -> str:
+    def new_response_url(self, team_id: str | None = None, channel: str | None = None, user: str | None = None) -> str:
         """A URL that behaves like a slash command / interaction response_url (five uses)."""
         with self._state.lock:
             token = secrets.token_urlsafe(12)
@@ -285,9 +361,16 @@ class SimulatedSlack:
         """The app's identity in a workspace (the only one when ``team_id`` is left out)."""
         with self._state.lock:
             team = self._state.team(self._state.only_team_id(team_id))
-            return Installation(team_id=team.id, team_name=team.name, domain=team.domain,
-                                enterprise_id=team.enterprise_id, app_id=team.app_id,
-                                bot_user_id=team.bot_user_id, bot_id=team.bot_id, scopes=team.scopes)
+            return Installation(
+                team_id=team.id,
+                team_name=team.name,
+                domain=team.domain,
+                enterprise_id=team.enterprise_id,
+                app_id=team.app_id,
+                bot_user_id=team.bot_user_id,
+                bot_id=team.bot_id,
+                scopes=team.scopes,
+            )
 
     def user(self, team_id: str, user_id: str) -> User | None:
         with self._state.lock:
@@ -375,9 +458,18 @@ class SimulatedSlack:
 
     # ------------------------------------------------------------------------------------------- faults
 
-    def fail(self, method: str, error: str | None = None, status: int = 200, retry_after: int | None = None,
-             times: int | None = None, rate: float | None = None, delay: float | None = None,
-             drop: bool = False, lose_reply: bool = False) -> Fault:
+    def fail(
+        self,
+        method: str,
+        error: str | None = None,
+        status: int = 200,
+        retry_after: int | None = None,
+        times: int | None = None,
+        rate: float | None = None,
+        delay: float | None = None,
+        drop: bool = False,
+        lose_reply: bool = False,
+    ) -> Fault:
         """Inject a failure into calls to ``method`` ("*": any; "upload"/"response_url" for those routes).
 
         ``error``: answer HTTP ``status`` with ok:false and this error; ``status`` 429 adds Retry-After
@@ -388,9 +480,17 @@ class SimulatedSlack:
         """
         if rate is not None and not 0 <= rate <= 1:
             raise ValueError("rate must be within [0, 1]")
-        fault = Fault(method=method, error=error, status=status, retry_after=retry_after,
-                      remaining=times if times is not None else (None if rate is not None else 1),
-                      rate=rate, delay=delay, drop=drop, lose_reply=lose_reply)
+        fault = Fault(
+            method=method,
+            error=error,
+            status=status,
+            retry_after=retry_after,
+            remaining=times if times is not None else (None if rate is not None else 1),
+            rate=rate,
+            delay=delay,
+            drop=drop,
+            lose_reply=lose_reply,
+        )
         with self._state.lock:
             self._faults.append(fault)
         return fault
@@ -419,11 +519,18 @@ class SimulatedSlack:
         body = reply.body if isinstance(reply.body, dict) else None
         error = body.get("error") if body else (None if reply.status == 200 else str(reply.body))
         with self._state.lock:
-            self._state.calls.append(Call(method=method, args=args, team_id=team_id, status=reply.status,
-                                          error=error, response=body))
+            self._state.calls.append(
+                Call(method=method, args=args, team_id=team_id, status=reply.status, error=error, response=body)
+            )
 
-    def enforce_rate_limits(self, method: str = "chat.postMessage", *, per_channel: float = 1.0,
-                            per_workspace: float | None = None, burst: int = 3) -> None:
+    def enforce_rate_limits(
+        self,
+        method: str = "chat.postMessage",
+        *,
+        per_channel: float = 1.0,
+        per_workspace: float | None = None,
+        burst: int = 3,
+    ) -> None:
         """Answer 429 with Retry-After, as Slack does, when calls to ``method`` come faster than
         ``per_channel`` a second into one channel or ``per_workspace`` a second in one workspace. Like
         Slack ("short bursts are allowed"), each limit is a token bucket holding ``burst`` calls."""
@@ -444,7 +551,9 @@ class SimulatedSlack:
             wait = max(self._next_slot.get(key[:2], now) - (burst - 1) * key[2] - now for key in keys)
             if wait > 0:
                 self.throttled += 1
-                return Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(max(1, int(wait + 0.999)))})
+                return Reply(
+                    429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(max(1, int(wait + 0.999)))}
+                )
             for token_, channel, interval in keys:
                 self._next_slot[(token_, channel)] = max(self._next_slot.get((token_, channel), now), now) + interval
         return None
@@ -455,8 +564,9 @@ class SimulatedSlack:
             headers["Retry-After"] = str(fault.retry_after if fault.retry_after is not None else 1)
         return Reply(fault.status, fault.body(), headers)
 
-    def _call_api(self, method: str, args: dict[str, Any], token: str | None,
-                  basic_auth: tuple[str, str] | None) -> tuple[Reply, str | None]:
+    def _call_api(
+        self, method: str, args: dict[str, Any], token: str | None, basic_auth: tuple[str, str] | None
+    ) -> tuple[Reply, str | None]:
         """Run one Web API call under the state lock, then tell the listeners what changed; returns the reply
         and the caller's team id.  The checks run in Slack's order: method, token, retirement, arguments,
         scopes."""
@@ -485,17 +595,33 @@ class SimulatedSlack:
                         raise missing_scope_error(lacking, team.scopes)
                 handler = HANDLERS.get(method)
                 if handler is None:
-                    raise ApiError("not_implemented_by_simulated_slack",
-                                   messages=[f"[ERROR] the simulated Slack does not implement {method}"])
-                req = ApiRequest(method=method, args=args, team=team, state=self._state, base_url=self.base_url,
-                                 basic_auth=basic_auth, listening=bool(self._listeners))
+                    raise ApiError(
+                        "not_implemented_by_simulated_slack",
+                        messages=[f"[ERROR] the simulated Slack does not implement {method}"],
+                    )
+                req = ApiRequest(
+                    method=method,
+                    args=args,
+                    team=team,
+                    state=self._state,
+                    base_url=self.base_url,
+                    basic_auth=basic_auth,
+                    listening=bool(self._listeners),
+                )
                 body = handler(req)
                 reply = Reply(200, {"ok": True, **body}, {})
             except ApiError as exc:
                 reply = Reply(exc.status, exc.body(), {})
             except Exception as exc:  # a bug here must fail the caller loudly, not hang up on the client
-                reply = Reply(500, {"ok": False, "error": "simulated_slack_internal_error",
-                                    "response_metadata": {"messages": [f"{type(exc).__name__}: {exc}"]}}, {})
+                reply = Reply(
+                    500,
+                    {
+                        "ok": False,
+                        "error": "simulated_slack_internal_error",
+                        "response_metadata": {"messages": [f"{type(exc).__name__}: {exc}"]},
+                    },
+                    {},
+                )
             if team is not None:
                 reply.headers["X-OAuth-Scopes"] = ",".join(team.scopes)
             listeners = list(self._listeners)
@@ -551,26 +677,52 @@ class SimulatedSlack:
             ephemeral = body.get("response_type", "ephemeral") == "ephemeral"
             if ephemeral and not removing and not replacing:
                 record = {
-                    "team_id": context["team_id"], "channel": context["channel"], "user": context["user"],
-                    "ts": self._state.next_ts(), "text": body.get("text", ""), "blocks": blocks or [],
-                    "attachments": body.get("attachments") or [], "thread_ts": body.get("thread_ts"),
-                    "source": "response_url"}
+                    "team_id": context["team_id"],
+                    "channel": context["channel"],
+                    "user": context["user"],
+                    "ts": self._state.next_ts(),
+                    "text": body.get("text", ""),
+                    "blocks": blocks or [],
+                    "attachments": body.get("attachments") or [],
+                    "thread_ts": body.get("thread_ts"),
+                    "source": "response_url",
+                }
                 self._state.ephemerals.append(record)
                 if listening:
-                    events.append(Event("ephemeral", "response_url", context["team_id"] or "",
-                                        channel=context["channel"], user=context["user"],
-                                        payload=self._state.snapshot(record)))
+                    events.append(
+                        Event(
+                            "ephemeral",
+                            "response_url",
+                            context["team_id"] or "",
+                            channel=context["channel"],
+                            user=context["user"],
+                            payload=self._state.snapshot(record),
+                        )
+                    )
             elif not ephemeral and not removing and not replacing:
                 team = self._state.teams.get(context["team_id"] or "")
                 channel = team.channels.get(context["channel"] or "") if team else None
                 if team is not None and channel is not None:
                     message = self._state.add_message(
-                        team, channel, user=team.bot_user_id, bot_id=team.bot_id, text=str(body.get("text") or ""),
-                        blocks=blocks or [], attachments=body.get("attachments") or [],
-                        thread_ts=body.get("thread_ts") or None)
+                        team,
+                        channel,
+                        user=team.bot_user_id,
+                        bot_id=team.bot_id,
+                        text=str(body.get("text") or ""),
+                        blocks=blocks or [],
+                        attachments=body.get("attachments") or [],
+                        thread_ts=body.get("thread_ts") or None,
+                    )
                     if listening:
-                        events.append(Event("post", "response_url", team.id, channel=channel.id,
-                                            message=self._state.snapshot(message)))
+                        events.append(
+                            Event(
+                                "post",
+                                "response_url",
+                                team.id,
+                                channel=channel.id,
+                                message=self._state.snapshot(message),
+                            )
+                        )
         self._notify(listeners, events)
         return Reply(200, {"ok": True}, {}), context["team_id"]
 
@@ -584,8 +736,10 @@ class SimulatedSlack:
                 data.pop("upload_secret")
                 files.append(data)
             return {
-                "messages": {team.id: {cid: [asdict(m) for m in ms] for cid, ms in team.messages.items()}
-                             for team in self._state.teams.values()},
+                "messages": {
+                    team.id: {cid: [asdict(m) for m in ms] for cid, ms in team.messages.items()}
+                    for team in self._state.teams.values()
+                },
                 "calls": [asdict(c) for c in self._state.calls],
                 "ephemerals": self._state.snapshot(self._state.ephemerals),
                 "responses": self._state.snapshot(self._state.responses),
@@ -609,7 +763,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence per-request stderr lines
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def do_GET(self) -> None:

@@ -104,8 +104,13 @@ def _load(path: str) -> WebApi:
         token = row.get("token", "bot")
         if token not in TOKEN_KINDS:
             raise ValueError(f"{path}: {name} token must be one of {TOKEN_KINDS}")
-        methods[name] = Method(name=name, required=tuple(row.get("required", ())), scopes=scopes, token=token,
-                               since_spec=bool(row.get("since_spec", False)))
+        methods[name] = Method(
+            name=name,
+            required=tuple(row.get("required", ())),
+            scopes=scopes,
+            token=token,
+            since_spec=bool(row.get("since_spec", False)),
+        )
     return WebApi(methods=methods, retired=dict(data.get("retired", {})))
 
 

@@ -262,8 +262,9 @@ class State:
         for channel in team.channels.values():
             if channel.is_im and channel.im_user == user_id:
                 return channel
-        channel = Channel(id=f"D{user_id}", team_id=team.id, is_im=True, im_user=user_id,
-                          members=[user_id, team.bot_user_id])
+        channel = Channel(
+            id=f"D{user_id}", team_id=team.id, is_im=True, im_user=user_id, members=[user_id, team.bot_user_id]
+        )
         team.channels[channel.id] = channel
         team.messages.setdefault(channel.id, [])
         return channel

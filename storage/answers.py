@@ -25,7 +25,6 @@ from .kinds import PromptStatus
 from .models import Answer, AnswerChange, Participant, Prompt, Round, utcnow
 from .outbox import Owed, add_owed
 
-
 _NEW_LINES = re.compile(r"\r\n?")
 
 
@@ -130,9 +129,7 @@ class AnswerStore:
                 )
             ).all()
             prompts = session.exec(
-                select(Prompt).where(
-                    Prompt.team_id == team_id, Prompt.round_id == round_id, Prompt.user_id == user_id
-                )
+                select(Prompt).where(Prompt.team_id == team_id, Prompt.round_id == round_id, Prompt.user_id == user_id)
             ).all()
         states: dict[str, PromptState] = {}
         for prompt in sorted(prompts, key=lambda p: p.attempt):
@@ -170,7 +167,9 @@ class AnswerStore:
                     add_owed(session, team_id, owed(prompt))
                 session.exec(
                     update(Participant)
-                    .where(Participant.team_id == team_id, Participant.round_id == round_id, Participant.user_id == user_id)
+                    .where(
+                        Participant.team_id == team_id, Participant.round_id == round_id, Participant.user_id == user_id
+                    )
                     .values(last_active_at=utcnow())
                 )
                 session.commit()
@@ -331,9 +330,9 @@ class AnswerStore:
         if count_answers and participant.completed_at is None:
             session.flush()
             answered = session.exec(
-                select(func.count()).select_from(Answer).where(
-                    Answer.team_id == round_.team_id, Answer.round_id == round_.id, Answer.user_id == user_id
-                )
+                select(func.count())
+                .select_from(Answer)
+                .where(Answer.team_id == round_.team_id, Answer.round_id == round_.id, Answer.user_id == user_id)
             ).one()
             if answered >= round_.area_count:
                 participant.completed_at = participant.last_active_at
@@ -386,9 +385,7 @@ class AnswerStore:
             )
             prompted = set(
                 session.exec(
-                    select(Prompt.user_id)
-                    .where(Prompt.team_id == team_id, Prompt.round_id == round_id)
-                    .distinct()
+                    select(Prompt.user_id).where(Prompt.team_id == team_id, Prompt.round_id == round_id).distinct()
                 ).all()
             )
             members = session.exec(
@@ -397,8 +394,7 @@ class AnswerStore:
                 .order_by(Participant.id)
             ).all()
         return [
-            MemberProgress(user_id=u, answered=counts.get(u, 0), started=u in prompted or u in counts)
-            for u in members
+            MemberProgress(user_id=u, answered=counts.get(u, 0), started=u in prompted or u in counts) for u in members
         ]
 
     # -- tallies for summaries ------------------------------------------------------------------------
@@ -421,8 +417,8 @@ class AnswerStore:
         completion the answer and prompt writes keep up to date."""
         with Session(self.engine) as session:
             members, complete, started = session.exec(
-                select(func.count(), func.count(Participant.completed_at), func.count(Participant.last_active_at)).where(
-                    Participant.team_id == team_id, Participant.round_id == round_id
-                )
+                select(
+                    func.count(), func.count(Participant.completed_at), func.count(Participant.last_active_at)
+                ).where(Participant.team_id == team_id, Participant.round_id == round_id)
             ).one()
         return members, complete, started

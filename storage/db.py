@@ -13,9 +13,9 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
-from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
 

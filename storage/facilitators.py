@@ -24,7 +24,9 @@ class FacilitatorStore:
             )
 
     def add(self, team_id: str, channel_id: str, user_id: str, added_by: str) -> bool:
-        return insert_once(self.engine, Facilitator(team_id=team_id, channel_id=channel_id, user_id=user_id, added_by=added_by))
+        return insert_once(
+            self.engine, Facilitator(team_id=team_id, channel_id=channel_id, user_id=user_id, added_by=added_by)
+        )
 
     def remove(self, team_id: str, channel_id: str, user_id: str) -> bool:
         with Session(self.engine) as session:
@@ -37,16 +39,26 @@ class FacilitatorStore:
             return result.rowcount > 0
 
 
-
 class AuditLog:
     """What facilitators did (who, what, when), shown to facilitators in `/maturity status`."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def record(self, team_id: str, channel_id: str, user_id: str, action: str, detail: str = "", round_id: int | None = None) -> None:
+    def record(
+        self, team_id: str, channel_id: str, user_id: str, action: str, detail: str = "", round_id: int | None = None
+    ) -> None:
         with Session(self.engine) as session:
-            session.add(AuditEntry(team_id=team_id, channel_id=channel_id, user_id=user_id, action=action, detail=detail[:200], round_id=round_id))
+            session.add(
+                AuditEntry(
+                    team_id=team_id,
+                    channel_id=channel_id,
+                    user_id=user_id,
+                    action=action,
+                    detail=detail[:200],
+                    round_id=round_id,
+                )
+            )
             session.commit()
 
     def recent(self, team_id: str, channel_id: str, limit: int = 10) -> list[AuditEntry]:

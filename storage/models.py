@@ -13,7 +13,7 @@ web processes on one PostgreSQL database stay correct:
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
@@ -22,7 +22,7 @@ from .kinds import PromptStatus, RoundStatus
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Round(SQLModel, table=True):

@@ -72,7 +72,9 @@ class RoundStore:
                         Target.team_id == team_id, Target.channel_id == channel_id, Target.framework_id == framework.id
                     )
                 ):
-                    session.add(RoundTarget(team_id=team_id, round_id=round_.id, area_id=target.area_id, level=target.level))
+                    session.add(
+                        RoundTarget(team_id=team_id, round_id=round_.id, area_id=target.area_id, level=target.level)
+                    )
                 participants = [
                     Participant(team_id=team_id, round_id=round_.id, user_id=user_id)
                     for user_id in dict.fromkeys(members)
@@ -185,7 +187,9 @@ class RoundStore:
             return session.exec(
                 select(func.count())
                 .select_from(Round)
-                .where(Round.team_id == round_.team_id, Round.channel_id == round_.channel_id, col(Round.id) <= round_.id)
+                .where(
+                    Round.team_id == round_.team_id, Round.channel_id == round_.channel_id, col(Round.id) <= round_.id
+                )
             ).one()
 
     def previous_closed(self, round_: Round) -> Round | None:
@@ -212,7 +216,9 @@ class RoundStore:
             session.add(round_)
             session.commit()
 
-    def close(self, team_id: str, round_id: int, final_summary: Callable[[Round], Owed]) -> tuple[Round, OutboxMessage] | None:
+    def close(
+        self, team_id: str, round_id: int, final_summary: Callable[[Round], Owed]
+    ) -> tuple[Round, OutboxMessage] | None:
         """Close an open round and record its final summary as owed, in one transaction: killed at any
         moment, the round is either still open or closed with its final summary in the outbox. A conditional
         UPDATE, so that of several callers (a command and the clock, two processes) exactly one gets the

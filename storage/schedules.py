@@ -30,11 +30,28 @@ class ScheduleStore:
         with Session(self.engine) as session:
             return list(session.exec(select(Schedule).order_by(Schedule.id)))
 
-    def set_schedule(self, team_id: str, channel_id: str, *, frequency: str, day: str | None, time: str, timezone: str, created_by: str) -> Schedule:
+    def set_schedule(
+        self,
+        team_id: str,
+        channel_id: str,
+        *,
+        frequency: str,
+        day: str | None,
+        time: str,
+        timezone: str,
+        created_by: str,
+    ) -> Schedule:
         with Session(self.engine) as session:
             schedule = session.exec(
                 select(Schedule).where(Schedule.team_id == team_id, Schedule.channel_id == channel_id)
-            ).first() or Schedule(team_id=team_id, channel_id=channel_id, frequency=frequency, time=time, timezone=timezone, created_by=created_by)
+            ).first() or Schedule(
+                team_id=team_id,
+                channel_id=channel_id,
+                frequency=frequency,
+                time=time,
+                timezone=timezone,
+                created_by=created_by,
+            )
             schedule.frequency, schedule.day, schedule.time = frequency, day, time
             schedule.timezone, schedule.created_by = timezone, created_by
             session.add(schedule)
@@ -98,7 +115,9 @@ class ScheduleStore:
             )
             return dict(rows.all())
 
-    def record_reminder(self, team_id: str, round_id: int, user_id: str, reason: ReminderReason, owed: Owed) -> OutboxMessage:
+    def record_reminder(
+        self, team_id: str, round_id: int, user_id: str, reason: ReminderReason, owed: Owed
+    ) -> OutboxMessage:
         """A reminder a facilitator asked for: the owed message and the record that the member was reminded,
         in one transaction."""
         with Session(self.engine) as session:

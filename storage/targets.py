@@ -32,7 +32,9 @@ class TargetStore:
             )
             return {t.area_id: t.level for t in rows}
 
-    def replace(self, team_id: str, channel_id: str, framework_id: str, targets: dict[str, int | None], set_by: str) -> None:
+    def replace(
+        self, team_id: str, channel_id: str, framework_id: str, targets: dict[str, int | None], set_by: str
+    ) -> None:
         """Replace the channel's targets (areas mapped to None lose theirs), and with them, in the same
         transaction, those of the channel's open round; closed rounds keep theirs."""
         with Session(self.engine) as session:
@@ -51,7 +53,14 @@ class TargetStore:
                         session.delete(row)
                     continue
                 if row is None:
-                    row = Target(team_id=team_id, channel_id=channel_id, framework_id=framework_id, area_id=area_id, level=level, set_by=set_by)
+                    row = Target(
+                        team_id=team_id,
+                        channel_id=channel_id,
+                        framework_id=framework_id,
+                        area_id=area_id,
+                        level=level,
+                        set_by=set_by,
+                    )
                 else:
                     row.level, row.set_by, row.updated_at = level, set_by, utcnow()
                 session.add(row)

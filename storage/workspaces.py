@@ -7,15 +7,12 @@ from sqlmodel import Session, SQLModel
 
 from .models import Schedule
 
+
 def workspace_tables() -> list:
     """Every table of ours that holds workspace rows (it has a team_id column), children before parents,
     so that a new table can never be left out of a workspace's deletion. (slack_sdk's installation store
     keeps its tables in a metadata of its own; bolt removes the installation on uninstall.)"""
-    return [
-        table
-        for table in reversed(SQLModel.metadata.sorted_tables)
-        if "team_id" in table.columns
-    ]
+    return [table for table in reversed(SQLModel.metadata.sorted_tables) if "team_id" in table.columns]
 
 
 class WorkspaceStore:

@@ -30,7 +30,7 @@ def _postgres_url() -> tuple[str | None, str]:
             connection.execute(text("select 1"))
         probe.dispose()
         return url, f"PostgreSQL tests use {probe.url.render_as_string(hide_password=True)}"
-    except Exception as error:  # noqa: BLE001 (any failure means: no server to test against)
+    except Exception as error:
         source = "TEST_DATABASE_URL" if configured else "the local server on 127.0.0.1:5432"
         return None, f"PostgreSQL tests SKIPPED: {source} did not answer ({type(error).__name__})"
 
@@ -125,8 +125,8 @@ def small_framework():
 # -- the fake Slack and the real bot over HTTP ---------------------------------------------------------
 
 from bot.app import create_app  # noqa: E402
-from core.settings import Settings  # noqa: E402
 from bot.services import Services  # noqa: E402
+from core.settings import Settings  # noqa: E402
 from simulated_slack import SimulatedSlack  # noqa: E402
 from tests.harness import SIGNING_SECRET, BotServer, Workspace, manifest_bot_scopes  # noqa: E402
 

@@ -21,8 +21,17 @@ from simulated_slack import sign as _sign
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 MANIFEST_PATH = Path(__file__).resolve().parents[1] / "manifest.yml"
 
-__all__ = ["SIGNING_SECRET", "BotServer", "Reply", "Workspace", "buttons", "find_button", "manifest_bot_scopes",
-           "sign", "text_of"]
+__all__ = [
+    "SIGNING_SECRET",
+    "BotServer",
+    "Reply",
+    "Workspace",
+    "buttons",
+    "find_button",
+    "manifest_bot_scopes",
+    "sign",
+    "text_of",
+]
 
 
 @lru_cache(maxsize=1)

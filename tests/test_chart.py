@@ -83,7 +83,9 @@ def test_areas_below_the_minimum_group_draw_nothing_but_the_note(small, monkeypa
     plotted, noted = [], []
     real_plot, real_text = Axes.plot, Axes.text
     monkeypatch.setattr(Axes, "plot", lambda self, *a, **k: plotted.append(a) or real_plot(self, *a, **k))
-    monkeypatch.setattr(Axes, "text", lambda self, x, y, s, *a, **k: noted.append(s) or real_text(self, x, y, s, *a, **k))
+    monkeypatch.setattr(
+        Axes, "text", lambda self, x, y, s, *a, **k: noted.append(s) or real_text(self, x, y, s, *a, **k)
+    )
 
     summary = summarise(
         small,

@@ -54,8 +54,12 @@ def cli_env(database: Path | None, **extra) -> dict:
 def run_cli(tmp_path: Path, *args: str, database: Path | None = None, **extra) -> subprocess.CompletedProcess:
     """`python -m bot ARGS` as a real process, in an empty folder (no .env), without Slack credentials."""
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=tmp_path, env=cli_env(database, **extra),
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env=cli_env(database, **extra),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -114,8 +118,13 @@ def assert_pdf_structure(data: bytes) -> None:
 
 def final_summary(round_: Round) -> Owed:
     """The owed final summary a close records (never sent here: the CLI makes no Slack calls)."""
-    return Owed(key=f"summary:{round_.id}:final", kind=MessageKind.SUMMARY, ref_id=round_.id,
-                channel=round_.channel_id, text="Final summary")
+    return Owed(
+        key=f"summary:{round_.id}:final",
+        kind=MessageKind.SUMMARY,
+        ref_id=round_.id,
+        channel=round_.channel_id,
+        text="Final summary",
+    )
 
 
 @pytest.fixture
@@ -129,8 +138,15 @@ def database(tmp_path, nps):
     stores, ids = Stores.open(engine), nps.area_ids
 
     def start(team, channel, members, anonymous=True):
-        return stores.rounds.start(team_id=team, enterprise_id=None, channel_id=channel, framework=nps,
-                                 started_by=members[0], members=members, anonymous=anonymous)
+        return stores.rounds.start(
+            team_id=team,
+            enterprise_id=None,
+            channel_id=channel,
+            framework=nps,
+            started_by=members[0],
+            members=members,
+            anonymous=anonymous,
+        )
 
     first = start("T1", "C1", USER_IDS[:3])
     for u, user in enumerate(USER_IDS[:3]):
@@ -142,8 +158,14 @@ def database(tmp_path, nps):
     for u, user in enumerate(USER_IDS[:3]):
         for a, area in enumerate(ids):
             level = 5 if a == 0 and u == 2 else (a + u) % 4 + 1  # area 0: 1, 2, 5 -> views differ
-            stores.answers.record_answer(round_=second, user_id=user, area_id=area, level=level,
-                                comment="=HYPERLINK(\"x\")" if a == 1 and u == 0 else None, set_comment=a == 1 and u == 0)
+            stores.answers.record_answer(
+                round_=second,
+                user_id=user,
+                area_id=area,
+                level=level,
+                comment='=HYPERLINK("x")' if a == 1 and u == 0 else None,
+                set_comment=a == 1 and u == 0,
+            )
     for area in ids[:2]:
         stores.answers.record_answer(round_=second, user_id=USER_IDS[3], area_id=area, level=2)
     stores.targets.replace("T1", "C1", nps.id, {ids[0]: 4, ids[3]: 5}, USER_IDS[0])
@@ -231,11 +253,41 @@ def test_rounds_list_shows_every_workspace(tmp_path, database):
     result = run_cli(tmp_path, "rounds", "list", database=database["path"])
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert lines[0].split() == ["WORKSPACE", "CHANNEL", "ROUND", "ID", "NO.", "STATUS", "COMPLETE", "CREATED", "FRAMEWORK"]
+    assert lines[0].split() == [
+        "WORKSPACE",
+        "CHANNEL",
+        "ROUND",
+        "ID",
+        "NO.",
+        "STATUS",
+        "COMPLETE",
+        "CREATED",
+        "FRAMEWORK",
+    ]
     rows = {int(line.split()[2]): line.split() for line in lines[1:]}
     today = datetime.now(UTC).date().isoformat()
-    assert rows[database["first"]] == ["T1", "C1", str(database["first"]), "1", "closed", "3/3", today, "nps-2018-draft", "2018-03"]
-    assert rows[database["second"]] == ["T1", "C1", str(database["second"]), "2", "open", "3/4", today, "nps-2018-draft", "2018-03"]
+    assert rows[database["first"]] == [
+        "T1",
+        "C1",
+        str(database["first"]),
+        "1",
+        "closed",
+        "3/3",
+        today,
+        "nps-2018-draft",
+        "2018-03",
+    ]
+    assert rows[database["second"]] == [
+        "T1",
+        "C1",
+        str(database["second"]),
+        "2",
+        "open",
+        "3/4",
+        today,
+        "nps-2018-draft",
+        "2018-03",
+    ]
     assert rows[database["other"]][:7] == ["T2", "C1", str(database["other"]), "1", "open", "0/2", today]
     assert rows[database["named"]][:6] == ["T1", "C2", str(database["named"]), "1", "open", "0/3"]
     assert not any(user in result.stdout for user in USER_IDS)  # no one is named
@@ -277,7 +329,9 @@ def test_an_unmigrated_database_says_to_migrate(in_process, tmp_path, capsys):
 def test_export_writes_both_csvs(tmp_path, database, nps):
     out = tmp_path / "exports" / "round.csv"
     out.parent.mkdir()
-    result = run_cli(tmp_path, "export", "--round", str(database["second"]), "--out", str(out), database=database["path"])
+    result = run_cli(
+        tmp_path, "export", "--round", str(database["second"]), "--out", str(out), database=database["path"]
+    )
     assert result.returncode == 0, result.stderr
     summary_path = tmp_path / "exports" / "round-summary.csv"
     assert f"Answers CSV: {out}" in result.stdout and f"Summary CSV: {summary_path}" in result.stdout
@@ -288,7 +342,7 @@ def test_export_writes_both_csvs(tmp_path, database, nps):
     assert len(answers) == 1 + 3 * 13 + 2
     assert {row[0] for row in answers[1:]} == {"2"}  # the channel's second round
     assert {row[6] for row in answers[1:]} == {"Member 1", "Member 2", "Member 3", "Member 4"}
-    assert "'=HYPERLINK(\"x\")" in [row[9] for row in answers[1:]]  # the formula guard
+    assert '\'=HYPERLINK("x")' in [row[9] for row in answers[1:]]  # the formula guard
     assert not any(user in out.read_text(encoding="utf-8-sig") for user in USER_IDS)
 
     summary = read_csv(summary_path)
@@ -299,8 +353,12 @@ def test_export_writes_both_csvs(tmp_path, database, nps):
 
 
 def test_export_adds_csv_when_out_has_no_suffix(in_process, tmp_path, database, capsys):
-    assert in_process("export", "--round", str(database["first"]), "--out", str(tmp_path / "plain"),
-                      database=database["path"]) == 0
+    assert (
+        in_process(
+            "export", "--round", str(database["first"]), "--out", str(tmp_path / "plain"), database=database["path"]
+        )
+        == 0
+    )
     assert (tmp_path / "plain").exists() and (tmp_path / "plain-summary.csv").exists()
 
 
@@ -312,8 +370,15 @@ def test_export_of_an_unknown_round_fails(in_process, tmp_path, database, capsys
 
 
 def test_export_refuses_a_round_of_another_framework(in_process, tmp_path, database, capsys):
-    code = in_process("export", "--round", str(database["second"]), "--out", str(tmp_path / "x.csv"),
-                      database=database["path"], MATURITY_FRAMEWORK=str(TEAM_HEALTH))
+    code = in_process(
+        "export",
+        "--round",
+        str(database["second"]),
+        "--out",
+        str(tmp_path / "x.csv"),
+        database=database["path"],
+        MATURITY_FRAMEWORK=str(TEAM_HEALTH),
+    )
     assert code == 1
     err = capsys.readouterr().err
     assert "'nps-2018-draft'" in err and "'team-health-check'" in err and "MATURITY_FRAMEWORK" in err
@@ -321,8 +386,17 @@ def test_export_refuses_a_round_of_another_framework(in_process, tmp_path, datab
 
 
 def test_export_into_a_missing_folder_fails(in_process, tmp_path, database, capsys):
-    assert in_process("export", "--round", str(database["first"]), "--out", str(tmp_path / "no" / "x.csv"),
-                      database=database["path"]) == 1
+    assert (
+        in_process(
+            "export",
+            "--round",
+            str(database["first"]),
+            "--out",
+            str(tmp_path / "no" / "x.csv"),
+            database=database["path"],
+        )
+        == 1
+    )
     assert "does not exist" in capsys.readouterr().err
 
 
@@ -331,8 +405,16 @@ def test_export_into_a_missing_folder_fails(in_process, tmp_path, database, caps
 
 def test_report_writes_a_readable_pdf(in_process, tmp_path, database, nps, capsys):
     out = tmp_path / "report.pdf"
-    code = in_process("report", "--round", str(database["second"]), "--out", str(out), "--label",
-                      "Procurement team, Anytown Council", database=database["path"])
+    code = in_process(
+        "report",
+        "--round",
+        str(database["second"]),
+        "--out",
+        str(out),
+        "--label",
+        "Procurement team, Anytown Council",
+        database=database["path"],
+    )
     assert code == 0, capsys.readouterr().err
     assert str(out) in capsys.readouterr().out
     data = out.read_bytes()
@@ -377,8 +459,14 @@ def test_report_of_an_unknown_round_fails(tmp_path, database):
 
 def make_round(framework, status="closed") -> Round:
     return Round(
-        id=7, team_id="T1", channel_id="C1", framework_id=framework.id, framework_version=framework.version,
-        area_count=len(framework.areas), started_by="U1", status=status,
+        id=7,
+        team_id="T1",
+        channel_id="C1",
+        framework_id=framework.id,
+        framework_version=framework.version,
+        area_count=len(framework.areas),
+        started_by="U1",
+        status=status,
         created_at=datetime(2026, 3, 2, 9, tzinfo=UTC),
         closed_at=datetime(2026, 3, 20, 17, tzinfo=UTC) if status == "closed" else None,
     )
@@ -392,10 +480,23 @@ def test_report_pages_and_words(nps, tmp_path):
         ids[5]: [2, 3],  # too few answers
         "developing-talent": [3, 3, 4],  # next level (Leader) is cut off in the source
     }
-    summary = summarise(nps, answers, Participation(members=6, complete=3, in_progress=2),
-                        targets={ids[0]: 4}, previous={ids[0]: 1}, min_group=3)
-    data = round_report_pdf(nps, make_round(nps), summary, round_number=3, channel_label="#procurement",
-                            min_group=3, previous_round_number=2)
+    summary = summarise(
+        nps,
+        answers,
+        Participation(members=6, complete=3, in_progress=2),
+        targets={ids[0]: 4},
+        previous={ids[0]: 1},
+        min_group=3,
+    )
+    data = round_report_pdf(
+        nps,
+        make_round(nps),
+        summary,
+        round_number=3,
+        channel_label="#procurement",
+        min_group=3,
+        previous_round_number=2,
+    )
     assert_pdf_structure(data)
     assert b"/Title (Maturity self-assessment: #procurement, round 3)" in data
     assert page_count(data) >= 5
@@ -418,8 +519,14 @@ def test_report_pages_and_words(nps, tmp_path):
 
 def test_report_of_an_open_round_with_no_answers(small_framework, tmp_path):
     summary = summarise(small_framework, {}, Participation(members=2, complete=0, in_progress=0), min_group=3)
-    data = round_report_pdf(small_framework, make_round(small_framework, status="open"), summary, round_number=1,
-                            channel_label="#team", min_group=3)
+    data = round_report_pdf(
+        small_framework,
+        make_round(small_framework, status="open"),
+        summary,
+        round_number=1,
+        channel_label="#team",
+        min_group=3,
+    )
     assert_pdf_structure(data)
     assert page_count(data) == 4  # title, chart, table with where views differ below it, what better looks like
     text = pdf_text(data, tmp_path)
@@ -432,9 +539,15 @@ def test_report_of_an_open_round_with_no_answers(small_framework, tmp_path):
 def test_report_of_a_big_framework_splits_its_chart_and_table(tmp_path, nps):
     """40 areas: the chart is drawn in parts and the table runs over pages; nothing is lost."""
     themes = [
-        theme.model_copy(update={"id": f"{theme.id}-{copy}", "title": f"{theme.title} {copy}",
-                                 "areas": [a.model_copy(update={"id": f"{a.id}-{copy}"}) for a in theme.areas]})
-        for copy in range(3) for theme in nps.themes
+        theme.model_copy(
+            update={
+                "id": f"{theme.id}-{copy}",
+                "title": f"{theme.title} {copy}",
+                "areas": [a.model_copy(update={"id": f"{a.id}-{copy}"}) for a in theme.areas],
+            }
+        )
+        for copy in range(3)
+        for theme in nps.themes
     ]
     big = nps.model_copy(update={"themes": themes})
     assert len(big.areas) == 39
@@ -453,8 +566,14 @@ def test_rounds_list_names_the_workspace_and_channel_as_recorded(tmp_path, nps):
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
     Stores.open(engine).rounds.start(
-        team_id="T7", enterprise_id=None, channel_id="C7", framework=nps, started_by="U1", members=["U1"],
-        channel_name="procurement", team_name="Example Council",
+        team_id="T7",
+        enterprise_id=None,
+        channel_id="C7",
+        framework=nps,
+        started_by="U1",
+        members=["U1"],
+        channel_name="procurement",
+        team_name="Example Council",
     )
     result = run_cli(tmp_path, "rounds", "list", database=path)
     assert result.returncode == 0, result.stderr
@@ -476,8 +595,16 @@ def test_exports_are_written_for_colleagues_to_read(tmp_path, database):
     out = tmp_path / "shared" / "round.csv"
     out.parent.mkdir()
     result = subprocess.run(
-        ["bash", "-c", f'umask 022 && exec "{sys.executable}" -m bot export --round {database["second"]} --out "{out}"'],
-        cwd=tmp_path, env=cli_env(database["path"]), capture_output=True, text=True, timeout=120,
+        [
+            "bash",
+            "-c",
+            f'umask 022 && exec "{sys.executable}" -m bot export --round {database["second"]} --out "{out}"',
+        ],
+        cwd=tmp_path,
+        env=cli_env(database["path"]),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     for written in (out, out.with_name("round-summary.csv")):

@@ -7,7 +7,7 @@ channel and the members actually received, and that every slot was claimed exact
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -22,7 +22,7 @@ from tests.conftest import make_settings
 from tests.harness import text_of
 from tests.walk import thread
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(*args) -> datetime:
@@ -30,7 +30,9 @@ def at(*args) -> datetime:
 
 
 def summaries_in(slack, channel="C4"):
-    return [m for m in slack.top_level(channel, team_id="T1") if m.text.startswith(("Maturity summary", "Final summary"))]
+    return [
+        m for m in slack.top_level(channel, team_id="T1") if m.text.startswith(("Maturity summary", "Final summary"))
+    ]
 
 
 def claimed_slots(engine, kind="summary") -> list[datetime]:
@@ -69,7 +71,10 @@ def test_schedule_command_sets_shows_and_removes_a_schedule(workspace, slack):
         workspace.command("U2", "schedule", channel_id="C4")  # anyone may look
         assert "every Monday at 09:00 (Europe/London). Next: Mon 7 Dec 2026, 09:00 GMT." in slack.ephemerals[-1]["text"]
         workspace.command("U1", "schedule monthly 3 08:30 America/New_York", channel_id="C4")
-        assert "on day 3 of every month at 08:30 (America/New_York). Next: Thu 3 Dec 2026, 08:30 EST." in slack.ephemerals[-1]["text"]
+        assert (
+            "on day 3 of every month at 08:30 (America/New_York). Next: Thu 3 Dec 2026, 08:30 EST."
+            in slack.ephemerals[-1]["text"]
+        )
         workspace.command("U1", "schedule off", channel_id="C4")
         assert slack.ephemerals[-1]["text"] == "Scheduled summaries are off."
     assert workspace.services.stores.schedules.schedule("T1", "C4") is None
@@ -151,13 +156,16 @@ def test_two_clocks_on_one_database_post_each_slot_once(workspace, slack, engine
     workspace.command("U1", "schedule daily 09:00 Europe/London", channel_id="C4")
     clocks = [
         make_clock(workspace.services, slack),
-        make_clock(Services.compose(workspace.services.settings, engine=second_engine, framework=workspace.services.framework), slack),
+        make_clock(
+            Services.compose(workspace.services.settings, engine=second_engine, framework=workspace.services.framework),
+            slack,
+        ),
     ]
     with time_machine.travel(at(2027, 2, 2, 9, 0, 5), tick=False):
         for _ in range(3):
             barrier = threading.Barrier(len(clocks))
 
-            def run(clock):
+            def run(clock, barrier=barrier):
                 barrier.wait()
                 clock.tick()
 
@@ -174,7 +182,13 @@ def test_a_round_closes_itself_on_its_closing_date(workspace, slack, engine, sec
     round_ = start_round(workspace, slack, at(2026, 12, 1, 10), "start closes 2026-12-10")
     assert round_.closes_on.isoformat() == "2026-12-10"
     assert "The round closes at the end of 10 December 2026." in text_of(slack.top_level("C4", team_id="T1")[0])
-    clocks = [make_clock(workspace.services, slack), make_clock(Services.compose(workspace.services.settings, engine=second_engine, framework=workspace.services.framework), slack)]
+    clocks = [
+        make_clock(workspace.services, slack),
+        make_clock(
+            Services.compose(workspace.services.settings, engine=second_engine, framework=workspace.services.framework),
+            slack,
+        ),
+    ]
     with time_machine.travel(at(2026, 12, 10, 23, 59), tick=False) as traveller:
         for clock in clocks:
             clock.tick()

@@ -48,7 +48,9 @@ def assert_echo_escaped(text: str, blocks: list) -> None:
 
 def mention(workspace, slack, words: str):
     posted = slack.add_message("T1", "C1", "U2", text=f"<@UBOT> {words}")
-    reply = workspace.event({"type": "app_mention", "channel": "C1", "user": "U2", "text": posted.text, "ts": posted.ts})
+    reply = workspace.event(
+        {"type": "app_mention", "channel": "C1", "user": "U2", "text": posted.text, "ts": posted.ts}
+    )
     assert reply.status == 200
     return slack.replies("C1", posted.ts, team_id="T1")
 
@@ -208,11 +210,13 @@ def test_record_answer_cleans_a_comment_whoever_stores_it(engine, nps):
     from storage.rounds import RoundStore
 
     rounds = RoundStore(engine)
-    round_ = rounds.start(team_id="T1", enterprise_id=None, channel_id="C1", framework=nps, started_by="U1",
-                          members=["U1"])
+    round_ = rounds.start(
+        team_id="T1", enterprise_id=None, channel_id="C1", framework=nps, started_by="U1", members=["U1"]
+    )
     answers = AnswerStore(engine)
-    answers.record_answer(round_=round_, user_id="U1", area_id=nps.area_ids[0], level=2,
-                          comment="a\x00b\ud800c", set_comment=True)
+    answers.record_answer(
+        round_=round_, user_id="U1", area_id=nps.area_ids[0], level=2, comment="a\x00b\ud800c", set_comment=True
+    )
     assert answers.answer("T1", round_.id, "U1", nps.area_ids[0]).comment == "ab\ufffdc"
 
 
@@ -257,8 +261,8 @@ def test_clean_text_drops_controls_and_replaces_lone_surrogates():
 # -- the CSV formula guard -----------------------------------------------------------------------------
 
 GUARDED = [
-    "\u200b=HYPERLINK(\"http://evil.example\")",  # zero-width space first
-    "\uff1dHYPERLINK(\"http://evil.example\")",  # full-width equals
+    '\u200b=HYPERLINK("http://evil.example")',  # zero-width space first
+    '\uff1dHYPERLINK("http://evil.example")',  # full-width equals
     "\ufe66cmd",  # small equals
     "\u00a0=1+1",  # no-break space
     "\u3000+1",  # ideographic space
@@ -289,13 +293,31 @@ def test_exports_guard_a_disguised_formula_and_keep_the_original_text(nps):
     from results.csv_files import answers_csv
     from storage.models import Answer, Participant, Round
 
-    round_ = Round(id=7, team_id="T1", channel_id="C1", framework_id=nps.id, framework_version=nps.version,
-                   area_count=13, started_by="U1", anonymous=False)
-    comment = "\u200b\uff1dHYPERLINK(\"http://evil.example\",\"click\")"
-    answer = Answer(team_id="T1", round_id=7, user_id="U1", area_id=nps.area_ids[0], level=3, comment=comment,
-                    framework_id=nps.id, framework_version=nps.version, updated_at=datetime(2026, 1, 1, tzinfo=UTC))
-    data = answers_csv(nps, round_, 1, [Participant(id=1, team_id="T1", round_id=7, user_id="U1")], [answer],
-                       {"U1": "\u00a0@evil"})
+    round_ = Round(
+        id=7,
+        team_id="T1",
+        channel_id="C1",
+        framework_id=nps.id,
+        framework_version=nps.version,
+        area_count=13,
+        started_by="U1",
+        anonymous=False,
+    )
+    comment = '\u200b\uff1dHYPERLINK("http://evil.example","click")'
+    answer = Answer(
+        team_id="T1",
+        round_id=7,
+        user_id="U1",
+        area_id=nps.area_ids[0],
+        level=3,
+        comment=comment,
+        framework_id=nps.id,
+        framework_version=nps.version,
+        updated_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    data = answers_csv(
+        nps, round_, 1, [Participant(id=1, team_id="T1", round_id=7, user_id="U1")], [answer], {"U1": "\u00a0@evil"}
+    )
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     assert rows[0]["comment"] == "'" + comment
     assert rows[0]["member"] == "'\u00a0@evil"

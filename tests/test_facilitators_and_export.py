@@ -64,19 +64,29 @@ def test_export_sends_pseudonymous_answers_and_the_summary_to_the_facilitators_d
     workspace.command("U1", "export", channel_id="C4")
     assert slack.ephemerals[-1]["text"] == "The CSV files are in our direct messages."
     files = {f.name: f for f in slack.files}
-    assert set(files) == {"maturity-answers-procurement-team-round-1.csv", "maturity-summary-procurement-team-round-1.csv"}
+    assert set(files) == {
+        "maturity-answers-procurement-team-round-1.csv",
+        "maturity-summary-procurement-team-round-1.csv",
+    }
     assert {f.channel_id for f in files.values()} == {dm(slack, "U1")}
     answers = rows(files["maturity-answers-procurement-team-round-1.csv"].content)
     assert answers[0][:7] == ["round", "framework id", "framework version", "area id", "area title", "theme", "member"]
     assert [(r[6], r[7], r[8]) for r in answers[1:]] == [
-        ("Member 1", "1", "Minimum"), ("Member 2", "2", "Developing"), ("Member 3", "4", "Leader"), ("Member 4", "5", "Innovator"),
+        ("Member 1", "1", "Minimum"),
+        ("Member 2", "2", "Developing"),
+        ("Member 3", "4", "Leader"),
+        ("Member 4", "5", "Innovator"),
     ]
     assert answers[3][9] == comment and answers[3][10].endswith("Z")
     assert "U3" not in files["maturity-answers-procurement-team-round-1.csv"].content.decode("utf-8-sig")
     summary = rows(files["maturity-summary-procurement-team-round-1.csv"].content)
     assert len(summary) == 14
     leadership = dict(zip(summary[0], summary[1]))
-    assert (leadership["team level name"], leadership["spread"], leadership["views differ"]) == ("Developing", "4", "yes")
+    assert (leadership["team level name"], leadership["spread"], leadership["views differ"]) == (
+        "Developing",
+        "4",
+        "yes",
+    )
     # Only facilitators may export.
     workspace.command("U2", "export", channel_id="C4")
     assert slack.ephemerals[-1]["text"].startswith("Sorry, only the round's facilitators")

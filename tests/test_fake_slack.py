@@ -115,8 +115,10 @@ def test_ephemeral_needs_the_user_in_the_channel(slack, client):
     client.chat_postEphemeral(channel="C1", user="U1", text="only you")
 
     assert [(e["channel"], e["user"], e["text"]) for e in slack.ephemerals] == [("C1", "U1", "only you")]
-    assert api_error(lambda: client.chat_postEphemeral(channel="C1", user="U3", text="x"))["error"] == \
-        "user_not_in_channel"
+    assert (
+        api_error(lambda: client.chat_postEphemeral(channel="C1", user="U3", text="x"))["error"]
+        == "user_not_in_channel"
+    )
 
 
 def test_conversation_members_paginate(slack, client):
@@ -179,19 +181,24 @@ def test_block_limits(client):
 
 
 def _button(text: str) -> dict:
-    return {"type": "actions", "elements": [
-        {"type": "button", "action_id": "go", "text": {"type": "plain_text", "text": text}}]}
+    return {
+        "type": "actions",
+        "elements": [{"type": "button", "action_id": "go", "text": {"type": "plain_text", "text": text}}],
+    }
 
 
-@pytest.mark.parametrize("blocks", [
-    pytest.param([_button("x" * 76)], id="button text 76"),
-    pytest.param([{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}], id="section text 3001"),
-    pytest.param([{"type": "sectoin", "text": {"type": "mrkdwn", "text": "x"}}], id="unknown block type"),
-    pytest.param([{"type": "actions", "elements": [{"type": "buton", "action_id": "a"}]}], id="unknown element"),
-    pytest.param([{**SECTION, "colour": "red"}], id="unknown property"),
-    pytest.param([{"type": "section", "text": "bare string"}], id="string instead of text object"),
-    pytest.param([{**SECTION, "block_id": "b"}, {**SECTION, "block_id": "b"}], id="duplicate block_id"),
-])
+@pytest.mark.parametrize(
+    "blocks",
+    [
+        pytest.param([_button("x" * 76)], id="button text 76"),
+        pytest.param([{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}], id="section text 3001"),
+        pytest.param([{"type": "sectoin", "text": {"type": "mrkdwn", "text": "x"}}], id="unknown block type"),
+        pytest.param([{"type": "actions", "elements": [{"type": "buton", "action_id": "a"}]}], id="unknown element"),
+        pytest.param([{**SECTION, "colour": "red"}], id="unknown property"),
+        pytest.param([{"type": "section", "text": "bare string"}], id="string instead of text object"),
+        pytest.param([{**SECTION, "block_id": "b"}, {**SECTION, "block_id": "b"}], id="duplicate block_id"),
+    ],
+)
 def test_invalid_blocks_are_rejected(client, blocks):
     data = api_error(lambda: client.chat_postMessage(channel="C1", text="x", blocks=blocks))
     assert data["error"] == "invalid_blocks"
@@ -239,8 +246,14 @@ def test_invalid_views_are_rejected(slack, client):
 
 def test_files_upload_v2_round_trip(slack, client):
     parent = client.chat_postMessage(channel="C1", text="report follows")
-    response = client.files_upload_v2(channel="C1", content=b"\x00score,3\n", filename="report.csv",
-                                      title="Report", initial_comment="Your report", thread_ts=parent["ts"])
+    response = client.files_upload_v2(
+        channel="C1",
+        content=b"\x00score,3\n",
+        filename="report.csv",
+        title="Report",
+        initial_comment="Your report",
+        thread_ts=parent["ts"],
+    )
 
     [stored] = slack.files
     assert response["file"]["id"] == stored.id
@@ -399,13 +412,36 @@ def test_standalone_process(tmp_path):
     import sys
     from pathlib import Path
 
-    seed = {"teams": [{"id": "T9", "bot_token": "xoxb-T9", "users": [{"id": "U1", "name": "alice"}],
-                       "channels": [{"id": "C9", "name": "general", "members": ["U1"]}]}]}
+    seed = {
+        "teams": [
+            {
+                "id": "T9",
+                "bot_token": "xoxb-T9",
+                "users": [{"id": "U1", "name": "alice"}],
+                "channels": [{"id": "C9", "name": "general", "members": ["U1"]}],
+            }
+        ]
+    }
     (tmp_path / "seed.json").write_text(json.dumps(seed))
     repo = Path(__file__).resolve().parents[1]
-    process = subprocess.Popen([sys.executable, "-m", "simulated_slack", "--scopes", "chat:write", "--port", "0",
-                                "--state", str(tmp_path / "seed.json"), "--dump", str(tmp_path / "dump.json")],
-                               cwd=repo, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "simulated_slack",
+            "--scopes",
+            "chat:write",
+            "--port",
+            "0",
+            "--state",
+            str(tmp_path / "seed.json"),
+            "--dump",
+            str(tmp_path / "dump.json"),
+        ],
+        cwd=repo,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         api_url = process.stdout.readline().strip()
         WebClient(token="xoxb-T9", base_url=api_url).chat_postMessage(channel="U1", text="hello from afar")
@@ -426,19 +462,26 @@ def test_the_app_gets_exactly_the_scopes_it_is_given(slack, client):
     narrowed = [scope for scope in manifest_bot_scopes() if scope != "team:read"]
     slack.set_scopes("T1", narrowed)
     assert api_error(lambda: client.team_info()) == {
-        "ok": False, "error": "missing_scope", "needed": "team:read", "provided": ",".join(narrowed)}
+        "ok": False,
+        "error": "missing_scope",
+        "needed": "team:read",
+        "provided": ",".join(narrowed),
+    }
     assert api_error(lambda: client.conversations_open(users="U1,U2"))["needed"] == "mpim:write"
 
 
-@pytest.mark.parametrize("kind, withheld, method, kwargs", [
-    pytest.param("public", "channels:history", "conversations_history", {}, id="channels:history public"),
-    pytest.param("private", "groups:history", "conversations_history", {}, id="groups:history private"),
-    pytest.param("dm", "im:history", "conversations_history", {}, id="im:history dm"),
-    pytest.param("public", "channels:history", "conversations_replies", {"ts": "thread"}, id="replies public"),
-    pytest.param("private", "groups:history", "conversations_replies", {"ts": "thread"}, id="replies private"),
-    pytest.param("private", "groups:read", "conversations_members", {}, id="groups:read private"),
-    pytest.param("public", "channels:read", "conversations_info", {}, id="channels:read public"),
-])
+@pytest.mark.parametrize(
+    "kind, withheld, method, kwargs",
+    [
+        pytest.param("public", "channels:history", "conversations_history", {}, id="channels:history public"),
+        pytest.param("private", "groups:history", "conversations_history", {}, id="groups:history private"),
+        pytest.param("dm", "im:history", "conversations_history", {}, id="im:history dm"),
+        pytest.param("public", "channels:history", "conversations_replies", {"ts": "thread"}, id="replies public"),
+        pytest.param("private", "groups:history", "conversations_replies", {"ts": "thread"}, id="replies private"),
+        pytest.param("private", "groups:read", "conversations_members", {}, id="groups:read private"),
+        pytest.param("public", "channels:read", "conversations_info", {}, id="channels:read public"),
+    ],
+)
 def test_a_withheld_scope_bites_by_kind_of_conversation(slack, kind, withheld, method, kwargs):
     slack.add_channel("T1", "G1", name="private", members=["U1"], is_private=True)
     channels = {"public": "C1", "private": "G1", "dm": slack.dm_channel("T1", "U1")}
@@ -454,7 +497,11 @@ def test_a_withheld_scope_bites_by_kind_of_conversation(slack, kind, withheld, m
     narrowed = [scope for scope in manifest_bot_scopes() if scope != withheld]
     slack.set_scopes("T1", narrowed)
     assert api_error(lambda: call(channel)) == {
-        "ok": False, "error": "missing_scope", "needed": withheld, "provided": ",".join(narrowed)}
+        "ok": False,
+        "error": "missing_scope",
+        "needed": withheld,
+        "provided": ",".join(narrowed),
+    }
     assert call(other)["ok"]  # another kind of conversation needs another scope, still granted
 
 
@@ -511,9 +558,15 @@ def test_listeners_see_every_visible_change(slack, client):
     api_error(lambda: client.chat_postMessage(channel="C404", text="x"))  # refused: nothing to see
 
     assert [(e.kind, e.method) for e in events] == [
-        ("post", "chat.postMessage"), ("update", "chat.update"), ("ephemeral", "chat.postEphemeral"),
-        ("view", "views.open"), ("view", "views.publish"), ("post", "files.completeUploadExternal"),
-        ("file", "files.completeUploadExternal"), ("delete", "chat.delete"), ("ephemeral", "response_url"),
+        ("post", "chat.postMessage"),
+        ("update", "chat.update"),
+        ("ephemeral", "chat.postEphemeral"),
+        ("view", "views.open"),
+        ("view", "views.publish"),
+        ("post", "files.completeUploadExternal"),
+        ("file", "files.completeUploadExternal"),
+        ("delete", "chat.delete"),
+        ("ephemeral", "response_url"),
         ("post", "response_url"),
     ]
     assert events[0].message.text == "hello" and events[1].message.text == "edited"  # copies, taken then
@@ -563,11 +616,21 @@ def test_driver_signs_as_slack_does_and_fills_payloads_from_the_workspace(slack)
     from urllib.parse import parse_qs
 
     command = {k: v[0] for k, v in parse_qs(received[0][2]).items()}
-    assert (command["channel_name"], command["user_name"], command["team_domain"]) == ("procurement", "alice", "team-one")
+    assert (command["channel_name"], command["user_name"], command["team_domain"]) == (
+        "procurement",
+        "alice",
+        "team-one",
+    )
     click = json.loads(parse_qs(received[1][2])["payload"][0])
-    assert (click["actions"][0]["action_id"], click["user"]["username"], click["message"]["ts"]) == ("go", "bob", message.ts)
+    assert (click["actions"][0]["action_id"], click["user"]["username"], click["message"]["ts"]) == (
+        "go",
+        "bob",
+        message.ts,
+    )
     event = json.loads(received[2][2])
-    assert event["event"]["channel"] == slack.dm_channel("T1", "U1") and event["authorizations"][0]["user_id"] == "UBOT1"
+    assert (
+        event["event"]["channel"] == slack.dm_channel("T1", "U1") and event["authorizations"][0]["user_id"] == "UBOT1"
+    )
     assert slack.messages(slack.dm_channel("T1", "U1"))[-1].text == "hello bot"
 
 
@@ -582,7 +645,9 @@ def test_the_table_agrees_with_slacks_published_spec():
     import os
     from pathlib import Path
 
-    folder = Path(os.environ.get("SLACK_REFERENCE_DIR") or Path(__file__).resolve().parents[2] / "shared" / "slack-reference")
+    folder = Path(
+        os.environ.get("SLACK_REFERENCE_DIR") or Path(__file__).resolve().parents[2] / "shared" / "slack-reference"
+    )
     spec_path = folder / "slack_web_openapi_v2.json"
     if not spec_path.is_file():
         pytest.skip(f"Slack's published spec is not beside this checkout ({spec_path}); the table stands alone")
@@ -591,7 +656,10 @@ def test_the_table_agrees_with_slacks_published_spec():
     # Known errata of the spec (see the shared README): it predates the two files.*External methods, and Socket
     # Mode's apps.connections.open; its required arguments are a subset of what Slack enforces.
     assert {m.name for m in api.methods.values() if m.since_spec} == {
-        "files.getUploadURLExternal", "files.completeUploadExternal", "apps.connections.open"}
+        "files.getUploadURLExternal",
+        "files.completeUploadExternal",
+        "apps.connections.open",
+    }
     for name in [*api.methods, *api.retired]:
         method = api.methods.get(name)
         if method is not None and method.since_spec:
@@ -602,8 +670,14 @@ def test_the_table_agrees_with_slacks_published_spec():
         required = {p["name"] for op in operations for p in op.get("parameters", []) if p.get("required")} - {"token"}
         if method is None:
             continue
-        assert required <= set(method.required), f"{name}: the spec also requires {sorted(required - set(method.required))}"
-        listed = {s.removesuffix(":bot").removesuffix(":user") for op in operations
-                  for sec in op.get("security", []) for s in sec.get("slackAuth", [])} - {"none"}
+        assert required <= set(method.required), (
+            f"{name}: the spec also requires {sorted(required - set(method.required))}"
+        )
+        listed = {
+            s.removesuffix(":bot").removesuffix(":user")
+            for op in operations
+            for sec in op.get("security", [])
+            for s in sec.get("slackAuth", [])
+        } - {"none"}
         ours = set(method.scopes) if not method.by_kind else {s for kind in method.scopes.values() for s in kind}
         assert ours <= listed, f"{name}: {sorted(ours - listed)} are not among the spec's scopes {sorted(listed)}"

@@ -43,15 +43,39 @@ def test_second_framework_has_its_own_ids_and_scale(small_framework):
 @pytest.mark.parametrize(
     ("break_it", "field", "reason"),
     [
-        (lambda d: d["themes"][1]["areas"][0]["levels"].pop(), "themes[1].areas[0].levels", "must have exactly the framework's levels"),
-        (lambda d: d["themes"][0]["areas"][1].update(id=d["themes"][0]["areas"][0]["id"]), "themes[0].areas[1].id", "duplicate area id"),
-        (lambda d: d["themes"][2]["areas"][0]["levels"][2].update(descriptor="  "), "themes[2].areas[0].levels[2].descriptor", "at least 1 character"),
+        (
+            lambda d: d["themes"][1]["areas"][0]["levels"].pop(),
+            "themes[1].areas[0].levels",
+            "must have exactly the framework's levels",
+        ),
+        (
+            lambda d: d["themes"][0]["areas"][1].update(id=d["themes"][0]["areas"][0]["id"]),
+            "themes[0].areas[1].id",
+            "duplicate area id",
+        ),
+        (
+            lambda d: d["themes"][2]["areas"][0]["levels"][2].update(descriptor="  "),
+            "themes[2].areas[0].levels[2].descriptor",
+            "at least 1 character",
+        ),
         (lambda d: d["themes"][0]["areas"][0].update(colour="blue"), "themes[0].areas[0].colour", "unknown field"),
         (lambda d: d.pop("version"), "version", "required field is missing"),
-        (lambda d: d["themes"][3]["areas"][0].update(id="Developing Talent"), "themes[3].areas[0].id", "should match pattern"),
+        (
+            lambda d: d["themes"][3]["areas"][0].update(id="Developing Talent"),
+            "themes[3].areas[0].id",
+            "should match pattern",
+        ),
         (lambda d: d["themes"][0]["areas"][0]["levels"].reverse(), "themes[0].areas[0].levels", "in order"),
     ],
-    ids=["missing-level", "duplicate-id", "empty-descriptor", "unknown-field", "missing-version", "bad-slug", "wrong-order"],
+    ids=[
+        "missing-level",
+        "duplicate-id",
+        "empty-descriptor",
+        "unknown-field",
+        "missing-version",
+        "bad-slug",
+        "wrong-order",
+    ],
 )
 def test_a_wrong_file_names_the_file_the_field_and_the_reason(tmp_path, break_it, field, reason):
     data = _nps_data()

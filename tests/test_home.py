@@ -20,7 +20,9 @@ def as_message(view_record):
 
 
 def open_home(workspace, user_id, event_id):
-    return workspace.event({"type": "app_home_opened", "user": user_id, "channel": f"D{user_id}", "tab": "home"}, event_id=event_id)
+    return workspace.event(
+        {"type": "app_home_opened", "user": user_id, "channel": f"D{user_id}", "tab": "home"}, event_id=event_id
+    )
 
 
 def test_a_member_sees_open_rounds_with_continue_and_their_last_profile(workspace, slack, team, nps):
@@ -41,7 +43,9 @@ def test_a_member_sees_open_rounds_with_continue_and_their_last_profile(workspac
 
 def test_a_facilitator_sees_participation_theme_levels_schedule_and_buttons(workspace, slack, team):
     for user_id, level in zip(["U1", "U2", "U3"], [2, 3, 3]):
-        workspace.services.stores.answers.record_answer(round_=team, user_id=user_id, area_id="working-with-partners", level=level)
+        workspace.services.stores.answers.record_answer(
+            round_=team, user_id=user_id, area_id="working-with-partners", level=level
+        )
     workspace.command("U1", "schedule weekly mon 09:00 Europe/London", channel_id="C4")
     open_home(workspace, "U1", "EvHome1")
     home = as_message(home_of(slack, "U1"))

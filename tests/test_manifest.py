@@ -68,8 +68,9 @@ def _errors(rules: dict, instance) -> list[str]:
             if not isinstance(value, dict):
                 errors.append(f"{where or '<root>'}: must be a mapping")
                 return
-            errors.extend(f"{where or '<root>'}: {key!r} is required" for key in section.get("required", [])
-                          if key not in value)
+            errors.extend(
+                f"{where or '<root>'}: {key!r} is required" for key in section.get("required", []) if key not in value
+            )
             for key, item in value.items():
                 at = f"{where}/{key}" if where else key
                 if key not in section["keys"]:
@@ -97,19 +98,29 @@ def test_schema_rejects_bot_display_name_with_space(manifest, validator):
     assert any("features/bot_user/display_name" in e for e in errors), errors
 
 
-@pytest.mark.parametrize("change, where", [
-    (lambda m: m.pop("display_information"), "<root>: 'display_information' is required"),
-    (lambda m: m["display_information"].pop("name"), "display_information: 'name' is required"),
-    (lambda m: m["display_information"].update(name="x" * 36), "display_information/name: longer than 35"),
-    (lambda m: m["features"]["slash_commands"][0].update(url="http://YOUR-HOST/slack/events"),
-     "features/slash_commands/0/url: must be an https URL"),
-    (lambda m: m["features"]["slash_commands"][0].update(command="maturity"), "features/slash_commands/0/command"),
-    (lambda m: m["oauth_config"].update(redirect_urls=["YOUR-HOST/slack/oauth_redirect"]),
-     "oauth_config/redirect_urls/0: must be an https URL"),
-    (lambda m: m["settings"]["interactivity"].pop("is_enabled"), "settings/interactivity: 'is_enabled' is required"),
-    (lambda m: m["settings"].update(socket_mode_enabled="yes"), "settings/socket_mode_enabled: must be a boolean"),
-    (lambda m: m["features"]["bot_user"].update(colour="red"), "features/bot_user/colour: not a manifest field"),
-])
+@pytest.mark.parametrize(
+    "change, where",
+    [
+        (lambda m: m.pop("display_information"), "<root>: 'display_information' is required"),
+        (lambda m: m["display_information"].pop("name"), "display_information: 'name' is required"),
+        (lambda m: m["display_information"].update(name="x" * 36), "display_information/name: longer than 35"),
+        (
+            lambda m: m["features"]["slash_commands"][0].update(url="http://YOUR-HOST/slack/events"),
+            "features/slash_commands/0/url: must be an https URL",
+        ),
+        (lambda m: m["features"]["slash_commands"][0].update(command="maturity"), "features/slash_commands/0/command"),
+        (
+            lambda m: m["oauth_config"].update(redirect_urls=["YOUR-HOST/slack/oauth_redirect"]),
+            "oauth_config/redirect_urls/0: must be an https URL",
+        ),
+        (
+            lambda m: m["settings"]["interactivity"].pop("is_enabled"),
+            "settings/interactivity: 'is_enabled' is required",
+        ),
+        (lambda m: m["settings"].update(socket_mode_enabled="yes"), "settings/socket_mode_enabled: must be a boolean"),
+        (lambda m: m["features"]["bot_user"].update(colour="red"), "features/bot_user/colour: not a manifest field"),
+    ],
+)
 def test_the_rules_refuse_what_slack_refuses(manifest, validator, change, where):
     broken = copy.deepcopy(manifest)
     change(broken)

@@ -53,7 +53,12 @@ def test_0005_drops_the_unread_round_columns_and_keeps_the_rounds(unmigrated_eng
     assert "announcement_ts" not in columns and "timezone" not in columns
     stores = Stores.open(engine)
     round_ = stores.rounds.get("T1", old)
-    assert (round_.channel_id, round_.status, round_.closes_on, round_.area_count) == ("C1", "closed", date(2026, 11, 30), 13)
+    assert (round_.channel_id, round_.status, round_.closes_on, round_.area_count) == (
+        "C1",
+        "closed",
+        date(2026, 11, 30),
+        13,
+    )
     [answer] = stores.answers.answers("T1", old)
     assert (answer.user_id, answer.level, answer.comment) == ("U2", 4, "We pool budgets")
     assert [p.user_id for p in stores.answers.participants("T1", old)] == ["U2"]

@@ -90,7 +90,9 @@ def test_each_workspace_runs_its_own_round_and_sees_only_its_own_data(two_worksp
     assert "1 of 13 answered" in text_of_view(homes["T1"]) and "1 of 13 answered" in text_of_view(homes["T2"])
     first_area = nps.areas[0].title
     assert f"{first_area}: Developing" in text_of_view(homes["T1"]) and "Innovator" not in text_of_view(homes["T1"])
-    assert f"{first_area}: Innovator" in text_of_view(homes["T2"]) and f"{first_area}: Developing" not in text_of_view(homes["T2"])
+    assert f"{first_area}: Innovator" in text_of_view(homes["T2"]) and f"{first_area}: Developing" not in text_of_view(
+        homes["T2"]
+    )
     second.command("U1", "export")
     [answers_2] = [f for f in slack.files if f.team_id == "T2" and f.name.startswith("maturity-answers")]
     rows = list(csv.reader(io.StringIO(answers_2.content.decode("utf-8-sig"), newline="")))
@@ -124,7 +126,12 @@ def test_delete_on_uninstall_removes_the_workspaces_data_only(slack, make_bot, e
     slack.add_user("T2", "U1", name="zoe")
     slack.add_channel("T2", "C1", name="procurement", members=["U1"])
     slack.set_oauth_client(CLIENT_ID, CLIENT_SECRET)
-    first = make_bot(slack_bot_token=None, slack_client_id=CLIENT_ID, slack_client_secret=CLIENT_SECRET, maturity_delete_on_uninstall=True)
+    first = make_bot(
+        slack_bot_token=None,
+        slack_client_id=CLIENT_ID,
+        slack_client_secret=CLIENT_SECRET,
+        maturity_delete_on_uninstall=True,
+    )
     second = Workspace(slack, first.url, "T2")
     for workspace in (first, second):
         install(workspace, slack)
@@ -139,7 +146,9 @@ def open_prompt_in(slack, team_id, user_id):
     from tests.walk import has_button
 
     thread_ts = slack.top_level(f"D{user_id}", team_id=team_id)[0].ts
-    candidates = [m for m in slack.replies(f"D{user_id}", thread_ts, team_id=team_id) if has_button(m, values.answer_action_id(1))]
+    candidates = [
+        m for m in slack.replies(f"D{user_id}", thread_ts, team_id=team_id) if has_button(m, values.answer_action_id(1))
+    ]
     return candidates[-1]
 
 

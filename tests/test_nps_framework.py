@@ -208,9 +208,7 @@ def lines_of(text: str) -> list[str]:
 def test_validates_against_the_models(framework: Framework):
     assert framework.id == "nps-2018-draft"
     assert framework.version == "2018-03"
-    assert framework.title == (
-        "National Procurement Strategy for Local Government in England (draft, March 2018)"
-    )
+    assert framework.title == ("National Procurement Strategy for Local Government in England (draft, March 2018)")
     assert framework.source and "Local Government Association" in framework.source
 
 
@@ -299,9 +297,7 @@ def test_every_repair_is_seen_in_the_raw_source(raw_source: str, notes: str):
 
 def test_every_text_appears_in_the_repaired_source(framework: Framework, repaired_source: str):
     haystack = norm(repaired_source.replace("\t", " "))
-    missing = [
-        (where, line) for where, text in texts(framework) for line in lines_of(text) if line not in haystack
-    ]
+    missing = [(where, line) for where, text in texts(framework) for line in lines_of(text) if line not in haystack]
     assert not missing, missing
 
 
@@ -357,11 +353,7 @@ def test_descriptors_sit_in_their_area_and_level_column(framework: Framework, ro
         headers = [r for r in section if [c for c in rows[r] if c][-5:] == LEVEL_NAMES]
         for index, d in enumerate(area.levels):
             for para in lines_of(d.descriptor):
-                where = [
-                    (r, c, cell)
-                    for r, c, cell in cells
-                    if r in section and cell in (para, f"{d.level} {para}")
-                ]
+                where = [(r, c, cell) for r, c, cell in cells if r in section and cell in (para, f"{d.level} {para}")]
                 assert len(where) == 1, (area.id, d.level, where)
                 r, c, cell = where[0]
                 row = rows[r]
@@ -414,8 +406,7 @@ def test_source_oddities_are_kept(framework: Framework):
         return framework.area(area_id)
 
     assert area("engaging-councillors-and-senior-managers").descriptor("Minimum").descriptor == (
-        "Councillors and senior management regard commercial and procurement issues as purely operational "
-        "matters."
+        "Councillors and senior management regard commercial and procurement issues as purely operational matters."
     )
     assert "Commercialisation is a broad subject and important subject to the sector." in norm(
         area("creating-commercial-opportunities").help.what_it_is
@@ -428,9 +419,12 @@ def test_source_oddities_are_kept(framework: Framework):
     assert "procurement decisions making." in norm(digital_leader)
     contracts_help = area("managing-contracts-and-relationships").help
     assert norm(contracts_help.what_it_is).endswith("the occurrence of risks")  # no full stop in the source
-    assert area("creating-commercial-opportunities").descriptor("Innovator").descriptor.count(
-        "development partners Organisations see"
-    ) == 1
+    assert (
+        area("creating-commercial-opportunities")
+        .descriptor("Innovator")
+        .descriptor.count("development partners Organisations see")
+        == 1
+    )
 
 
 # -- gaps -------------------------------------------------------------------------------------------

@@ -120,13 +120,18 @@ def test_a_bot_killed_mid_kickoff_sends_the_rest_once_after_a_restart(slack, eng
     second = BotProcess(slack, engine, tmp_path, name="second")
     try:
         second.wait_ready(slack)
-        wait_for(lambda: sum(parents(slack, members).values()) >= 200 and OutboxStore(engine).owed_count("T1") == 0, what="all kick-offs")
+        wait_for(
+            lambda: sum(parents(slack, members).values()) >= 200 and OutboxStore(engine).owed_count("T1") == 0,
+            what="all kick-offs",
+        )
         time.sleep(1.0)  # anything still to come would be a duplicate
     finally:
         second.stop()
     counts = parents(slack, members)
     assert set(counts.values()) == {1}, {u: c for u, c in counts.items() if c != 1}
-    print(f"killed after {sent_before} sent with {owed_before} owed; after restart: sent 200, owed 0, duplicates 0, lost 0")
+    print(
+        f"killed after {sent_before} sent with {owed_before} owed; after restart: sent 200, owed 0, duplicates 0, lost 0"
+    )
 
 
 def test_two_bot_processes_and_two_clocks_on_one_postgres_database(slack, engine, tmp_path, nps):
@@ -155,7 +160,9 @@ def test_two_bot_processes_and_two_clocks_on_one_postgres_database(slack, engine
         for n, user_id in enumerate(members):
             prompt = open_prompt(slack, user_id)
             for workspace in web:  # the same click reaches both web processes at once
-                threads.append(threading.Thread(target=workspace.click, args=(user_id, prompt, values.answer_action_id(1 + n % 5))))
+                threads.append(
+                    threading.Thread(target=workspace.click, args=(user_id, prompt, values.answer_action_id(1 + n % 5)))
+                )
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -207,8 +214,10 @@ def test_a_bot_killed_while_the_final_summary_is_posted_sends_it_and_its_chart_o
     second = BotProcess(slack, engine, tmp_path, name="second", **settings)
     try:
         second.wait_ready(slack)
-        wait_for(lambda: OutboxStore(engine).owed_count("T1") == 0 and [f for f in slack.files if f.name.endswith(".png")],
-                 what="the summary found and its chart sent")
+        wait_for(
+            lambda: OutboxStore(engine).owed_count("T1") == 0 and [f for f in slack.files if f.name.endswith(".png")],
+            what="the summary found and its chart sent",
+        )
         time.sleep(1.0)  # anything still to come would be a duplicate
     finally:
         second.stop()

@@ -29,7 +29,11 @@ def test_skipped_areas_come_back_once_after_the_others_then_only_on_resume():
     skipped_twice = Progress(
         AREAS,
         answered=frozenset({"b", "c"}),
-        prompts={"a": PromptState("a", posts=2, skips=2), "b": PromptState("b", posts=1), "c": PromptState("c", posts=1)},
+        prompts={
+            "a": PromptState("a", posts=2, skips=2),
+            "b": PromptState("b", posts=1),
+            "c": PromptState("c", posts=1),
+        },
     )
     assert skipped_twice.next_area() is None
     assert skipped_twice.next_area(resuming=True) == "a"

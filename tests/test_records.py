@@ -68,6 +68,7 @@ def test_0006_gives_existing_rounds_the_targets_in_force_when_they_ran(unmigrate
     area = nps.area_ids[0]
     other = nps.area_ids[1]
     with engine.begin() as connection:
+
         def insert_round(status, closed_at):
             connection.execute(
                 text(

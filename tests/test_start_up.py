@@ -41,7 +41,9 @@ def _refused(result: subprocess.CompletedProcess, *words: str) -> str:
     assert result.returncode == 2, (result.returncode, result.stderr)
     assert "Traceback" not in result.stderr and len(lines) <= 3, result.stderr
     start = next(i for i, line in enumerate(lines) if line.startswith("Cannot start:"))
-    assert start <= 1 and 1 <= len(lines) - start <= 2 and all("INFO bot:" in line for line in lines[:start]), result.stderr
+    assert start <= 1 and 1 <= len(lines) - start <= 2 and all("INFO bot:" in line for line in lines[:start]), (
+        result.stderr
+    )
     said = "\n".join(lines[start:])
     for word in words:
         assert word in said, said
@@ -49,7 +51,9 @@ def _refused(result: subprocess.CompletedProcess, *words: str) -> str:
 
 
 def _bot(tmp_path, env, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=90)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=90
+    )
 
 
 def _wait_http(url: str, process: subprocess.Popen, timeout: float = 30) -> int:
@@ -129,8 +133,13 @@ def test_a_database_that_cannot_be_opened_stops_start_up_in_two_lines(tmp_path, 
 @pytest.mark.skipif(POSTGRES_URL is None, reason="needs the PostgreSQL server")
 def test_a_postgres_database_that_does_not_exist_stops_start_up_in_two_lines(tmp_path, slack):
     missing = POSTGRES_URL.rsplit("/", 1)[0] + "/no_such_database_here"
-    env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-T1", SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.api_url,
-               DATABASE_URL=missing)
+    env = _env(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-T1",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack.api_url,
+        DATABASE_URL=missing,
+    )
     _refused(_bot(tmp_path, env), "cannot open the database", "no_such_database_here", "createdb")
 
 
@@ -143,8 +152,9 @@ def test_the_clock_needs_only_a_bot_token(tmp_path, slack):
     env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-T1", SLACK_API_URL=slack.api_url)  # no signing secret
     log = tmp_path / "clock.log"
     with log.open("w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "bot", "clock"], cwd=tmp_path, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "clock"], cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 60
         while "Clock started" not in log.read_text():
             assert process.poll() is None and time.monotonic() < deadline, log.read_text()
@@ -178,11 +188,20 @@ def test_gunicorn_without_a_signing_secret_refuses_to_start_in_one_line(tmp_path
 
 def test_gunicorn_serves_events_and_the_health_check(tmp_path, slack):
     port = _closed_port()
-    env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-T1", SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.api_url,
-               MATURITY_CLOCK="false")
+    env = _env(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-T1",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack.api_url,
+        MATURITY_CLOCK="false",
+    )
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "bot.wsgi:application"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         assert _wait_http(f"http://127.0.0.1:{port}/healthz", process) == 200
@@ -201,25 +220,41 @@ def test_the_health_check_says_503_when_the_database_does_not_answer(make_bot, s
     gone = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/test")
     for engine, expected in ((workspace.services.engine, "200 OK"), (gone, "503 Service Unavailable")):
         seen = {}
-        body = wsgi_app(workspace.app, engine)(
-            {"PATH_INFO": "/healthz", "REQUEST_METHOD": "GET"}, lambda status, headers: seen.update(status=status)
-        )
+
+        def start_response(status, headers, seen=seen):
+            seen.update(status=status)
+
+        body = wsgi_app(workspace.app, engine)({"PATH_INFO": "/healthz", "REQUEST_METHOD": "GET"}, start_response)
         assert seen["status"] == expected, b"".join(body)
 
 
 def test_version():
     from importlib.metadata import version
 
-    result = subprocess.run([sys.executable, "-m", "bot", "--version"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--version"], cwd=ROOT, capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 0 and result.stdout.strip() == f"python -m bot {version('maturity-bot')}"
 
 
 def test_the_logs_are_quiet_and_never_carry_a_request_body(tmp_path, slack):
     port = _closed_port()
-    env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-T1", SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.api_url,
-               PORT=str(port), MATURITY_CLOCK_TICK="0.5")
-    process = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    env = _env(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-T1",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack.api_url,
+        PORT=str(port),
+        MATURITY_CLOCK_TICK="0.5",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert _wait_http(f"http://127.0.0.1:{port}/healthz", process) == 200
         workspace = Workspace(slack, f"http://127.0.0.1:{port}/slack/events")

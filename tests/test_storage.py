@@ -88,7 +88,7 @@ def test_concurrent_first_answers_end_as_one_answer(engine, nps):
         barrier.wait()
         try:
             stores.answers.record_answer(round_=round_, user_id="U2", area_id="obtaining-social-value", level=3)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             errors.append(error)
 
     threads = [threading.Thread(target=click) for _ in range(6)]
@@ -139,7 +139,9 @@ def _fill_workspace(stores, framework, team):
         kickoff=lambda r, p: owed(MessageKind.KICKOFF, p.id, f"kickoff:{r.id}:{p.user_id}"),
     )
     area = framework.area_ids[0]
-    stores.answers.claim_prompt(team, round_.id, "U1", area, 1, lambda p: owed(MessageKind.PROMPT, p.id, f"prompt:{p.id}"))
+    stores.answers.claim_prompt(
+        team, round_.id, "U1", area, 1, lambda p: owed(MessageKind.PROMPT, p.id, f"prompt:{p.id}")
+    )
     stores.answers.record_answer(round_=round_, user_id="U1", area_id=area, level=3)
     stores.targets.replace(team, "C1", framework.id, {area: 4}, "U1")
     schedule = stores.schedules.set_schedule(
@@ -161,7 +163,9 @@ def _rows_per_table(engine, team):
 
     with engine.connect() as connection:
         return {
-            table.name: connection.execute(select(func.count()).select_from(table).where(table.c.team_id == team)).scalar()
+            table.name: connection.execute(
+                select(func.count()).select_from(table).where(table.c.team_id == team)
+            ).scalar()
             for table in workspace_tables()
         }
 
@@ -173,8 +177,21 @@ def test_deleting_a_workspace_deletes_its_rows_in_every_table_and_nothing_else(e
     before = {team: _rows_per_table(engine, team) for team in ("T1", "T2")}
     # Every table that holds workspace rows is filled, so a table added later without a place here fails.
     assert sorted(name for name, count in before["T2"].items() if count == 0) == []
-    assert {"round", "participant", "prompt", "answer", "answer_change", "outbox", "target", "schedule",
-            "scheduled_run", "reminder", "facilitator", "audit_entry", "processed_event"} <= set(before["T2"])
+    assert {
+        "round",
+        "participant",
+        "prompt",
+        "answer",
+        "answer_change",
+        "outbox",
+        "target",
+        "schedule",
+        "scheduled_run",
+        "reminder",
+        "facilitator",
+        "audit_entry",
+        "processed_event",
+    } <= set(before["T2"])
 
     stores.workspaces.delete_all("T2")
 

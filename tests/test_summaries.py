@@ -24,7 +24,9 @@ def answer(workspace, round_, user_id, area_id, level):
 
 
 def summaries_in(slack, channel="C4"):
-    return [m for m in slack.top_level(channel, team_id="T1") if m.text.startswith(("Maturity summary", "Final summary"))]
+    return [
+        m for m in slack.top_level(channel, team_id="T1") if m.text.startswith(("Maturity summary", "Final summary"))
+    ]
 
 
 def test_summary_shows_the_team_level_distribution_gap_and_disagreement(workspace, slack, team):
@@ -50,7 +52,10 @@ def test_summary_shows_the_team_level_distribution_gap_and_disagreement(workspac
         "*Working with Partners*\nTeam level *3 · Mature*  ·  target 3 · Mature, target met\n"
         "Answers: Minimum 0 · Developing 0 · Mature 3 · Leader 1 · Innovator 0"
     ) in shown
-    assert "*Working with Partners*\nTeam level *3 · Mature*  ·  target 3 · Mature, target met\nAnswers: Minimum 0 · Developing 0 · Mature 3 · Leader 1 · Innovator 0  ·  :warning:" not in shown
+    assert (
+        "*Working with Partners*\nTeam level *3 · Mature*  ·  target 3 · Mature, target met\nAnswers: Minimum 0 · Developing 0 · Mature 3 · Leader 1 · Innovator 0  ·  :warning:"
+        not in shown
+    )
     # Two answers are below the anonymity threshold: no level, no distribution.
     assert "*Engaging Strategic Suppliers*\n_too few answers yet_ (2 of 3 needed)" in shown
     assert "*Showing leadership*  ·  team level 2 · Developing" in shown  # lower median of 2 and 3
@@ -73,7 +78,9 @@ def test_the_chart_is_uploaded_as_a_png_into_the_summary_thread(workspace, slack
 def test_unfinished_names_go_only_to_the_facilitator(workspace, slack, team, nps):
     for area_id in nps.area_ids:
         answer(workspace, team, "U2", area_id, 3)
-    workspace.services.stores.answers.touch(workspace.services.stores.answers.participant("T1", team.id, "U2").id, completed=True)
+    workspace.services.stores.answers.touch(
+        workspace.services.stores.answers.participant("T1", team.id, "U2").id, completed=True
+    )
     workspace.command("U1", "summary", channel_id="C4")
     told = slack.ephemerals[-1]
     assert told["user"] == "U1"
@@ -114,20 +121,34 @@ def test_targets_are_set_in_a_modal_and_carry_over_to_the_next_round(workspace, 
     state = {
         f"target:{LEADERSHIP}": {"target_level": {"type": "static_select", "selected_option": {"value": "4"}}},
         f"target:{PARTNERS}": {"target_level": {"type": "static_select", "selected_option": {"value": "3"}}},
-        f"target:{SUPPLIERS}": {"target_level": {"type": "static_select", "selected_option": {"value": "9"}}},  # tampered
+        f"target:{SUPPLIERS}": {
+            "target_level": {"type": "static_select", "selected_option": {"value": "9"}}
+        },  # tampered
     }
     assert workspace.submit_view("U1", modal.view, state).status == 200
     assert workspace.services.stores.targets.for_channel("T1", "C4", nps.id) == {LEADERSHIP: 4, PARTNERS: 3}
     assert slack.ephemerals[-1]["text"] == "Targets saved: 2 of 13 areas have one."
     # Someone else submitting the same form changes nothing.
-    workspace.submit_view("U3", modal.view, {f"target:{LEADERSHIP}": {"target_level": {"type": "static_select", "selected_option": {"value": "1"}}}})
+    workspace.submit_view(
+        "U3",
+        modal.view,
+        {f"target:{LEADERSHIP}": {"target_level": {"type": "static_select", "selected_option": {"value": "1"}}}},
+    )
     assert workspace.services.stores.targets.for_channel("T1", "C4", nps.id) == {LEADERSHIP: 4, PARTNERS: 3}
     # The next round starts with the same targets, preselected.
     workspace.command("U1", "close", channel_id="C4")
     workspace.command("U1", "start", channel_id="C4")
     workspace.command("U1", "targets", channel_id="C4")
-    reopened = {b["block_id"]: b["element"].get("initial_option", {}).get("value") for b in slack.views[-1].view["blocks"] if b["type"] == "input"}
-    assert reopened[f"target:{LEADERSHIP}"] == "4" and reopened[f"target:{PARTNERS}"] == "3" and reopened[f"target:{SUPPLIERS}"] is None
+    reopened = {
+        b["block_id"]: b["element"].get("initial_option", {}).get("value")
+        for b in slack.views[-1].view["blocks"]
+        if b["type"] == "input"
+    }
+    assert (
+        reopened[f"target:{LEADERSHIP}"] == "4"
+        and reopened[f"target:{PARTNERS}"] == "3"
+        and reopened[f"target:{SUPPLIERS}"] is None
+    )
 
 
 def test_the_second_round_shows_the_trend_since_the_first(workspace, slack, team):
@@ -150,7 +171,9 @@ def test_the_second_round_shows_the_trend_since_the_first(workspace, slack, team
 def test_remind_nudges_unfinished_members_who_can_stop_it(workspace, slack, team, nps):
     for area_id in nps.area_ids:
         answer(workspace, team, "U4", area_id, 2)
-    workspace.services.stores.answers.touch(workspace.services.stores.answers.participant("T1", team.id, "U4").id, completed=True)
+    workspace.services.stores.answers.touch(
+        workspace.services.stores.answers.participant("T1", team.id, "U4").id, completed=True
+    )
     workspace.command("U1", "remind", channel_id="C4")
     assert slack.ephemerals[-1]["text"] == "Reminded 3 members who have not finished."
     reminder = thread(slack, "U2")[-1]
@@ -168,7 +191,12 @@ def test_a_long_framework_continues_its_summary_in_the_thread(make_bot, slack, s
     data = small_framework.model_dump()
     area = data["themes"][0]["areas"][0]
     data["themes"] = [
-        {"id": f"theme-{t}", "title": f"Theme {t}", "kind": "theme", "areas": [{**area, "id": f"area-{t}-{a}", "title": f"Area {t}.{a}"} for a in range(10)]}
+        {
+            "id": f"theme-{t}",
+            "title": f"Theme {t}",
+            "kind": "theme",
+            "areas": [{**area, "id": f"area-{t}-{a}", "title": f"Area {t}.{a}"} for a in range(10)],
+        }
         for t in range(6)
     ]
     big = Framework.model_validate(data)

@@ -121,7 +121,10 @@ def test_change_an_answer_in_place_keeps_history_and_posts_nothing_new(workspace
     workspace.click("U1", reopened, values.answer_action_id(4))
     round_ = stores.rounds.open_in_channel("T1", "C1")
     assert stores.answers.answer("T1", round_.id, "U1", nps.area_ids[0]).level == 4
-    assert [(h.old_level, h.new_level) for h in stores.answers.history("T1", round_.id, "U1", nps.area_ids[0])] == [(None, 2), (2, 4)]
+    assert [(h.old_level, h.new_level) for h in stores.answers.history("T1", round_.id, "U1", nps.area_ids[0])] == [
+        (None, 2),
+        (2, 4),
+    ]
     assert len(prompts(slack, "U1")) == 2  # the change posted no new prompt
     assert "Your answer: *4 · Leader*" in text_of(slack.message(first.channel, first.ts, team_id="T1"))
 
@@ -157,7 +160,9 @@ def test_skipped_areas_come_back_at_the_end(make_bot, slack, small_framework):
     assert thread(slack, "U1")[-1].text.startswith("Your maturity profile: 3 of 3")
     round_ = workspace.services.stores.rounds.open_in_channel("T1", "C1")
     assert {a.area_id: a.level for a in workspace.services.stores.answers.answers("T1", round_.id, "U1")} == {
-        "shared-goals": 1, "feedback": 2, "releasing": 3,
+        "shared-goals": 1,
+        "feedback": 2,
+        "releasing": 3,
     }
 
 
@@ -185,7 +190,14 @@ def test_resume_never_posts_the_same_prompt_twice(workspace, slack, nps):
     reply = workspace.command("U2", "start")
     assert reply.status == 200
     workspace.event(
-        {"type": "message", "channel": dm(slack, "U2"), "user": "U2", "text": "hi", "ts": "1800000000.000100", "channel_type": "im"},
+        {
+            "type": "message",
+            "channel": dm(slack, "U2"),
+            "user": "U2",
+            "text": "hi",
+            "ts": "1800000000.000100",
+            "channel_type": "im",
+        },
         event_id="EvDM1",
     )
     assert [m.ts for m in prompts(slack, "U2")] == before
@@ -199,7 +211,14 @@ def test_resume_never_posts_the_same_prompt_twice(workspace, slack, nps):
 def test_a_direct_message_before_starting_posts_the_first_area(workspace, slack, nps):
     workspace.command("U1", "start")
     workspace.event(
-        {"type": "message", "channel": dm(slack, "U3"), "user": "U3", "text": "ready", "ts": "1800000000.000200", "channel_type": "im"},
+        {
+            "type": "message",
+            "channel": dm(slack, "U3"),
+            "user": "U3",
+            "text": "ready",
+            "ts": "1800000000.000200",
+            "channel_type": "im",
+        },
         event_id="EvDM2",
     )
     assert area_of(open_prompt(slack, "U3")) == nps.area_ids[0]
@@ -223,7 +242,9 @@ def test_comments_are_stored_with_the_answer(workspace, slack, nps):
     modal = slack.views[-1]
     assert modal.type == "modal" and modal.view["callback_id"] == values.COMMENT_VIEW
     # No answer yet: the form asks for the level too, and refuses a comment without one.
-    refused = workspace.submit_view("U1", modal.view, {"comment": {"comment_text": {"type": "plain_text_input", "value": "We brief the cabinet"}}})
+    refused = workspace.submit_view(
+        "U1", modal.view, {"comment": {"comment_text": {"type": "plain_text_input", "value": "We brief the cabinet"}}}
+    )
     assert refused.json["response_action"] == "errors" and "level" in refused.json["errors"]
     round_ = stores.rounds.open_in_channel("T1", "C1")
     assert stores.answers.answers("T1", round_.id, "U1") == []
@@ -231,13 +252,20 @@ def test_comments_are_stored_with_the_answer(workspace, slack, nps):
         "U1",
         modal.view,
         {
-            "level": {"level_choice": {"type": "static_select", "selected_option": {"value": "3", "text": {"type": "plain_text", "text": "3 · Mature"}}}},
-            "comment": {"comment_text": {"type": "plain_text_input", "value": "We brief the cabinet, \"early\"\nand often"}},
+            "level": {
+                "level_choice": {
+                    "type": "static_select",
+                    "selected_option": {"value": "3", "text": {"type": "plain_text", "text": "3 · Mature"}},
+                }
+            },
+            "comment": {
+                "comment_text": {"type": "plain_text_input", "value": 'We brief the cabinet, "early"\nand often'}
+            },
         },
     )
     assert ok.status == 200 and not ok.body
     answer = stores.answers.answer("T1", round_.id, "U1", nps.area_ids[0])
-    assert (answer.level, answer.comment) == (3, "We brief the cabinet, \"early\"\nand often")
+    assert (answer.level, answer.comment) == (3, 'We brief the cabinet, "early"\nand often')
     shown = text_of(slack.message(prompt.channel, prompt.ts, team_id="T1"))
     assert "Your answer: *3 · Mature*" in shown and "Your comment: We brief the cabinet" in shown
     assert area_of(open_prompt(slack, "U1")) == nps.area_ids[1]  # the walk-through moved on
