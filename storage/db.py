@@ -21,6 +21,18 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_FILE = "maturity.db"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# A database that has gone away must fail a request within a second or two, not hang it: libpq waits
+# forever for a server that does not answer (connect_timeout), the kernel retransmits for minutes to a
+# host that vanished (tcp_user_timeout, keepalives), and the pool waits 30 s for a free connection.
+POSTGRES_CONNECT_ARGS = {
+    "connect_timeout": 2,
+    "tcp_user_timeout": 5000,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+}
+POOL_TIMEOUT_SECONDS = 2
 
 
 def default_database_url() -> str:
@@ -34,7 +46,14 @@ def make_engine(url: str | None = None) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        pool_timeout=POOL_TIMEOUT_SECONDS,
+        connect_args=dict(POSTGRES_CONNECT_ARGS),
+    )
 
 
 def normalise_url(url: str) -> str:

@@ -268,3 +268,29 @@ def test_the_logs_are_quiet_and_never_carry_a_request_body(tmp_path, slack):
     assert "will be unused" not in output
     assert "apscheduler" not in output  # the scheduler's per-tick lines only show at DEBUG
     assert len(output.strip().splitlines()) <= 6, output
+
+
+def test_the_procfile_has_a_line_for_each_way_of_running():
+    lines = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
+    assert "bot.wsgi:application" in lines["web"] and lines["web"].startswith("gunicorn ")
+    assert lines["socket"] == "python -m bot"  # Socket Mode: one process, no gunicorn
+    assert lines["clock"] == "python -m bot clock" and lines["release"] == "python -m bot migrate"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert all(f"| `{name}` |" in readme for name in lines)  # the README says which line is for which mode
+
+
+def test_the_readme_runs_every_command_with_the_projects_own_python():
+    """One convention: `.venv/bin/python` (a bare `python -m bot` fails outside an activated venv)."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = [line for block in re.findall(r"```sh\n(.*?)```", readme, re.S) for line in block.splitlines()]
+    assert commands
+    for command in commands:
+        words = command.split("#")[0].replace("&&", " ").split()
+        for i, word in enumerate(words):
+            if word in ("python", "pip", "python3.11") or (
+                word == "python3" and words[i + 1 : i + 3] != ["-m", "venv"]
+            ):
+                raise AssertionError(f"README command runs {word} without the project's environment: {command}")
+    assert ".venv/bin/python -m pytest -q" in readme  # the test command CI runs
