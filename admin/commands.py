@@ -257,12 +257,14 @@ def export_round(args: argparse.Namespace) -> int:
 
 
 def report_round(args: argparse.Namespace) -> int:
+    from results.figures import round_label
+
     out = Path(args.out)
     _check_writable(out)
     progress = _Progress(3, enabled=sys.stderr.isatty())
     progress.step("reading the round")
     results, round_ = _results_and_round(args.round_id)
-    label = args.label or f"channel {round_.channel_id} (workspace {round_.team_id})"
+    label = args.label or round_label(round_)
     progress.step("drawing the report")
     with _reading(results.stores.engine):
         number, pdf = results.report_pdf(round_, label)

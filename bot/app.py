@@ -9,7 +9,9 @@ each request is answered with the token of the workspace it came from.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 
 from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
@@ -92,9 +94,34 @@ def create_app(services: Services) -> App:
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None,
         oauth_settings=oauth_settings(services) if settings.oauth_mode else None,
         process_before_response=settings.process_before_response,
+        listener_executor=ThreadPerListener(),
     )
     listeners.register(app, services)
     return app
+
+
+class ThreadPerListener(Executor):
+    """bolt's listener executor: each listener in a thread of its own, started at once.
+
+    In ack-first mode bolt runs the listener (whose first act is ack()) in its executor and answers Slack
+    when ack() has been called. bolt's default, five pooled threads, queues a listener behind five others
+    that are still working; when those wait on a database that has gone away, the next click's ack waits
+    with them and Slack gets nothing within its 3 s. Here nothing queues, so the ack never waits on the
+    database; what bounds the threads is how long one listener can take (storage/db.py's timeouts)."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as error:  # noqa: BLE001 (handed to whoever waits on the future)
+                future.set_exception(error)
+
+        threading.Thread(target=run, name="listener", daemon=True).start()
+        return future
 
 
 def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstallationStore:

@@ -44,7 +44,7 @@ class Clock:
     def tick(self) -> None:
         """Do whatever is due now. Safe to call from several processes at once."""
         now = self.now()
-        for step in (self.send_owed, self.post_scheduled_summaries, self.close_due_rounds):
+        for step in (self.send_owed, self.show_stored_answers, self.post_scheduled_summaries, self.close_due_rounds):
             try:
                 step(now)
             except Exception:  # noqa: BLE001 (a failing step must not stop the clock)
@@ -54,6 +54,10 @@ class Clock:
     def send_owed(self, now: datetime) -> int:
         """Whatever the outbox still owes (a crash, a restart, Slack failing): send it now."""
         return self.services.sender.flush_due(self.client_for)
+
+    def show_stored_answers(self, now: datetime) -> int:
+        """Prompts whose stored answer Slack does not show yet (the database went away in between)."""
+        return self.services.walkthrough.show_pending_everywhere(self.client_for)
 
     def post_scheduled_summaries(self, now: datetime) -> int:
         posted = 0

@@ -168,6 +168,10 @@ class Sender:
         self.slow_post_grace = slow_post_grace
         self.follow_ups: dict[MessageKind, FollowUps] = {}
         self.files: dict[str, DrawFile] = {}
+        # The leases this process holds (message id -> attempt), renewed by one background thread.
+        self._held: dict[int, int] = {}
+        self._held_lock = threading.Lock()
+        self._renewer: threading.Thread | None = None
 
     def deliver(self, client: WebClient, message_id: int) -> str | None:
         """Send one owed message now if nobody else is; its ts (a file's id), or None while it is still owed."""
@@ -175,7 +179,43 @@ class Sender:
         if message is None:
             current = self.outbox.get(message_id)
             return current.ts if current else None
-        return self._send(client, message)
+        self._hold(message)
+        try:
+            return self._send(client, message)
+        finally:
+            self._release(message)
+
+    # -- leases ----------------------------------------------------------------------------------------
+    # The lease is short (storage.outbox.LEASE, 15 s by default) so that a message a killed process had
+    # leased is taken over soon after a restart (the clock's next tick). A live sender renews the leases
+    # it holds every third of that, so a slow Slack (timeouts, retries, pacing) never lets another process
+    # send the same message alongside it.
+
+    def _hold(self, message: OutboxMessage) -> None:
+        with self._held_lock:
+            self._held[message.id] = message.attempts
+            if self._renewer is None or not self._renewer.is_alive():
+                self._renewer = threading.Thread(target=self._renew_leases, name="outbox-lease", daemon=True)
+                self._renewer.start()
+
+    def _release(self, message: OutboxMessage) -> None:
+        with self._held_lock:
+            if self._held.get(message.id) == message.attempts:
+                del self._held[message.id]
+
+    def _renew_leases(self) -> None:
+        interval = max(self.outbox.lease_time.total_seconds() / 3, 0.05)
+        while True:
+            time.sleep(interval)
+            with self._held_lock:
+                held = dict(self._held)
+                if not held:
+                    self._renewer = None
+                    return
+            try:
+                self.outbox.renew(held)
+            except Exception as error:  # noqa: BLE001 (the database may be away; try again next time)
+                log.warning("could not renew %d outbox lease(s): %s", len(held), type(error).__name__)
 
     def flush_due(self, client_for: Callable[[str], WebClient | None], limit: int = 500) -> int:
         """Send whatever is owed and due (after a restart, after failures). Returns how many went out."""

@@ -87,7 +87,7 @@ def parse_schedule(text: str, default_timezone: str) -> ScheduleSpec:
             raise ScheduleError(f"“{echo(day)}” is not a day of the week (mon, tue, wed, thu, fri, sat, sun).")
         if frequency == "weekly":
             day = day[:3]
-        if frequency == "monthly" and not (day.isdigit() and 1 <= int(day) <= 28):
+        if frequency == "monthly" and not (day.isascii() and day.isdigit() and 1 <= int(day) <= 28):
             raise ScheduleError(f"“{echo(day)}” is not a day of the month from 1 to 28.")
     if not rest or not _TIME.match(rest[0]):
         raise ScheduleError(f"“{echo(rest[0]) if rest else ''}” is not a time of day in 24-hour HH:MM form.")

@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from results.csv_files import export_filename
-from results.figures import Results
+from results.figures import Results, round_label
 from storage import Stores
 from storage.kinds import MessageKind
 from storage.models import OutboxMessage, Round
@@ -22,13 +22,6 @@ from storage.outbox import Owed
 
 from . import outbox_keys
 from .outbox import FileContent, Sender
-
-
-def round_label(round_: Round) -> str:
-    """How a report or an export names where the round ran: the channel's and workspace's names recorded
-    when it started."""
-    channel = f"#{round_.channel_name}" if round_.channel_name else f"channel {round_.channel_id}"
-    return f"{channel}, {round_.team_name}" if round_.team_name else channel
 
 
 @dataclass

@@ -51,14 +51,14 @@ def answer_action_id(level: int) -> str:
 
 def parse_prompt_value(value: str | None, framework: Framework, *, needs_level: bool = False) -> PromptValue:
     parts = (value or "").split("|")
-    if len(parts) not in (2, 3) or not parts[0].isdigit():
+    if len(parts) not in (2, 3) or not _number(parts[0]):
         raise BadValue("malformed value")
     round_id, area_id = int(parts[0]), parts[1]
     if framework.area(area_id) is None:
         raise BadValue(f"unknown area {area_id!r}")
     level = None
     if len(parts) == 3:
-        if not parts[2].isdigit() or framework.level(int(parts[2])) is None:
+        if not _number(parts[2]) or framework.level(int(parts[2])) is None:
             raise BadValue(f"level outside the framework: {parts[2]!r}")
         level = int(parts[2])
     if needs_level and level is None:
@@ -67,6 +67,11 @@ def parse_prompt_value(value: str | None, framework: Framework, *, needs_level: 
 
 
 def parse_round_value(value: str | None) -> int:
-    if not value or not value.isdigit():
+    if not value or not _number(value):
         raise BadValue("malformed round id")
     return int(value)
+
+
+def _number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts "²", which int() refuses."""
+    return text.isascii() and text.isdigit()

@@ -143,7 +143,9 @@ class Walkthrough:
         result = self.stores.answers.record_answer(round_=round_, user_id=participant.user_id, area_id=area_id, level=level)
         if not result.changed:
             return  # the same click again: nothing new to show or post
-        self._after_answer(client, round_, participant, area_id, prompt_ts, completed_now=result.completed_now)
+        self._after_answer(
+            client, round_, participant, area_id, prompt_ts, completed_now=result.completed_now, revision=result.revision
+        )
 
     def set_comment(
         self, client: WebClient, round_: Round, participant: Participant, area_id: str, comment: str | None, level: int | None
@@ -154,9 +156,11 @@ class Walkthrough:
         prompt = self.stores.answers.latest_prompt(round_.team_id, round_.id, participant.user_id, area_id)
         shown_ts = prompt.ts if prompt is not None else None
         if result.first:
-            self._after_answer(client, round_, participant, area_id, shown_ts, completed_now=result.completed_now)
+            self._after_answer(
+                client, round_, participant, area_id, shown_ts, completed_now=result.completed_now, revision=result.revision
+            )
         elif shown_ts is not None:
-            self.show_answer(client, round_, participant, area_id, shown_ts)
+            self.show_answer(client, round_, participant, area_id, shown_ts, revision=result.revision)
 
     def _after_answer(
         self,
@@ -167,6 +171,7 @@ class Walkthrough:
         shown_ts: str | None,
         *,
         completed_now: bool,
+        revision: int = 0,
     ) -> None:
         """After an answer: the next area first (it is what the member waits for), then the answered
         prompt and the progress at the top of the thread, or, at the end, the member's profile."""
@@ -174,7 +179,7 @@ class Walkthrough:
         if not progress.complete:
             self.advance(client, round_, participant, progress=progress)
         if shown_ts is not None:
-            self.show_answer(client, round_, participant, area_id, shown_ts)
+            self.show_answer(client, round_, participant, area_id, shown_ts, revision=revision)
         self.refresh_parent(client, round_, participant, progress)
         if completed_now:
             self._post_profile(client, round_, participant)
@@ -188,7 +193,10 @@ class Walkthrough:
             channel=participant.dm_channel_id, thread_ts=participant.thread_ts, text=text, blocks=message_blocks
         )
 
-    def show_answer(self, client: WebClient, round_: Round, participant: Participant, area_id: str, prompt_ts: str) -> None:
+    def show_answer(
+        self, client: WebClient, round_: Round, participant: Participant, area_id: str, prompt_ts: str, *, revision: int = 0
+    ) -> None:
+        """Update the prompt to show the stored answer; with the answer's revision, record it as shown."""
         answer = self.stores.answers.answer(round_.team_id, round_.id, participant.user_id, area_id)
         text, message_blocks = blocks.answered_prompt(
             round_id=round_.id,
@@ -198,6 +206,41 @@ class Walkthrough:
             comment=answer.comment,
         )
         client.chat_update(channel=participant.dm_channel_id, ts=prompt_ts, text=text, blocks=message_blocks)
+        if revision:
+            self.stores.answers.mark_shown(round_.team_id, round_.id, participant.user_id, area_id, revision)
+
+    # -- answers stored but not yet shown --------------------------------------------------------------
+
+    def show_pending(self, client: WebClient, round_: Round, participant: Participant) -> int:
+        """Update the member's prompts whose stored answer Slack does not show yet (the database or Slack
+        failed between storing an answer and updating its prompt). Run on the member's next action in the
+        round; safe in several processes at once (chat.update is idempotent, the mark never moves back)."""
+        shown = 0
+        for prompt in self.stores.answers.pending_shows(round_.team_id, round_.id, participant.user_id):
+            shown += self._show_pending(client, round_, participant, prompt)
+        return shown
+
+    def show_pending_everywhere(self, client_for, limit: int = 100) -> int:
+        """The clock's sweep: every workspace's prompts whose stored answer is not shown yet."""
+        shown = 0
+        for prompt in self.stores.answers.pending_shows(limit=limit):
+            round_ = self.stores.rounds.get(prompt.team_id, prompt.round_id)
+            participant = self.stores.answers.participant(prompt.team_id, prompt.round_id, prompt.user_id)
+            client = client_for(prompt.team_id)
+            if round_ is None or participant is None or client is None:
+                continue
+            try:
+                shown += self._show_pending(client, round_, participant, prompt)
+            except Exception as error:  # noqa: BLE001 (one prompt must not stop the others)
+                log.warning("could not show the answer on prompt %s: %s", prompt.id, type(error).__name__)
+        return shown
+
+    def _show_pending(self, client: WebClient, round_: Round, participant: Participant, prompt) -> int:
+        # prompt.answer_rev was read before the answer is: marking it shown can only be conservative.
+        if participant.dm_channel_id is None or self.stores.answers.answer(round_.team_id, round_.id, participant.user_id, prompt.area_id) is None:
+            return 0
+        self.show_answer(client, round_, participant, prompt.area_id, prompt.ts, revision=prompt.answer_rev)
+        return 1
 
     def skip(self, client: WebClient, round_: Round, participant: Participant, area_id: str, prompt_ts: str) -> None:
         if not self.stores.answers.skip(round_.team_id, round_.id, participant.user_id, area_id):

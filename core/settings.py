@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     maturity_workspace_rate: float = Field(default=19.0, gt=0)
     # How often the clock runs, and how long a sender holds an owed message before another may retry it.
     maturity_clock_tick: float = Field(default=30.0, gt=0)
-    maturity_outbox_lease: float = Field(default=60.0, gt=0)
+    maturity_outbox_lease: float = Field(default=15.0, gt=0)
     # How long the bot waits for Slack's answer to one call, and, when a post timed out, how long it waits
     # before looking whether Slack posted it after all (Slack sometimes posts long after the answer is
     # due); only then does it post again.

@@ -115,3 +115,11 @@ def as_levels(counts: dict[str, dict[int, int]]) -> dict[str, list[int]]:
     return {
         area: [level for level, n in sorted(per_level.items()) for _ in range(n)] for area, per_level in counts.items()
     }
+
+
+def round_label(round_: Round) -> str:
+    """How a report names where the round ran: the channel's and the workspace's names recorded when it
+    started ("#procurement, Example Council"), or the ids for rounds from before names were recorded."""
+    if not round_.channel_name:
+        return f"channel {round_.channel_id} (workspace {round_.team_id})"
+    return f"#{round_.channel_name}, {round_.team_name}" if round_.team_name else f"#{round_.channel_name}"

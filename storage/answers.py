@@ -43,6 +43,7 @@ class AnswerResult:
     changed: bool  # False when the same level was chosen again (a repeated click)
     first: bool  # True when the area had no answer before
     completed_now: bool = False  # True when this answer completed the member's round
+    revision: int = 0  # the answer_rev of the area's latest prompt after this change (0: no prompt)
 
 
 @dataclass(frozen=True)
@@ -297,21 +298,60 @@ class AnswerStore:
                         framework_version=round_.framework_version,
                     )
                 )
-            for prompt in session.exec(
-                select(Prompt).where(
-                    Prompt.team_id == team_id,
-                    Prompt.round_id == round_.id,
-                    Prompt.user_id == user_id,
-                    Prompt.area_id == area_id,
-                    Prompt.state != PromptStatus.ANSWERED,
+            area_prompts = list(
+                session.exec(
+                    select(Prompt)
+                    .where(
+                        Prompt.team_id == team_id,
+                        Prompt.round_id == round_.id,
+                        Prompt.user_id == user_id,
+                        Prompt.area_id == area_id,
+                    )
+                    .order_by(col(Prompt.attempt))
                 )
-            ):
-                prompt.state = PromptStatus.ANSWERED
-                session.add(prompt)
+            )
+            for prompt in area_prompts:
+                if prompt.state != PromptStatus.ANSWERED:
+                    prompt.state = PromptStatus.ANSWERED
+                    session.add(prompt)
+            revision = 0
+            if area_prompts:
+                latest = area_prompts[-1]
+                if changed:  # the latest prompt must now show this answer (see show_pending)
+                    latest.answer_rev += 1
+                    session.add(latest)
+                revision = latest.answer_rev
             completed_now = self._mark_activity(session, round_, user_id, count_answers=first)
             session.commit()
             session.refresh(answer)
-            return AnswerResult(answer=answer, changed=changed, first=first, completed_now=completed_now)
+            return AnswerResult(answer=answer, changed=changed, first=first, completed_now=completed_now, revision=revision)
+
+    def mark_shown(self, team_id: str, round_id: int, user_id: str, area_id: str, revision: int) -> None:
+        """The area's prompt in Slack now shows the answer as of `revision` (never moves backwards, so a
+        newer answer stored meanwhile stays pending)."""
+        with Session(self.engine) as session:
+            session.exec(
+                update(Prompt)
+                .where(
+                    Prompt.team_id == team_id,
+                    Prompt.round_id == round_id,
+                    Prompt.user_id == user_id,
+                    Prompt.area_id == area_id,
+                    Prompt.shown_rev < revision,
+                )
+                .values(shown_rev=revision)
+            )
+            session.commit()
+
+    def pending_shows(
+        self, team_id: str | None = None, round_id: int | None = None, user_id: str | None = None, *, limit: int = 100
+    ) -> list[Prompt]:
+        """Posted prompts whose stored answer Slack does not show yet (a member's, or everyone's)."""
+        with Session(self.engine) as session:
+            query = select(Prompt).where(col(Prompt.ts).is_not(None), Prompt.shown_rev < Prompt.answer_rev)
+            if team_id is not None:
+                query = query.where(Prompt.team_id == team_id, Prompt.round_id == round_id, Prompt.user_id == user_id)
+            return list(session.exec(query.order_by(Prompt.id).limit(limit)))
 
     @staticmethod
     def _mark_activity(session: Session, round_: Round, user_id: str, *, count_answers: bool) -> bool:

@@ -23,7 +23,8 @@ DEFAULT_DATABASE_FILE = "maturity.db"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # A database that has gone away must fail a request within a second or two, not hang it: libpq waits
 # forever for a server that does not answer (connect_timeout), the kernel retransmits for minutes to a
-# host that vanished (tcp_user_timeout, keepalives), and the pool waits 30 s for a free connection.
+# host that vanished (tcp_user_timeout, keepalives), and the pool would wait 30 s for a free connection
+# (5 s here: long enough for a burst of clicks on a healthy server, short enough to give up on a dead one).
 POSTGRES_CONNECT_ARGS = {
     "connect_timeout": 2,
     "tcp_user_timeout": 5000,
@@ -32,7 +33,7 @@ POSTGRES_CONNECT_ARGS = {
     "keepalives_interval": 2,
     "keepalives_count": 3,
 }
-POOL_TIMEOUT_SECONDS = 2
+POOL_TIMEOUT_SECONDS = 5
 
 
 def default_database_url() -> str:

@@ -104,6 +104,11 @@ class Prompt(SQLModel, table=True):
     state: str = Field(default=PromptStatus.OPEN, max_length=10)  # a PromptStatus
     ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
+    # Every change of the area's answer bumps answer_rev on its latest prompt (in the answer's transaction);
+    # shown_rev is the revision the message in Slack was last updated to. shown_rev < answer_rev: the
+    # prompt does not show the stored answer yet (the database or Slack failed in between).
+    answer_rev: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    shown_rev: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Answer(SQLModel, table=True):

@@ -20,7 +20,9 @@ from sqlmodel import Session, col, select
 from .kinds import MessageKind
 from .models import OutboxMessage, Participant, Prompt, utcnow
 
-LEASE = timedelta(seconds=60)
+# How long a sender holds a message it is sending. The sender renews the lease while it works (see
+# bot/outbox.py), so a live sender never loses it however slow Slack is; a killed one loses it this soon.
+LEASE = timedelta(seconds=15)
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,29 @@ class OutboxStore:
             if result.rowcount != 1:
                 return None
             return session.get(OutboxMessage, message_id)
+
+    def renew(self, held: dict[int, int], now: datetime | None = None) -> int:
+        """Extend the leases a live sender still holds: message id -> the attempt it leased. A message sent
+        meanwhile, or leased again by another sender (a later attempt), is left alone, and a lease is only
+        ever lengthened (a retry time set further off, e.g. waiting for a slow post, stays)."""
+        now = now or utcnow()
+        until = now + self.lease_time
+        renewed = 0
+        with Session(self.engine) as session:
+            for message_id, attempts in held.items():
+                result = session.exec(
+                    update(OutboxMessage)
+                    .where(
+                        OutboxMessage.id == message_id,
+                        OutboxMessage.attempts == attempts,
+                        col(OutboxMessage.ts).is_(None),
+                        OutboxMessage.next_attempt_at < until,
+                    )
+                    .values(next_attempt_at=until)
+                )
+                renewed += result.rowcount
+            session.commit()
+        return renewed
 
     def mark_sent(self, message_id: int, channel: str, ts: str, follow_ups: list[Owed] = ()) -> list[OutboxMessage]:
         """Record Slack's ts on the message and on what it belongs to, and enqueue the messages its being

@@ -111,3 +111,11 @@ def test_start_in_a_direct_message_is_refused(workspace, slack):
     workspace.command("U1", "start", channel_id="DU1")
     assert "team's channel" in slack.ephemerals[-1]["text"]
     assert workspace.services.stores.rounds.open_in_channel("T1", "DU1") is None
+
+
+def test_superscript_digits_are_refused_politely(workspace, slack):
+    workspace.command("U1", "start")
+    workspace.command("U1", "export round ²")
+    assert slack.ephemerals[-1]["text"].startswith("Use `/maturity export` for the current round")
+    workspace.command("U1", "schedule monthly ² 09:00 Europe/London")
+    assert "is not a day of the month" in slack.ephemerals[-1]["text"]

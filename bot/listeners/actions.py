@@ -75,6 +75,8 @@ def _handle(services: Services, body: dict, context, respond, work, **read_optio
         else:  # a click on the App Home, which has no response_url: say it there
             services.home.publish(context.client, context.team_id, body["user"]["id"], notice=str(refusal))
         return
+    # An answer stored earlier whose prompt was never updated (the database or Slack failed in between).
+    services.walkthrough.show_pending(context.client, click.round, click.participant)
     work(click)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 
 from slack_sdk import WebClient
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ..services import Services
 
@@ -15,6 +17,25 @@ FAILED = (
     "Sorry, something went wrong on my side and I couldn't finish that. Whatever you had already "
     "entered is kept; please try again in a minute."
 )
+
+# The database is unreachable (stopped, restarting, the network to it down): the listener could not
+# record anything, so the person is told that plainly and asked to try again.
+NOT_RECORDED = "I couldn't record that just now, so nothing was saved. Please try again in a minute."
+
+
+def _database_unreachable(error: BaseException) -> bool:
+    """The driver could not reach the database (OperationalError, InterfaceError, or any DBAPIError that
+    lost its connection: refused, reset, timed out), or the pool gave up waiting for a connection; anywhere
+    in the error's chain. A constraint or a bad value is a bug of ours, not this."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, (OperationalError, InterfaceError, PoolTimeout)):
+            return True
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def tell_person_it_failed(services: Services, error: Exception, body: dict, context, respond, client: WebClient) -> None:
@@ -29,11 +50,12 @@ def tell_person_it_failed(services: Services, error: Exception, body: dict, cont
         type(error).__name__,
         exc_info=error,
     )
+    text = NOT_RECORDED if _database_unreachable(error) else FAILED
     try:
         if respond is not None and getattr(respond, "response_url", None):  # a modal's submission has none
-            respond(text=FAILED, response_type="ephemeral", replace_original=False)
+            respond(text=text, response_type="ephemeral", replace_original=False)
         elif user_id and client is not None:
-            client.chat_postMessage(channel=user_id, text=FAILED)
+            client.chat_postMessage(channel=user_id, text=text)
     except Exception as telling:  # noqa: BLE001 (Slack itself may be what failed)
         log.warning("could not tell %s that it failed: %s", user_id, type(telling).__name__)
 

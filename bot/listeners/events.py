@@ -1,7 +1,9 @@
 """Events: mentions in channels and direct messages to the bot.
 
-Slack delivers events at least once. The first delivery of an event id is recorded in the database and
-later deliveries (Slack's retries) are acknowledged and dropped before any listener runs.
+Slack delivers events at least once. bolt acknowledges an event before its listener runs; the listener
+then records the first delivery of the event id in the database and drops later deliveries (Slack's
+retries). That check is in the listener, after the ack, never in a middleware before it: a database that
+has gone away must not keep Slack from its answer.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App
 from slack_sdk import WebClient
 
 from ..blocks import help as help_blocks
@@ -22,8 +24,10 @@ log = logging.getLogger(__name__)
 MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 
-def app_mention(services: Services, event: dict, client: WebClient) -> None:
+def app_mention(services: Services, body: dict, event: dict, client: WebClient) -> None:
     """`@bot help <words>` answers in a thread under the mention; anything else gets a short hint."""
+    if not first_delivery(services, body):
+        return
     words = MENTION.sub("", event.get("text") or "").strip()
     command, _, query = words.partition(" ")
     thread_ts = event.get("thread_ts") or event["ts"]
@@ -36,9 +40,11 @@ def app_mention(services: Services, event: dict, client: WebClient) -> None:
     client.chat_postMessage(channel=event["channel"], thread_ts=thread_ts, text=text, blocks=blocks)
 
 
-def direct_message(services: Services, event: dict, client: WebClient, context) -> None:
+def direct_message(services: Services, body: dict, event: dict, client: WebClient, context) -> None:
     """A message to the bot resumes the member's open walk-throughs where they left off."""
     if event.get("subtype") or event.get("bot_id") or event.get("channel_type") != "im":
+        return
+    if not first_delivery(services, body):
         return
     user_id = event.get("user")
     rounds = services.stores.rounds.open_for_member(context.team_id, user_id)
@@ -50,6 +56,7 @@ def direct_message(services: Services, event: dict, client: WebClient, context) 
         return
     for round_ in rounds:
         participant = services.stores.answers.participant(context.team_id, round_.id, user_id)
+        services.walkthrough.show_pending(client, round_, participant)
         outcome = services.walkthrough.resume(client, round_, participant)
         if outcome == "complete":
             client.chat_postMessage(
@@ -59,14 +66,16 @@ def direct_message(services: Services, event: dict, client: WebClient, context) 
             )
 
 
-def app_home_opened(services: Services, event: dict, client: WebClient, context) -> None:
-    if event.get("tab", "home") == "home":
+def app_home_opened(services: Services, body: dict, event: dict, client: WebClient, context) -> None:
+    if event.get("tab", "home") == "home" and first_delivery(services, body):
         services.home.publish(client, context.team_id, event["user"])
 
 
-def uninstalled(services: Services, event: dict, context, installation_store=None) -> None:
+def uninstalled(services: Services, body: dict, event: dict, context, installation_store=None) -> None:
     """app_uninstalled / tokens_revoked: forget the installation and stop the workspace's schedules. Its
     assessment data stays for export unless MATURITY_DELETE_ON_UNINSTALL=true."""
+    if not first_delivery(services, body):
+        return
     team_id, enterprise_id = context.team_id, context.enterprise_id
     if installation_store is not None:
         if event["type"] == "app_uninstalled":
@@ -81,19 +90,17 @@ def uninstalled(services: Services, event: dict, context, installation_store=Non
             log.info("workspace %s: assessment data deleted (MATURITY_DELETE_ON_UNINSTALL)", team_id)
 
 
-def skip_redelivered_events(services: Services, body: dict, next) -> BoltResponse | None:
-    """Global middleware: act on each event id once, whatever Slack retries."""
+def first_delivery(services: Services, body: dict) -> bool:
+    """Whether this is the first delivery of the event (Slack retries an event it thinks was missed)."""
     if body.get("type") == "event_callback" and body.get("event_id"):
-        team_id = body.get("team_id") or ""
-        if not services.stores.events.first_delivery(team_id, body["event_id"]):
+        if not services.stores.events.first_delivery(body.get("team_id") or "", body["event_id"]):
             log.info("dropped a redelivered event %s", body["event_id"])
-            return BoltResponse(status=200, body="")
-    return next()
+            return False
+    return True
 
 
 def register(app: App, services: Services) -> None:
     """Event listeners are acknowledged by bolt itself (events need no ack of ours)."""
-    app.middleware(listener(services, skip_redelivered_events))
     app.event("app_mention")(listener(services, app_mention))
     app.event("app_home_opened")(listener(services, app_home_opened))
     app.event("message")(listener(services, direct_message))

@@ -35,10 +35,11 @@ def _run(args: argparse.Namespace) -> int:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--auto", action="store_true",
                         help="run unattended to the summary (your answers chosen by the seed too): demos, CI")
-    parser.add_argument("--members", type=int, default=8, metavar="N",
-                        help="simulated teammates besides you (default 8)")
+    parser.add_argument("--members", type=int, default=None, metavar="N",
+                        help="simulated teammates besides you (default: as in this database's first sandbox run, else 8)")
     parser.add_argument("--seed", type=int, metavar="N",
-                        help="seed for the teammates' names and answers (default: a random one, printed)")
+                        help="seed for the teammates' names and answers (default: the one this database's first "
+                             "sandbox run used, kept next to its SQLite file; else a random one, printed)")
     parser.add_argument("--chart", default=DEFAULT_CHART, metavar="PATH",
                         help=f"where to save the summary chart PNG (default {DEFAULT_CHART})")
     parser.add_argument("--database", metavar="URL",

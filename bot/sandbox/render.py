@@ -57,12 +57,20 @@ def terminal_width(default: int = 100) -> int:
     return max(50, min(shutil.get_terminal_size((default, 24)).columns - 1, 100))
 
 
+def terminal_height() -> int | None:
+    """The terminal's rows (LINES, else the terminal's own size); None when the output is no terminal (a
+    pipe or a file, which do not scroll anything away)."""
+    rows = shutil.get_terminal_size((0, 0)).lines
+    return max(10, rows) if rows > 0 else None
+
+
 @dataclass
 class Names:
     """How ids are shown: user ids as @name, channel ids as #name (the id itself when unknown)."""
 
     users: dict[str, str] = field(default_factory=dict)
     channels: dict[str, str] = field(default_factory=dict)
+    areas: dict[str, str] = field(default_factory=dict)  # area id -> title: a context line's `area-id` shows the title
 
     def user(self, user_id: str) -> str:
         return self.users.get(user_id, user_id)
@@ -106,6 +114,7 @@ class Button:
 class Rendered:
     text: str
     buttons: list[Button]
+    shortened: bool = False  # cut to fit a terminal's height (see render_message)
 
     def button(self, key: str) -> Button | None:
         return next((b for b in self.buttons if b.key == key), None)
@@ -281,33 +290,73 @@ def key_bar(buttons: list[Button], style: Style, width: int | None = None, extra
     return "\n".join(rows)
 
 
+def _area_titles(element: dict, names: Names) -> dict:
+    """A context element with each `area-id` (as the bot's help shows it) replaced by the area's title."""
+    text = element.get("text") or ""
+    for area_id, title in names.areas.items():
+        text = text.replace(f"`{area_id}`", title.replace("*", "").replace("_", " "))
+    return {**element, "text": text}
+
+
+def _visible(line: str) -> int:
+    return len(re.sub(r"[\x01\x02\x03]|\033\[[0-9;]*m", "", line))
+
+
+def _shorten(lines: list[str], limit: int | None, width: int) -> list[str]:
+    """The first `limit` lines (all without a limit), the last of them ending in "…" if any were cut."""
+    if limit is None or len(lines) <= limit:
+        return lines
+    kept = lines[:limit]
+    last = kept[-1].rstrip(_OFF)
+    while last and _visible(last) + 2 > width:
+        last = last[:-1]
+    kept[-1] = last.rstrip() + " …" + (_OFF if (_BOLD in last or _DIM in last) else "")
+    return kept
+
+
+# The ways a message may be shortened to fit a terminal's height, from the least to the most:
+# (lines of each paragraph, lines of each level with its descriptor); all of them drop the blank lines.
+SHORTER = [(6, 3), (4, 3), (3, 2), (2, 2), (2, 1), (1, 1)]
+
+
 def render_blocks(
     blocks: list[dict], names: Names | None = None, style: Style | None = None, *, width: int | None = None,
-    indent: str = "", fallback_text: str = "",
+    indent: str = "", fallback_text: str = "", text_lines: int | None = None, choice_lines: int | None = None,
+    tight: bool = False,
 ) -> Rendered:
-    """Blocks as terminal lines (without the key bar) and the keyed buttons they hold, in order."""
+    """Blocks as terminal lines (without the key bar) and the keyed buttons they hold, in order. With
+    `tight`, no blank lines, rules or underlines; `text_lines` and `choice_lines` cut each paragraph and each
+    option (a level and its descriptor, then on one line) to that many lines, ending in "…"."""
     names, style = names or Names(), style or Style()
     width = width or terminal_width()
     lines: list[str] = []
     elements: list[tuple[str | None, dict]] = []
 
-    def add(text: str, *, dim: bool = False) -> None:
+    def add(text: str, *, dim: bool = False, limit: int | None = None) -> None:
         if dim:
             text = _DIM + text.replace(_OFF, _OFF + _DIM) + _OFF
-        lines.extend(_wrap(text, width, indent))
+        lines.extend(_shorten(_wrap(text, width, indent), limit, width))
 
     for previous, block in zip([None, *(b.get("type") for b in blocks)], blocks):
         kind = block.get("type")
         if kind == "header":
             title = _text_of(block.get("text"), names)
-            if lines and lines[-1].strip():
+            if lines and lines[-1].strip() and not tight:
                 lines.append("")
             lines.append(indent + _BOLD + title + _OFF)
-            lines.append(indent + ("═" * min(len(title), width - len(indent))))
+            if not tight:
+                lines.append(indent + ("═" * min(len(title), width - len(indent))))
         elif kind == "section":
             accessory = block.get("accessory")
             choice = bool(accessory) and accessory.get("type") == "button"
-            if block.get("text") and choice:
+            if block.get("text") and choice and choice_lines is not None:
+                # Short: the level and the start of its descriptor on one line (or a few), no space after.
+                first, _, rest = _text_of(block["text"], names).partition("\n")
+                joined = first + (": " + " ".join(rest.split()) if rest.strip() else "")
+                wrapped = textwrap.wrap(joined, width=max(20, width - len(indent)), initial_indent=indent,
+                                        subsequent_indent=indent + "    ", break_on_hyphens=False)
+                lines.extend(_shorten(_balance(wrapped or [indent]), choice_lines, width))
+            elif block.get("text") and choice:
                 # An option with its button (a level and its descriptor): the first line, then the rest
                 # indented under it, and a blank line after.
                 first, _, rest = _text_of(block["text"], names).partition("\n")
@@ -316,9 +365,9 @@ def render_blocks(
                     lines.extend(_wrap(rest, width, indent + "    "))
                 lines.append("")
             elif block.get("text"):
-                if lines and lines[-1].strip() and previous == "section":
+                if lines and lines[-1].strip() and previous == "section" and not tight:
                     lines.append("")  # Slack leaves space between sections
-                add(_text_of(block["text"], names))
+                add(_text_of(block["text"], names), limit=text_lines)
             for item in block.get("fields") or []:
                 add("  " + _text_of(item, names))
             if accessory:
@@ -327,11 +376,12 @@ def render_blocks(
                 elif accessory.get("type") != "image":
                     add(_element_summary(accessory, names))
         elif kind == "context":
-            parts = [_text_of(e, names) if e.get("type") in ("mrkdwn", "plain_text") else _element_summary(e, names)
-                     for e in block.get("elements", [])]
-            add("  ".join(p for p in parts if p), dim=True)
+            parts = [_text_of(_area_titles(e, names), names) if e.get("type") in ("mrkdwn", "plain_text")
+                     else _element_summary(e, names) for e in block.get("elements", [])]
+            add("  ".join(p for p in parts if p), dim=True, limit=text_lines)
         elif kind == "divider":
-            lines.append(indent + _DIM + "─" * max(10, min(60, width - len(indent))) + _OFF)
+            if not tight:
+                lines.append(indent + _DIM + "─" * max(10, min(60, width - len(indent))) + _OFF)
         elif kind == "actions":
             for element in block.get("elements", []):
                 if element.get("type") == "button":
@@ -354,6 +404,8 @@ def render_blocks(
             add("[a file]", dim=True)
     if not blocks and fallback_text:
         add(mrkdwn_to_text(fallback_text, names))
+    if tight:
+        lines = [line for line in lines if re.sub(r"[\x01\x02\x03]", "", line).strip()]
     while lines and not lines[-1].strip():
         lines.pop()
     return Rendered("\n".join(lines), assign_keys(elements))
@@ -362,19 +414,30 @@ def render_blocks(
 def render_message(
     text: str, blocks: list[dict] | None, names: Names | None = None, style: Style | None = None, *,
     width: int | None = None, indent: str = "  ", keys: bool = True, files: Iterable[str] = (),
+    height: int | None = None,
 ) -> Rendered:
     """A message as terminal text: its blocks (or its text when it has none), any shared files, and a key
-    bar for its buttons. `Rendered.buttons` maps the keys back to the buttons."""
+    bar for its buttons. `Rendered.buttons` maps the keys back to the buttons. With a `height`, the message
+    is shortened (see SHORTER) until it has at most that many lines, if it can be; `Rendered.shortened`
+    says whether it was."""
     style = style or Style()
     width = width or terminal_width()
     rendered = render_blocks(blocks or [], names, style, width=width, indent=indent, fallback_text=text)
+    shortened = False
+    if height is not None and rendered.text.count("\n") + 1 > height:
+        for text_lines, choice_lines in SHORTER:
+            rendered = render_blocks(blocks or [], names, style, width=width, indent=indent, fallback_text=text,
+                                     text_lines=text_lines, choice_lines=choice_lines, tight=True)
+            shortened = True
+            if rendered.text.count("\n") + 1 <= height:
+                break
     parts = [rendered.text] if rendered.text else []
     for name in files:
         parts.append(f"{indent}📎 {name}")
     if keys and rendered.buttons:
         bar = key_bar(rendered.buttons, style, width - len(indent))
         parts.append("\n".join(indent + row for row in bar.split("\n")))
-    return Rendered(style.finish("\n".join(parts)), rendered.buttons)
+    return Rendered(style.finish("\n".join(parts)), rendered.buttons, shortened)
 
 
 def render_view(view: dict, names: Names | None = None, style: Style | None = None, *, width: int | None = None,

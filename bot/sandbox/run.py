@@ -20,7 +20,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import hashlib
+import json
 import queue
+import re
 import secrets
 import sys
 import textwrap
@@ -43,6 +46,7 @@ from .render import (
     plain,
     render_message,
     render_view,
+    terminal_height,
     terminal_width,
 )
 from .team import YOU_ID, Person, make_team, targets_for
@@ -55,6 +59,7 @@ BOT_ID = "B0BOT"
 APP_ID = "A0SANDBOX"
 CHANNEL_ID = "C0PROCURE"
 CHANNEL_NAME = "procurement"
+DEFAULT_MEMBERS = 8
 SUBCOMMANDS = tuple(BOT_SUBCOMMANDS)  # every /maturity subcommand the bot has, in its order
 
 
@@ -63,7 +68,7 @@ class SandboxError(Exception):
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.members < 0 or args.members > 200:
+    if args.members is not None and (args.members < 0 or args.members > 200):
         print("Error: --members must be between 0 and 200.", file=sys.stderr)
         return 2
     # Nothing of a real Slack app may leak in: slack_bolt and slack_sdk read some SLACK_* variables
@@ -121,8 +126,41 @@ def sandbox_settings(*, api_url: str, secret: str, database_url: str | None, fra
     return Settings(_env_file=None, **fields)
 
 
+class Screen:
+    """The terminal's output, counting the rows written (lines longer than the width take more than one), so
+    the sandbox knows what has scrolled away."""
+
+    _ANSI_CODE = re.compile(r"\033\[[0-9;]*m")
+
+    def __init__(self, stream, columns: int):
+        self.stream, self.columns = stream, max(1, columns)
+        self.rows = 0  # complete rows written
+        self.column = 0
+
+    def write(self, text: str) -> int:
+        for char in self._ANSI_CODE.sub("", text):
+            if char == "\n":
+                self.rows, self.column = self.rows + 1, 0
+            elif char == "\r":
+                self.column = 0
+            else:
+                if self.column >= self.columns:
+                    self.rows, self.column = self.rows + 1, 0
+                self.column += 1
+        return self.stream.write(text)
+
+    def newline_echoed(self) -> None:
+        """The terminal itself echoed a typed line and its Enter."""
+        self.rows, self.column = self.rows + 1, 0
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
 class Keys:
-    """Keys and lines from the person: single key presses on a terminal, lines from a pipe."""
+    """Keys and lines from the person: single key presses on a terminal, lines from a pipe. On a terminal,
+    whatever was typed before a prompt is drawn is dropped: keys pressed ahead never answer an area the
+    person has not seen."""
 
     def __init__(self, stream=None, out=None):
         self.stream = stream or sys.stdin
@@ -153,6 +191,7 @@ class Keys:
         saved = termios.tcgetattr(fd)
         try:
             tty.setcbreak(fd)
+            termios.tcflush(fd, termios.TCIFLUSH)  # typed ahead, before this prompt was drawn: dropped
             char = os.read(fd, 1).decode(errors="replace")
         finally:
             termios.tcsetattr(fd, termios.TCSADRAIN, saved)
@@ -165,21 +204,28 @@ class Keys:
             self.out.write("\n")
             return "enter"
         if char == "/":
-            rest = self.line("/")
+            rest = self.line("/", flush=False)
             return None if rest is None else "/" + rest
         self.out.write(char + "\n")
         return char.lower()
 
-    def line(self, prompt: str) -> str | None:
-        """A line of text (stripped); None at the end of input."""
+    def line(self, prompt: str, *, flush: bool = True) -> str | None:
+        """A line of text (stripped); None at the end of input. On a terminal, text typed before the prompt
+        was drawn is dropped (unless `flush` is false: the rest of a line whose first key was read)."""
         self.out.write(prompt)
         self.out.flush()
+        if self.tty and flush:
+            import termios
+
+            termios.tcflush(self.stream.fileno(), termios.TCIFLUSH)
         line = self.stream.readline()
         if not line:
             self.out.write("\n")
             return None
         if not self.tty:
             self.out.write(line.rstrip("\n") + "\n")
+        elif hasattr(self.out, "newline_echoed"):
+            self.out.newline_echoed()
         return line.strip()
 
 
@@ -188,9 +234,12 @@ class Session:
         self.started = time.monotonic()
         self.args, self.style = args, style
         self.auto = bool(args.auto)
-        self.seed = args.seed if args.seed is not None else secrets.randbelow(10_000)
         self.width = terminal_width()
-        self.keys = Keys()
+        self.height = terminal_height()  # None: not a terminal, nothing scrolls away
+        self.screen = Screen(sys.stdout, self.width + 1)
+        self.keys = Keys(out=self.screen)
+        self.title_row: int | None = None  # the screen row of the shown prompt's title
+        self.team_notes: list[str] = []
         self.events: queue.Queue[Event] = queue.Queue()
         self.chart_path = args.chart
         self.chart_saved: str | None = None
@@ -200,7 +249,8 @@ class Session:
         self.stop_teammates = threading.Event()
         self.teammate_error: BaseException | None = None
         self.reopened: str | None = None  # ts of the prompt you reopened with Change
-        self.shown_prompt: str | None = None  # ts of the prompt last shown in full
+        self.shown_prompt: str | None = None  # ts of the prompt last shown
+        self.shortened = False  # the prompt last shown was shortened to fit the terminal
         self.round = None
 
         from ..app import BOT_SCOPES, create_app
@@ -231,7 +281,8 @@ class Session:
         self.bot_server = AppServer(wsgi_app(self.app), EVENTS_PATH)
         self.driver = Driver(self.slack, self.bot_server.url, secret, TEAM_ID, timeout=60, check=True)
 
-        self.you, self.team = make_team(self.framework, args.members, self.seed)
+        self.seed, members = self.choose_team(args.seed, args.members)
+        self.you, self.team = make_team(self.framework, members, self.seed)
         self.slack.add_user(TEAM_ID, self.you.id, name=self.you.name, real_name=self.you.real_name, is_admin=True)
         for person in self.team:
             self.slack.add_user(TEAM_ID, person.id, name=person.name, real_name=person.real_name)
@@ -240,12 +291,59 @@ class Session:
         self.names = Names(
             users={u.id: u.name for u in self.slack.users(TEAM_ID)},
             channels={CHANNEL_ID: CHANNEL_NAME},
+            areas={a.id: a.title for a in self.framework.areas},
         )
+
+    # -- one simulated team per database -------------------------------------------------------------------
+
+    def team_file(self) -> Path | None:
+        """Where this database's simulated team (its seed and size) is kept: next to its SQLite file. None
+        for an in-memory database; other databases derive the seed from their URL instead."""
+        url = self.services.engine.url
+        if url.get_backend_name() != "sqlite":
+            return None
+        if not url.database or url.database == ":memory:" or url.database.startswith("file::memory:"):
+            return None
+        return Path(url.database + ".sandbox-team.json")
+
+    def choose_team(self, seed: int | None, members: int | None) -> tuple[int, int]:
+        """The seed and size of the simulated team: those this database's first sandbox run used (so "since
+        last round" compares the same people), unless --seed or --members say otherwise; an explicit
+        different one is used, with a note that it is another team, and kept for the later runs."""
+        path = self.team_file()
+        stored = None
+        if path is not None and path.exists():
+            try:
+                data = json.loads(path.read_text())
+                stored = (int(data["seed"]), int(data["members"]))
+            except (OSError, ValueError, KeyError, TypeError):
+                stored = None
+        if stored is None and path is None and self.services.engine.url.get_backend_name() != "sqlite":
+            # No file to keep it in: the same database URL always gives the same team.
+            url = self.services.engine.url.render_as_string(hide_password=True)
+            stored = (int.from_bytes(hashlib.sha256(url.encode()).digest()[:4], "big") % 10_000, DEFAULT_MEMBERS)
+        chosen_seed = seed if seed is not None else (stored[0] if stored else secrets.randbelow(10_000))
+        chosen_members = members if members is not None else (stored[1] if stored else DEFAULT_MEMBERS)
+        if stored is not None and (chosen_seed, chosen_members) != stored:
+            self.team_notes.append(
+                f"Note: this database's simulated team is seed {stored[0]} with {stored[1]} teammates; "
+                f"--seed {chosen_seed} --members {chosen_members} is a different team, so this run's "
+                "\"since last round\" compares different people. It is this database's team from now on.")
+        elif stored is not None and seed is None:
+            self.team_notes.append(f"The same simulated team as this database's earlier runs (seed {stored[0]}, "
+                                   f"{stored[1]} teammates); --seed N draws another.")
+        if path is not None:
+            try:
+                path.write_text(json.dumps({"seed": chosen_seed, "members": chosen_members}) + "\n")
+            except OSError as error:
+                self.team_notes.append(f"Could not keep the team's seed in {path}: {error.strerror or error}")
+        return chosen_seed, chosen_members
 
     # -- output ------------------------------------------------------------------------------------------
 
     def say(self, text: str = "") -> None:
-        print(text, flush=True)
+        self.screen.write(text + "\n")
+        self.screen.flush()
 
     def para(self, text: str, *, dim: bool = False, indent: str = "") -> None:
         """A paragraph wrapped to the terminal."""
@@ -289,7 +387,11 @@ class Session:
     def show_pending(self, *, channel_only: bool = False) -> list[Event]:
         """Show what arrived for you since last time; returns the modals that opened for you."""
         modals = []
-        for event in self.drain():
+        pending = self.drain()
+        # Your answer's tick (✔ Area: you chose ...) comes in after the bot has posted the next area: shown
+        # first, right under the key that chose it, not under the next area.
+        ticks = [e for e in pending if self._is_tick(e)] if not channel_only else []
+        for event in ticks + [e for e in pending if e not in ticks]:
             if event.kind == "view":
                 modals.append(event)
             elif event.kind == "ephemeral":
@@ -321,6 +423,13 @@ class Session:
         self.heading(where)
         self.say(self.render(message.text, message.blocks, files=self._files_of(message)).text)
 
+    def _is_tick(self, event: Event) -> bool:
+        """An update of one of your area prompts to its answer (or to skipped)."""
+        message = event.message
+        return (event.kind == "update" and message is not None and event.channel == self.dm
+                and message.thread_ts is not None and message.ts != self._thread_ts()
+                and not self._has_levels(message))
+
     def _show_dm(self, event: Event) -> None:
         message = event.message
         parent = self._thread_ts()
@@ -328,19 +437,42 @@ class Session:
             if message.ts == parent or message.thread_ts is None:
                 return  # your progress on the thread's first message: shown in the status line instead
             if self._has_levels(message):
-                self.heading("Direct message · thread · maturity-bot (updated)")
-                self.say(self.render(message.text, message.blocks, keys=False).text)
-                self.shown_prompt = message.ts
+                self.show_prompt(message, "Direct message · thread · maturity-bot (updated)")
                 return
             mark = "↷" if "skipped" in message.text else "✔"
             self.say(self.style.bold(f"  {mark} {plain(message.text, self.names)}"))
             return
         in_thread = message.thread_ts is not None
-        self.heading("Direct message from maturity-bot" + (" · thread" if in_thread else ""))
-        prompt = self._has_levels(message)
-        self.say(self.render(message.text, message.blocks, keys=not prompt, files=self._files_of(message)).text)
-        if prompt:
-            self.shown_prompt = message.ts
+        if self._has_levels(message):
+            self.show_prompt(message, "Direct message from maturity-bot · thread")
+            return
+        heading = "Direct message from maturity-bot" + (" · thread" if in_thread else "")
+        if message.text.startswith("Help: "):
+            heading += " · help on " + plain(message.text.removeprefix("Help: "), self.names)
+        self.heading(heading)
+        self.say(self.render(message.text, message.blocks, files=self._files_of(message)).text)
+
+    def footer_rows(self) -> int:
+        """The rows under a prompt while it waits: a blank line, your progress, the keys (up to 3 rows at
+        this width) and the choice line."""
+        return 1 + 1 + 3 + 1
+
+    def show_prompt(self, message: Message, heading: str, *, full: bool = False) -> None:
+        """An area prompt (its keys come with the status line), shortened if need be so that its title and
+        the choice line under it are on the screen together."""
+        room = None if full or self.height is None else self.height - self.footer_rows() - 1
+        rendered = render_message(message.text, message.blocks, self.names, self.style, width=self.width,
+                                  keys=False, files=self._files_of(message), height=room)
+        self.heading(heading)
+        title = header_of(message)
+        lines = rendered.text.split("\n")
+        before = next((i for i, line in enumerate(lines) if title and title in line), 0)
+        if before:
+            self.say("\n".join(lines[:before]))
+        self.title_row = self.screen.rows
+        self.say("\n".join(lines[before:]))
+        self.shown_prompt = message.ts
+        self.shortened = rendered.shortened and not full
 
     def _save_file(self, event: Event) -> None:
         upload = event.file
@@ -497,6 +629,7 @@ class Session:
 
     def run(self) -> int:
         self.intro()
+        self.announce()
         self.close_earlier_round()
         self.command(YOU_ID, "start")
         if self.current_round() is None:
@@ -517,7 +650,41 @@ class Session:
                  + (": " + ", ".join(p.real_name for p in self.team[:6]) + (", ..." if len(self.team) > 6 else "") if self.team else ""))
         self.para(f"Framework: {self.framework.title} ({len(self.framework.areas)} areas, {len(self.framework.levels)} levels)")
         self.para(f"Seed {self.seed} (--seed {self.seed} gives the same team and answers) · data in {describe(self.services.engine)}")
+        for note in self.team_notes:
+            self.para(note, dim=not note.startswith("Note"))
         self.say()
+
+    def keeps_targets(self) -> dict[str, int]:
+        """The targets #procurement already has (which --auto leaves as they are)."""
+        return self.services.stores.targets.for_channel(TEAM_ID, CHANNEL_ID, self.framework.id)
+
+    def announce(self) -> None:
+        """What this run will change in the database, said before it changes anything."""
+        rounds = self.services.stores.rounds
+        earlier = rounds.open_in_channel(TEAM_ID, CHANNEL_ID)
+        if earlier is not None:
+            number = rounds.number(earlier)
+            plan = f"This will close round {number} in #{CHANNEL_NAME} and start round {number + 1}"
+            self.para(f"Round {number} of #{CHANNEL_NAME} was still open from an earlier sandbox run in this database.")
+        else:
+            latest = self.latest_round_number()
+            plan = f"This will start round {latest + 1} in #{CHANNEL_NAME}"
+        if not self.auto or self.keeps_targets():
+            plan += "; targets stay as set."
+        else:
+            plan += " and set its targets through /maturity targets (it has none yet)."
+        self.para(plan)
+        self.say()
+
+    def latest_round_number(self) -> int:
+        """How many rounds #procurement has had (0 for none)."""
+        from sqlmodel import Session as DbSession
+        from sqlmodel import select
+
+        from storage.models import Round
+
+        with DbSession(self.services.engine) as db:
+            return len(db.exec(select(Round.id).where(Round.team_id == TEAM_ID, Round.channel_id == CHANNEL_ID)).all())
 
     def close_earlier_round(self) -> None:
         earlier = self.services.stores.rounds.open_in_channel(TEAM_ID, CHANNEL_ID)
@@ -530,14 +697,18 @@ class Session:
             self.drain()
         if self.services.stores.rounds.open_in_channel(TEAM_ID, CHANNEL_ID) is not None:
             raise SandboxError(f"round {number} in #{CHANNEL_NAME} (from an earlier sandbox run) is still open and could not be closed")
-        self.para(f"Round {number} of #{CHANNEL_NAME} was still open from an earlier sandbox run in this database: "
-                  "closed it with /maturity close, so this run starts the next round.", dim=True)
+        self.para(f"Closed round {number} of #{CHANNEL_NAME} with /maturity close, so this run starts the next round.", dim=True)
         self.say()
 
     # -- --auto ------------------------------------------------------------------------------------------
 
     def run_auto(self) -> int:
-        self.set_targets_auto()
+        kept = self.keeps_targets()
+        if kept:
+            self.say(f"Targets stay as set ({len(kept)} area{'s' if len(kept) != 1 else ''} with a target; "
+                     "/maturity targets changes them).")
+        else:
+            self.set_targets_auto()
         self.say()
         self.say(self.style.bold(f"Your walk-through (answers chosen by seed {self.seed}):"))
         titles = {a.id: a.title for a in self.framework.areas}
@@ -642,28 +813,44 @@ class Session:
                     self.click(YOU_ID, parent, values.CONTINUE)
                 continue
             if prompt.ts != self.shown_prompt:
-                self.heading(f"Direct message from maturity-bot · thread · back to {plain(prompt.text, self.names).split(':')[0]}")
-                self.say(self.render(prompt.text, prompt.blocks, keys=False).text)
-                self.shown_prompt = prompt.ts
+                self.show_prompt(prompt, "Direct message from maturity-bot · thread · back to "
+                                 + plain(prompt.text, self.names).split(":")[0])
             rendered = self.render(prompt.text, prompt.blocks)
             extra = []
-            last = self.last_answered()
-            if last is not None and prompt.ts != self.reopened:
-                extra.append(("x", f"Change “{header_of(last)}”"))
+            answered = self.answered() if prompt.ts != self.reopened else []
+            if len(answered) == 1:
+                extra.append(("x", f"Change “{header_of(answered[0])}”"))
+            elif answered:
+                extra.append(("x", "Change an answer"))
+            if self.shortened:
+                extra.append(("f", "full text"))
             extra += [("/", "command"), ("q", "finish")]
             finished, total = self.team_counts()
-            self.say()
+            bar = key_bar(rendered.buttons, self.style, self.width - 2, extra).split("\n")
+            if self.height is not None and (self.title_row is None or
+                                            self.screen.rows - self.title_row + 3 + len(bar) >= self.height):
+                # The area's title has scrolled away (help, a form, messages): name the area again.
+                self.title_row = self.screen.rows + 1
+                self.say()
+                self.say("  " + self.style.bold(f"↳ {self.area_label(prompt)}"))
+            else:
+                self.say()
             self.say("  " + self.style.dim(f"You: {progress.done} of {progress.total} answered · teammates finished: {finished} of {total}"))
-            self.say("\n".join("  " + row for row in key_bar(rendered.buttons, self.style, self.width - 2, extra).split("\n")))
+            self.say("\n".join("  " + row for row in bar))
             key = self.keys.key(self.style.accent("  Your choice: "))
             if key is None or key == "q":
                 return
             if key.startswith("/"):
                 self.run_line(key)
                 continue
-            if key == "x" and last is not None and prompt.ts != self.reopened:
-                self.reopened = last.ts
-                self.click(YOU_ID, last, values.CHANGE)
+            if key == "x" and answered:
+                chosen = self.choose_answered(answered)
+                if chosen is not None:
+                    self.reopened = chosen.ts
+                    self.click(YOU_ID, chosen, values.CHANGE)
+                continue
+            if key == "f" and self.shortened:
+                self.show_prompt(prompt, "Direct message from maturity-bot · thread · in full", full=True)
                 continue
             button = rendered.button(key)
             if button is None:
@@ -676,6 +863,36 @@ class Session:
             if button.key.isdigit() and prompt.ts == self.reopened:
                 self.reopened = None
 
+    def area_label(self, prompt: Message) -> str:
+        """"Area 3 of 13 · Its title", for an area prompt."""
+        try:
+            position = f"Area {self.framework.area_ids.index(area_of(prompt)) + 1} of {len(self.framework.areas)} · "
+        except (SandboxError, ValueError):
+            position = ""
+        return position + header_of(prompt)
+
+    def choose_answered(self, answered: list[Message]) -> Message | None:
+        """`x`: the answer to change. With one answered area, that one; with more, a list by area number
+        (Enter picks the last one answered)."""
+        if len(answered) == 1:
+            return answered[0]
+        numbers = {}
+        self.say("  Change which answer?")
+        for message in sorted(answered, key=lambda m: self.framework.area_ids.index(area_of(m))):
+            number = self.framework.area_ids.index(area_of(message)) + 1
+            numbers[str(number)] = message
+            chosen = plain(message.text, self.names).split(": you chose ")[-1]
+            self.say(f"  {self.style.accent(f'[{number}]')} {header_of(message)} · {chosen}")
+        while True:
+            text = self.keys.line(f"  Area number (Enter: {header_of(answered[-1])}, q cancels): ")
+            if text is None or text.lower() == "q":
+                return None
+            if not text:
+                return answered[-1]
+            if text in numbers:
+                return numbers[text]
+            self.say("  Type one of the numbers in brackets.")
+
     def active_prompt(self) -> Message | None:
         if self.reopened:
             message = self.slack.find_message(self.dm, self.reopened)
@@ -684,10 +901,14 @@ class Session:
             self.reopened = None
         return self.open_prompt(YOU_ID)
 
-    def last_answered(self) -> Message | None:
-        answered = [m for m in self.thread(YOU_ID) if any(
+    def answered(self) -> list[Message]:
+        """Your answered area prompts (those with Change), in the thread's order."""
+        return [m for m in self.thread(YOU_ID) if any(
             b.get("action_id") == values.CHANGE and (b.get("text") or {}).get("text") == "Change"
             for b in buttons_of(m))]
+
+    def last_answered(self) -> Message | None:
+        answered = self.answered()
         return answered[-1] if answered else None
 
     def facilitate(self) -> None:
@@ -794,6 +1015,25 @@ class Session:
             self.say("  Nothing was saved.")
         else:
             self.say(self.style.dim("  (form submitted)"))
+            if view.get("callback_id") == values.COMMENT_VIEW:
+                self.acknowledge_comment(view)
+
+    def acknowledge_comment(self, view: dict) -> None:
+        """Say what became of the comment, as the database has it."""
+        try:
+            area_id = json.loads(view.get("private_metadata") or "{}")["area_id"]
+            area = self.framework.area(area_id) if hasattr(self.framework, "area") else None
+        except (ValueError, KeyError, TypeError):
+            return
+        title = area.title if area is not None else self.names.areas.get(area_id, area_id)
+        round_ = self.current_round()
+        answer = self.services.stores.answers.answer(TEAM_ID, round_.id, YOU_ID, area_id) if round_ else None
+        if answer is not None and answer.comment:
+            self.say(f"  Comment saved for {title}.")
+        elif answer is not None:
+            self.say(f"  Answer saved for {title}, without a comment.")
+        else:
+            self.say(f"  The comment for {title} was not saved.")
 
     def close(self) -> None:
         self.stop_teammates.set()

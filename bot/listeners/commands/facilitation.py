@@ -184,7 +184,7 @@ def export(services: Services, *, ack, args: str, command: dict, client: WebClie
     team_id, channel_id = context.team_id, command["channel_id"]
     number = args.lower().removeprefix("round").strip()
     if number:
-        if not number.isdigit():
+        if not (number.isascii() and number.isdigit()):
             _say(respond, "Use `/maturity export` for the current round, or `/maturity export round 2`.")
             return
         round_ = services.stores.rounds.by_number(team_id, channel_id, int(number))

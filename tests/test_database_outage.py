@@ -1,0 +1,230 @@
+"""The database going away under the running bot (HTTP, ack-first, PostgreSQL) and coming back.
+
+A small TCP proxy stands between the bot's engine and the PostgreSQL server. Cutting it closes every open
+connection and leaves new ones hanging unanswered (a server that has gone, not one that refuses), which is
+the worst case for a bot: every connection attempt waits for its timeout."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+from sqlalchemy import event
+
+from bot import values
+from bot.app import create_app
+from bot.clock import Clock
+from bot.services import Services
+from storage.db import make_engine
+from tests.conftest import POSTGRES_URL, SCHEMAS, TEAM, make_settings
+from tests.harness import BotServer, Workspace
+from tests.walk import dm, has_button, open_prompt, parent, prompts
+
+NOT_SAVED = "nothing was saved"
+
+
+class Proxy:
+    """Forwards 127.0.0.1:<port> to the PostgreSQL server until cut; restore() lets connections through again."""
+
+    def __init__(self, upstream=("127.0.0.1", 5432)):
+        self.upstream = upstream
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.cut_off = False
+        self.sockets: list[socket.socket] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.sockets.append(client)
+                if self.cut_off:
+                    continue  # accepted, never answered: the client waits for its own timeout
+            server = socket.create_connection(self.upstream)
+            with self.lock:
+                self.sockets.append(server)
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    @staticmethod
+    def _pump(source, target):
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        for sock in (source, target):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        with self.lock:
+            self.cut_off = True
+            for sock in self.sockets:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.sockets = []
+
+    def restore(self):
+        with self.lock:
+            self.cut_off = False
+            for sock in self.sockets:  # the hanging attempts fail now; new ones go through
+                sock.close()
+            self.sockets = []
+
+    def close(self):
+        self.cut()
+        self.listener.close()
+
+
+@pytest.fixture
+def outage(slack, engine):
+    """(proxy, workspace): the real App over HTTP, acknowledging first, on PostgreSQL through the proxy."""
+    schema = SCHEMAS.get(engine)
+    if schema is None:
+        pytest.skip("the proxy stands in front of the PostgreSQL server")
+    proxy = Proxy()
+    proxied = make_engine(POSTGRES_URL.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"))
+
+    @event.listens_for(proxied, "connect")
+    def _search_path(dbapi_connection, _record):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f'SET search_path TO "{schema}"')
+        dbapi_connection.commit()
+
+    services = Services.compose(make_settings(slack, process_before_response=False), engine=proxied, migrate_database=False)
+    server = BotServer(create_app(services))
+    workspace = Workspace(slack, server.url, TEAM)
+    workspace.services = services
+    yield proxy, workspace
+    server.stop()
+    proxy.close()
+    proxied.dispose()
+
+
+def wait_for(condition, timeout=15.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def not_saved_lines(slack):
+    return [e for e in slack.ephemerals if NOT_SAVED in (e.get("text") or "")]
+
+
+def test_while_the_database_is_down_every_click_and_command_is_acknowledged_and_the_person_told(outage, slack):
+    proxy, workspace = outage
+    workspace.command("U1", "start")
+    wait_for(lambda: all(len(slack.top_level(dm(slack, u), team_id=TEAM)) == 1 for u in ("U1", "U2", "U3")), what="kick-offs")
+    workspace.click("U2", parent(slack, "U2"), values.CONTINUE)
+    wait_for(lambda: len(prompts(slack, "U2")) == 1, what="the first prompt")
+    prompt = open_prompt(slack, "U2")
+
+    proxy.cut()
+    replies, timings = [], []
+    # More requests than bolt's default five listener threads: none may wait behind another's database wait.
+    for n in range(4):
+        for request in (
+            lambda: workspace.click("U2", prompt, values.answer_action_id(1 + n)),
+            lambda: workspace.command("U3", "status"),
+        ):
+            started = time.monotonic()
+            replies.append(request())
+            timings.append(time.monotonic() - started)
+    assert [r.status for r in replies] == [200] * 8
+    assert max(timings) < 3.0, timings
+    wait_for(lambda: len(not_saved_lines(slack)) == 8, timeout=20, what="eight 'nothing was saved' lines")
+    told = not_saved_lines(slack)
+    assert {e["text"] for e in told} == {"I couldn't record that just now, so nothing was saved. Please try again in a minute."}
+    print(f"database cut: 8 of 8 requests answered 200, slowest {max(timings):.2f} s; 8 ephemeral 'nothing was saved' lines")
+
+    proxy.restore()
+    assert workspace.services.stores.answers.answers(TEAM, workspace.services.stores.rounds.open_in_channel(TEAM, "C1").id, "U2") == []
+    workspace.click("U2", prompt, values.answer_action_id(2))
+    wait_for(lambda: len(prompts(slack, "U2")) == 2, what="the next prompt once the database is back")
+
+
+def test_an_answer_stored_just_before_the_database_went_is_shown_once_it_is_back(outage, slack, nps):
+    proxy, workspace = outage
+    services = workspace.services
+    workspace.command("U1", "start")
+    wait_for(lambda: len(slack.top_level(dm(slack, "U2"), team_id=TEAM)) == 1, what="the kick-off")
+    workspace.click("U2", parent(slack, "U2"), values.CONTINUE)
+    wait_for(lambda: len(prompts(slack, "U2")) == 1, what="the first prompt")
+    prompt = open_prompt(slack, "U2")
+
+    record = services.stores.answers.record_answer
+
+    def record_then_lose_the_database(**kwargs):
+        result = record(**kwargs)
+        proxy.cut()  # the answer is committed; everything after it fails
+        return result
+
+    services.stores.answers.record_answer = record_then_lose_the_database
+    assert workspace.click("U2", prompt, values.answer_action_id(3)).status == 200
+    wait_for(lambda: not_saved_lines(slack), timeout=20, what="the person told")
+    services.stores.answers.record_answer = record
+
+    def shown(message_ts) -> bool:
+        [current] = [m for m in prompts(slack, "U2") if m.ts == message_ts]
+        return not has_button(current, values.answer_action_id(1))
+
+    assert not shown(prompt.ts)  # the old buttons: the stored answer is not shown
+    proxy.restore()
+    stored = services.stores.answers.answers(TEAM, services.stores.rounds.open_in_channel(TEAM, "C1").id, "U2")
+    assert [a.level for a in stored] == [3]
+
+    # The clock's tick shows it, with nobody acting.
+    started = time.monotonic()
+    client = _client(services)
+    Clock(services, lambda team_id: client).tick()
+    assert shown(prompt.ts)
+    print(f"answer stored, database cut before its prompt was updated: shown by the clock's tick in {time.monotonic() - started:.2f} s")
+
+
+def test_the_members_next_message_shows_a_stored_answer_its_prompt_missed(outage, slack):
+    proxy, workspace = outage
+    services = workspace.services
+    workspace.command("U1", "start")
+    wait_for(lambda: len(slack.top_level(dm(slack, "U2"), team_id=TEAM)) == 1, what="the kick-off")
+    workspace.click("U2", parent(slack, "U2"), values.CONTINUE)
+    wait_for(lambda: len(prompts(slack, "U2")) == 1, what="the first prompt")
+    prompt = open_prompt(slack, "U2")
+    record = services.stores.answers.record_answer
+
+    def record_then_lose_the_database(**kwargs):
+        result = record(**kwargs)
+        proxy.cut()
+        return result
+
+    services.stores.answers.record_answer = record_then_lose_the_database
+    workspace.click("U2", prompt, values.answer_action_id(4))
+    wait_for(lambda: not_saved_lines(slack), timeout=20, what="the person told")
+    services.stores.answers.record_answer = record
+    proxy.restore()
+    assert workspace.direct_message("U2", "hello again").status == 200
+
+    def shown():
+        [current] = [m for m in prompts(slack, "U2") if m.ts == prompt.ts]
+        return not has_button(current, values.answer_action_id(1))
+
+    wait_for(shown, what="the stored answer shown after the member's message")
+    wait_for(lambda: len(prompts(slack, "U2")) == 2, what="the next prompt")
+
+
+def _client(services):
+    from bot.app import web_client
+
+    return web_client(services.settings)
