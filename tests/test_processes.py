@@ -55,7 +55,9 @@ class BotProcess:
             MATURITY_OUTBOX_LEASE="2",
             MATURITY_WORKSPACE_RATE="200",
         )
-        env.update(settings)
+        env.update({name: value for name, value in settings.items() if value is not None})
+        for name in [name for name, value in settings.items() if value is None]:  # None: the default
+            env.pop(name, None)
         self.log = open(tmp_path / f"{name}.log", "w")
         command = [sys.executable, "-m", "bot"] + (["clock"] if clock_only else [])
         self.process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=self.log, stderr=subprocess.STDOUT)
@@ -225,3 +227,34 @@ def test_a_bot_killed_while_the_final_summary_is_posted_sends_it_and_its_chart_o
     charts = [f for f in slack.files if f.name.endswith(".png")]
     assert len(charts) == 1 and charts[0].thread_ts == final.ts
     print("killed while Slack posted the final summary: final summaries 1, charts 1 (in its thread)")
+
+
+def test_a_prompt_claimed_by_a_bot_killed_before_sending_it_arrives_soon_after_a_restart_once(slack, engine, tmp_path):
+    """The default lease and clock tick: a prompt a killed process had leased is sent at the restarted
+    clock's next tick after the (short, renewed-while-alive) lease runs out, well within a minute, once."""
+    defaults = dict(MATURITY_OUTBOX_LEASE=None, MATURITY_CLOCK_TICK=None)
+    first = BotProcess(slack, engine, tmp_path, name="first", **defaults)
+    try:
+        workspace = first.wait_ready(slack)
+        workspace.command("U1", "start")
+        wait_for(lambda: parents(slack, ["U2"])["U2"] == 1, what="the kick-off")
+        slack.fail("chat.postMessage", delay=20.0, drop=True, times=1)  # the prompt's post hangs, then is lost
+        workspace.click("U2", parent(slack, "U2"), values.CONTINUE)
+        wait_for(lambda: OutboxStore(engine).owed_count("T1") == 1, timeout=10, what="the prompt claimed")
+        time.sleep(0.5)  # the sender has leased it and is waiting on Slack
+        first.kill()
+    finally:
+        first.stop()
+    assert prompts(slack, "U2") == []
+    slack.clear_faults()
+    second = BotProcess(slack, engine, tmp_path, name="second", **defaults)
+    try:
+        restarted = time.monotonic()
+        second.wait_ready(slack)
+        wait_for(lambda: len(prompts(slack, "U2")) >= 1, timeout=45, what="the prompt after the restart")
+        took = time.monotonic() - restarted
+        time.sleep(1.0)  # anything still to come would be a duplicate
+    finally:
+        second.stop()
+    assert len(prompts(slack, "U2")) == 1
+    print(f"prompt leased by a killed bot: sent {took:.1f} s after the restart, once")
