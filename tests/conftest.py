@@ -102,6 +102,12 @@ def unmigrated_engine(request, tmp_path):
     yield from _fresh_database(request, tmp_path, migrated=False)
 
 
+@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.postgres)])
+def postgres_engine(request, tmp_path):
+    """A migrated, empty PostgreSQL schema, for what only a server shows (several processes, an outage)."""
+    yield from _fresh_database(request, tmp_path, migrated=True)
+
+
 @pytest.fixture
 def second_engine(engine):
     """Another engine (its own connection pool) on the same database: what a second process would have."""

@@ -89,11 +89,10 @@ class Proxy:
 
 
 @pytest.fixture
-def outage(slack, engine):
+def outage(slack, postgres_engine):
     """(proxy, workspace): the real App over HTTP, acknowledging first, on PostgreSQL through the proxy."""
-    schema = SCHEMAS.get(engine)
-    if schema is None:
-        pytest.skip("the proxy stands in front of the PostgreSQL server")
+    engine = postgres_engine
+    schema = SCHEMAS[engine]
     proxy = Proxy()
     proxied = make_engine(POSTGRES_URL.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"))
 
@@ -103,7 +102,9 @@ def outage(slack, engine):
             cursor.execute(f'SET search_path TO "{schema}"')
         dbapi_connection.commit()
 
-    services = Services.compose(make_settings(slack, process_before_response=False), engine=proxied, migrate_database=False)
+    services = Services.compose(
+        make_settings(slack, process_before_response=False), engine=proxied, migrate_database=False
+    )
     server = BotServer(create_app(services))
     workspace = Workspace(slack, server.url, TEAM)
     workspace.services = services
@@ -127,11 +128,16 @@ def not_saved_lines(slack):
 def test_while_the_database_is_down_every_click_and_command_is_acknowledged_and_the_person_told(outage, slack):
     proxy, workspace = outage
     workspace.command("U1", "start")
-    wait_for(lambda: all(len(slack.top_level(dm(slack, u), team_id=TEAM)) == 1 for u in ("U1", "U2", "U3")), what="kick-offs")
+    wait_for(
+        lambda: all(len(slack.top_level(dm(slack, u), team_id=TEAM)) == 1 for u in ("U1", "U2", "U3")), what="kick-offs"
+    )
     before = parent(slack, "U2")
     workspace.click("U2", before, values.CONTINUE)
     wait_for(lambda: len(prompts(slack, "U2")) == 1, what="the first prompt")
-    wait_for(lambda: parent(slack, "U2").blocks != before.blocks, what="the Continue click's last step (its parent refreshed)")
+    wait_for(
+        lambda: parent(slack, "U2").blocks != before.blocks,
+        what="the Continue click's last step (its parent refreshed)",
+    )
     prompt = open_prompt(slack, "U2")
 
     proxy.cut()
@@ -139,7 +145,7 @@ def test_while_the_database_is_down_every_click_and_command_is_acknowledged_and_
     # More requests than bolt's default five listener threads: none may wait behind another's database wait.
     for n in range(4):
         for request in (
-            lambda: workspace.click("U2", prompt, values.answer_action_id(1 + n)),
+            lambda n=n: workspace.click("U2", prompt, values.answer_action_id(1 + n)),
             lambda: workspace.command("U3", "status"),
         ):
             started = time.monotonic()
@@ -147,13 +153,26 @@ def test_while_the_database_is_down_every_click_and_command_is_acknowledged_and_
             timings.append(time.monotonic() - started)
     assert [r.status for r in replies] == [200] * 8
     assert max(timings) < 3.0, timings
-    wait_for(lambda: len(not_saved_lines(slack)) == 8, timeout=30, what=f"eight 'nothing was saved' lines ({slack.ephemerals})")
+    wait_for(
+        lambda: len(not_saved_lines(slack)) == 8,
+        timeout=30,
+        what=f"eight 'nothing was saved' lines ({slack.ephemerals})",
+    )
     told = not_saved_lines(slack)
-    assert {e["text"] for e in told} == {"I couldn't record that just now, so nothing was saved. Please try again in a minute."}
-    print(f"database cut: 8 of 8 requests answered 200, slowest {max(timings):.2f} s; 8 ephemeral 'nothing was saved' lines")
+    assert {e["text"] for e in told} == {
+        "I couldn't record that just now, so nothing was saved. Please try again in a minute."
+    }
+    print(
+        f"database cut: 8 of 8 requests answered 200, slowest {max(timings):.2f} s; 8 ephemeral 'nothing was saved' lines"
+    )
 
     proxy.restore()
-    assert workspace.services.stores.answers.answers(TEAM, workspace.services.stores.rounds.open_in_channel(TEAM, "C1").id, "U2") == []
+    assert (
+        workspace.services.stores.answers.answers(
+            TEAM, workspace.services.stores.rounds.open_in_channel(TEAM, "C1").id, "U2"
+        )
+        == []
+    )
     workspace.click("U2", prompt, values.answer_action_id(2))
     wait_for(lambda: len(prompts(slack, "U2")) == 2, what="the next prompt once the database is back")
 
@@ -193,7 +212,9 @@ def test_an_answer_stored_just_before_the_database_went_is_shown_once_it_is_back
     client = _client(services)
     Clock(services, lambda team_id: client).tick()
     assert shown(prompt.ts)
-    print(f"answer stored, database cut before its prompt was updated: shown by the clock's tick in {time.monotonic() - started:.2f} s")
+    print(
+        f"answer stored, database cut before its prompt was updated: shown by the clock's tick in {time.monotonic() - started:.2f} s"
+    )
 
 
 def test_the_members_next_message_shows_a_stored_answer_its_prompt_missed(outage, slack):

@@ -10,10 +10,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-
-import pytest
 
 from bot import values
 from storage.outbox import OutboxStore
@@ -58,7 +56,7 @@ class BotProcess:
         env.update({name: value for name, value in settings.items() if value is not None})
         for name in [name for name, value in settings.items() if value is None]:  # None: the default
             env.pop(name, None)
-        self.log = open(tmp_path / f"{name}.log", "w")
+        self.log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 (closed in stop())
         command = [sys.executable, "-m", "bot"] + (["clock"] if clock_only else [])
         self.process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{self.port}/slack/events"
@@ -136,9 +134,8 @@ def test_a_bot_killed_mid_kickoff_sends_the_rest_once_after_a_restart(slack, eng
     )
 
 
-def test_two_bot_processes_and_two_clocks_on_one_postgres_database(slack, engine, tmp_path, nps):
-    if SCHEMAS.get(engine) is None:
-        pytest.skip("several processes share PostgreSQL; SQLite is the single-process default")
+def test_two_bot_processes_and_two_clocks_on_one_postgres_database(slack, postgres_engine, tmp_path, nps):
+    engine = postgres_engine  # several processes share PostgreSQL; SQLite is the single-process default
     members = [f"UM{i:02d}" for i in range(10)]
     for user_id in members:
         slack.add_user("T1", user_id, name=user_id.lower())
@@ -170,7 +167,7 @@ def test_two_bot_processes_and_two_clocks_on_one_postgres_database(slack, engine
         for thread in threads:
             thread.join()
         wait_for(lambda: all(len(prompts(slack, u)) == 2 for u in members), what="second prompts")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         web[1].command("U1", f"schedule daily {now:%H:%M} UTC", channel_id="CM")
         summaries = lambda: [m for m in slack.top_level("CM", team_id="T1") if m.text.startswith("Maturity summary")]  # noqa: E731
         wait_for(lambda: len(summaries()) >= 1, timeout=30, what="the scheduled summary")
