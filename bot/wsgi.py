@@ -178,7 +178,7 @@ def _read_body(environ) -> bytes:
                 break
             chunks.append(chunk)
             taken += len(chunk)
-    except Exception as error:  # noqa: BLE001 (a dropped connection, a server's broken chunked encoding...)
+    except Exception as error:  # any failure to read (a dropped connection, broken chunked encoding...)
         raise _Refused(400, f"a body that could not be read ({type(error).__name__})") from None
     if taken > MAX_BODY_BYTES:
         raise _Refused(400, f"a body over the {MAX_BODY_BYTES}-byte cap (read no further)")
@@ -235,57 +235,75 @@ def _text(value) -> bool:
     return isinstance(value, str) and value != ""
 
 
-def _has_user(payload: dict) -> bool:
+def _field(name: str, check=_text):
+    return lambda payload: None if check(payload.get(name)) else name
+
+
+def _user(payload: dict) -> str | None:
     user = payload.get("user")
-    return isinstance(user, dict) and _text(user.get("id"))
+    return None if isinstance(user, dict) and _text(user.get("id")) else "user.id"
+
+
+def _actions(payload: dict) -> str | None:
+    actions = payload.get("actions")
+    if (
+        isinstance(actions, list)
+        and actions
+        and all(isinstance(a, dict) and _text(a.get("action_id")) for a in actions)
+    ):
+        return None
+    return "actions (each with an action_id)"
+
+
+def _view(payload: dict) -> str | None:
+    view = payload.get("view")
+    return None if isinstance(view, dict) and isinstance(view.get("callback_id"), str) else "view.callback_id"
 
 
 # What an event of these types must carry for the bot's listeners (bot/listeners/events.py).
 _EVENT_FIELDS = {"app_mention": ("channel", "ts"), "app_home_opened": ("user",), "message": ("channel",)}
 
 
+def _event(payload: dict) -> str | None:
+    event = payload.get("event")
+    if not (isinstance(event, dict) and _text(event.get("type"))):
+        return "an event (with a type)"
+    missing = [f"event.{name}" for name in _EVENT_FIELDS.get(event["type"], ()) if not _text(event.get(name))]
+    return " or ".join(missing) or None
+
+
+# What a payload of each kind must carry besides its type (what bolt's matchers and the listeners read without
+# looking first). Kinds not listed are left to bolt, which answers them as any request no listener takes.
+_NEEDS = {
+    "block_actions": (_user, _actions),
+    "block_suggestion": (_user, _field("action_id")),
+    "view_submission": (_user, _view),
+    "view_closed": (_user, _view),
+    "shortcut": (_user, _field("callback_id", lambda value: isinstance(value, str))),
+    "message_action": (_user, _field("callback_id", lambda value: isinstance(value, str))),
+    "url_verification": (_field("challenge", lambda value: isinstance(value, str)),),
+    "event_callback": (_event,),
+}
+
+
 def _malformed(body, source: str) -> str | None:
-    """What a parsed body lacks that a request of its kind must carry, or None when it has it all. Kinds the
-    bot does not know are left to bolt (which answers them as it answers any request without a listener)."""
+    """What a parsed body lacks that a request of its kind must carry, or None when it has it all."""
     if not isinstance(body, dict):
         return f"a JSON {type(body).__name__}, not an object"
-    if source == "form":
+    if source == "form":  # the typeless forms Slack sends: ssl_check, or a slash command
         if body.get("ssl_check"):
             return None
         if not (_text(body.get("command")) and body["command"].startswith("/")):
             return "a form that is no slash command (no command)"
-        missing = [field for field in ("user_id", "channel_id") if not _text(body.get(field))]
+        missing = [name for name in ("user_id", "channel_id") if not _text(body.get(name))]
         return f"a slash command without {' or '.join(missing)}" if missing else None
     kind = body.get("type")
     if not _text(kind):
         return "a payload without a type"
-    if kind in ("block_actions", "view_submission", "view_closed", "block_suggestion", "shortcut", "message_action"):
-        if not _has_user(body):
-            return f"a {kind} payload without user.id"
-    if kind == "block_actions":
-        actions = body.get("actions")
-        if not (isinstance(actions, list) and actions and all(isinstance(a, dict) and _text(a.get("action_id")) for a in actions)):
-            return "a block_actions payload without actions (each with an action_id)"
-    elif kind in ("view_submission", "view_closed"):
-        view = body.get("view")
-        if not (isinstance(view, dict) and isinstance(view.get("callback_id"), str)):
-            return f"a {kind} payload without view.callback_id"
-    elif kind == "block_suggestion":
-        if not _text(body.get("action_id")):
-            return "a block_suggestion payload without action_id"
-    elif kind in ("shortcut", "message_action"):
-        if not isinstance(body.get("callback_id"), str):
-            return f"a {kind} payload without callback_id"
-    elif kind == "url_verification":
-        if not isinstance(body.get("challenge"), str):
-            return "a url_verification without challenge"
-    elif kind == "event_callback":
-        event = body.get("event")
-        if not (isinstance(event, dict) and _text(event.get("type"))):
-            return "an event_callback without an event (with a type)"
-        missing = [field for field in _EVENT_FIELDS.get(event["type"], ()) if not _text(event.get(field))]
+    for need in _NEEDS.get(kind, ()):
+        missing = need(body)
         if missing:
-            return f"a {event['type']} event without {' or '.join(missing)}"
+            return f"a {kind} payload without {missing}"
     return None
 
 
@@ -300,7 +318,7 @@ def _health(engine: Engine, start_response):
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except Exception as error:  # noqa: BLE001 (any failure means: not healthy)
+    except Exception as error:
         log.warning("health check: the database does not answer (%s)", type(error).__name__)
         return _plain(start_response, "503 Service Unavailable", "database unavailable")
     return _plain(start_response, "200 OK", "ok")

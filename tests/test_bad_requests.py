@@ -32,9 +32,12 @@ FORM = "application/x-www-form-urlencoded"
 
 # -- helpers ---------------------------------------------------------------------------------------------
 
+
 def _counts(engine) -> tuple[int, ...]:
     with Session(engine) as session:
-        return tuple(session.exec(select(func.count()).select_from(model)).one() for model in (Round, Answer, OutboxMessage))
+        return tuple(
+            session.exec(select(func.count()).select_from(model)).one() for model in (Round, Answer, OutboxMessage)
+        )
 
 
 def _sign_bytes(body: bytes, timestamp: int) -> str:
@@ -49,8 +52,16 @@ def _slack_headers(body: bytes, *, signed: bool = True) -> dict[str, str]:
     return {"X-Slack-Request-Timestamp": str(now), "X-Slack-Signature": signature}
 
 
-def _post(url: str, *, headers: dict[str, str], body: bytes = b"", content_type: str = FORM,
-          length: int | None = None, chunks=None, timeout: float = 10.0) -> tuple[int, bytes, float]:
+def _post(
+    url: str,
+    *,
+    headers: dict[str, str],
+    body: bytes = b"",
+    content_type: str = FORM,
+    length: int | None = None,
+    chunks=None,
+    timeout: float = 10.0,
+) -> tuple[int, bytes, float]:
     """POST over a plain socket: (status, response body, seconds until the answer came).
 
     The body (``body``, or ``chunks`` of it, announced as ``length`` bytes) is sent from another thread while
@@ -59,15 +70,21 @@ def _post(url: str, *, headers: dict[str, str], body: bytes = b"", content_type:
     """
     parts = urllib.parse.urlsplit(url)
     length = len(body) if length is None else length
-    head = [f"POST {parts.path} HTTP/1.1", f"Host: {parts.netloc}", f"Content-Type: {content_type}",
-            f"Content-Length: {length}", "Connection: close", *(f"{k}: {v}" for k, v in headers.items())]
+    head = [
+        f"POST {parts.path} HTTP/1.1",
+        f"Host: {parts.netloc}",
+        f"Content-Type: {content_type}",
+        f"Content-Length: {length}",
+        "Connection: close",
+        *(f"{k}: {v}" for k, v in headers.items()),
+    ]
     sock = socket.create_connection((parts.hostname, parts.port), timeout=timeout)
     started = time.monotonic()
     sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
 
     def send_body():
         try:
-            for chunk in (chunks if chunks is not None else [body]):
+            for chunk in chunks if chunks is not None else [body]:
                 sock.sendall(chunk)
         except OSError:  # the server answered and closed the connection before taking it all: that is the point
             pass
@@ -141,6 +158,7 @@ def _deep(depth: int) -> str:
 
 # -- deeply nested JSON ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("signed, expected", [(True, 400), (False, 401)], ids=["signed", "unsigned"])
 def test_deeply_nested_json_in_a_payload_field(workspace, watched, signed, expected):
     body = urllib.parse.urlencode({"payload": _deep(100_000)}).encode()
@@ -149,9 +167,15 @@ def test_deeply_nested_json_in_a_payload_field(workspace, watched, signed, expec
 
 @pytest.mark.parametrize("signed, expected", [(True, 400), (False, 401)], ids=["signed", "unsigned"])
 def test_deeply_nested_json_in_an_events_body(workspace, watched, signed, expected):
-    body = ('{"type": "event_callback", "event": {"type": "app_mention", "x": ' + "[" * 100_000 + "]" * 100_000 + "}}").encode()
-    watched(expected, lambda: _post(workspace.url, headers=_slack_headers(body, signed=signed), body=body,
-                                    content_type="application/json"))
+    body = (
+        '{"type": "event_callback", "event": {"type": "app_mention", "x": ' + "[" * 100_000 + "]" * 100_000 + "}}"
+    ).encode()
+    watched(
+        expected,
+        lambda: _post(
+            workspace.url, headers=_slack_headers(body, signed=signed), body=body, content_type="application/json"
+        ),
+    )
 
 
 def test_json_nested_deeper_than_any_slack_payload_but_parseable_is_refused(workspace, watched):
@@ -162,12 +186,17 @@ def test_json_nested_deeper_than_any_slack_payload_but_parseable_is_refused(work
 
 # -- without Slack's headers, or not UTF-8 -------------------------------------------------------------------
 
-@pytest.mark.parametrize("headers", [
-    {},
-    {"X-Slack-Request-Timestamp": "not-a-number", "X-Slack-Signature": "v0=" + "0" * 64},
-    {"X-Slack-Request-Timestamp": "1" * 5000, "X-Slack-Signature": "v0=" + "0" * 64},
-    {"X-Slack-Request-Timestamp": "now", "X-Slack-Signature": "v0=\u00e9\u00e9"},
-], ids=["no-headers", "bad-timestamp", "huge-timestamp", "non-ascii-signature"])
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-Slack-Request-Timestamp": "not-a-number", "X-Slack-Signature": "v0=" + "0" * 64},
+        {"X-Slack-Request-Timestamp": "1" * 5000, "X-Slack-Signature": "v0=" + "0" * 64},
+        {"X-Slack-Request-Timestamp": "now", "X-Slack-Signature": "v0=\u00e9\u00e9"},
+    ],
+    ids=["no-headers", "bad-timestamp", "huge-timestamp", "non-ascii-signature"],
+)
 def test_an_unsigned_body_without_slacks_headers_gets_401(workspace, watched, headers):
     if headers.get("X-Slack-Request-Timestamp") == "now":
         headers = {**headers, "X-Slack-Request-Timestamp": str(int(time.time()))}
@@ -179,20 +208,30 @@ NOT_UTF8 = b"payload=%7B%7D\xff\xfe\xc3("
 
 @pytest.mark.parametrize("content_type", [FORM, "application/json"])
 def test_a_signed_body_that_is_not_utf8_gets_400(workspace, watched, content_type):
-    watched(400, lambda: _post(workspace.url, headers=_slack_headers(NOT_UTF8), body=NOT_UTF8, content_type=content_type))
+    watched(
+        400, lambda: _post(workspace.url, headers=_slack_headers(NOT_UTF8), body=NOT_UTF8, content_type=content_type)
+    )
 
 
 @pytest.mark.parametrize("content_type", [FORM, "application/json"])
 def test_an_unsigned_body_that_is_not_utf8_gets_401(workspace, watched, content_type):
     watched(401, lambda: _post(workspace.url, headers={}, body=NOT_UTF8, content_type=content_type))
-    watched(401, lambda: _post(workspace.url, headers=_slack_headers(NOT_UTF8, signed=False), body=NOT_UTF8,
-                               content_type=content_type))
+    watched(
+        401,
+        lambda: _post(
+            workspace.url, headers=_slack_headers(NOT_UTF8, signed=False), body=NOT_UTF8, content_type=content_type
+        ),
+    )
 
 
 # -- too large -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("with_headers, expected", [(False, 401), (True, 400)],
-                         ids=["without-slack-headers", "with-a-signature-it-cannot-check-unread"])
+
+@pytest.mark.parametrize(
+    "with_headers, expected",
+    [(False, 401), (True, 400)],
+    ids=["without-slack-headers", "with-a-signature-it-cannot-check-unread"],
+)
 def test_a_50_mb_body_is_refused_unread_and_costs_no_memory(workspace, watched, with_headers, expected):
     headers = _slack_headers(b"", signed=False) if with_headers else {}
     block = memoryview(b"x" * 65536)
@@ -201,8 +240,12 @@ def test_a_50_mb_body_is_refused_unread_and_costs_no_memory(workspace, watched, 
     try:
         baseline = tracemalloc.get_traced_memory()[0]
         tracemalloc.reset_peak()
-        watched(expected, lambda: _post(workspace.url, headers=headers, length=count * len(block),
-                                        chunks=itertools.repeat(block, count)))
+        watched(
+            expected,
+            lambda: _post(
+                workspace.url, headers=headers, length=count * len(block), chunks=itertools.repeat(block, count)
+            ),
+        )
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -221,6 +264,7 @@ def test_a_content_length_over_the_cap_is_answered_before_any_of_the_body_arrive
 
 
 # -- signed, readable, but not what a payload of its kind must carry --------------------------------------------
+
 
 @pytest.fixture
 def started(workspace, slack):
@@ -245,14 +289,18 @@ def _payload(payload) -> bytes:
     return _form({"payload": json.dumps(payload)})
 
 
-@pytest.mark.parametrize("damage", [
-    lambda p: p.pop("user"),
-    lambda p: p["user"].pop("id"),
-    lambda p: p.update(user="U1"),
-    lambda p: p.pop("actions"),
-    lambda p: p.update(actions=[]),
-    lambda p: p["actions"][0].pop("action_id"),
-], ids=["no-user", "no-user-id", "user-not-an-object", "no-actions", "empty-actions", "no-action-id"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda p: p.pop("user"),
+        lambda p: p["user"].pop("id"),
+        lambda p: p.update(user="U1"),
+        lambda p: p.pop("actions"),
+        lambda p: p.update(actions=[]),
+        lambda p: p["actions"][0].pop("action_id"),
+    ],
+    ids=["no-user", "no-user-id", "user-not-an-object", "no-actions", "empty-actions", "no-action-id"],
+)
 def test_a_block_action_without_what_it_must_carry(workspace, watched, started, damage):
     payload = workspace.click_body("U1", started, values.CONTINUE)
     damage(payload)
@@ -268,12 +316,16 @@ def test_a_slash_command_without_what_it_must_carry(workspace, watched, missing)
     watched(400, lambda: _post(workspace.url, headers=_slack_headers(body), body=body))
 
 
-@pytest.mark.parametrize("damage", [
-    lambda p: p.pop("user"),
-    lambda p: p["user"].pop("id"),
-    lambda p: p.pop("view"),
-    lambda p: p["view"].pop("callback_id"),
-], ids=["no-user", "no-user-id", "no-view", "no-callback-id"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda p: p.pop("user"),
+        lambda p: p["user"].pop("id"),
+        lambda p: p.pop("view"),
+        lambda p: p["view"].pop("callback_id"),
+    ],
+    ids=["no-user", "no-user-id", "no-view", "no-callback-id"],
+)
 def test_a_comment_submission_without_what_it_must_carry(workspace, watched, slack, started, damage):
     workspace.click("U1", started, values.CONTINUE)
     deadline = time.monotonic() + 10
@@ -294,58 +346,90 @@ def test_a_comment_submission_without_what_it_must_carry(workspace, watched, sla
         time.sleep(0.02)
     time.sleep(0.2)
     payload = {  # what Slack sends when the member submits the modal (simulated_slack's Driver.submit_view)
-        "type": "view_submission", "team": {"id": "T1", "domain": "example"},
-        "user": {"id": "U1", "username": "alice", "team_id": "T1"}, "api_app_id": workspace.installation.app_id,
-        "token": "t", "trigger_id": slack.new_trigger_id(team_id="T1", user_id="U1"),
-        "view": {**modal.view, "id": modal.id, "team_id": "T1",
-                 "state": {"values": {"comment": {"comment_text": {"type": "plain_text_input", "value": "a comment"}}}}},
-        "response_urls": [], "is_enterprise_install": False, "enterprise": None,
+        "type": "view_submission",
+        "team": {"id": "T1", "domain": "example"},
+        "user": {"id": "U1", "username": "alice", "team_id": "T1"},
+        "api_app_id": workspace.installation.app_id,
+        "token": "t",
+        "trigger_id": slack.new_trigger_id(team_id="T1", user_id="U1"),
+        "view": {
+            **modal.view,
+            "id": modal.id,
+            "team_id": "T1",
+            "state": {"values": {"comment": {"comment_text": {"type": "plain_text_input", "value": "a comment"}}}},
+        },
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
     }
     damage(payload)
     body = _payload(payload)
     watched(400, lambda: _post(workspace.url, headers=_slack_headers(body), body=body))
 
 
-@pytest.mark.parametrize("events", [
-    [None, "not-an-object", 42],
-    [{"channel": "C1"}, {"type": ""}],
-    [{"type": "app_mention", "text": "<@UBOT> help", "ts": "1.1"}, {"type": "app_mention", "channel": "C1"}],
-    [{"type": "app_home_opened", "tab": "home"}],
-], ids=["no-event-object", "event-without-type", "mention-without-channel-or-ts", "home-opened-without-user"])
+@pytest.mark.parametrize(
+    "events",
+    [
+        [None, "not-an-object", 42],
+        [{"channel": "C1"}, {"type": ""}],
+        [{"type": "app_mention", "text": "<@UBOT> help", "ts": "1.1"}, {"type": "app_mention", "channel": "C1"}],
+        [{"type": "app_home_opened", "tab": "home"}],
+    ],
+    ids=["no-event-object", "event-without-type", "mention-without-channel-or-ts", "home-opened-without-user"],
+)
 def test_an_event_callback_without_its_event(workspace, watched, events):
     for n, event in enumerate(events):
-        envelope = {"token": "t", "team_id": "T1", "api_app_id": "A1", "type": "event_callback", "event_id": f"Ev{n}",
-                    "event_time": int(time.time())}
+        envelope = {
+            "token": "t",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": f"Ev{n}",
+            "event_time": int(time.time()),
+        }
         if event is not None:
             envelope["event"] = event
         body = json.dumps(envelope).encode()
-        watched(400, lambda: _post(workspace.url, headers=_slack_headers(body), body=body, content_type="application/json"))
+        watched(
+            400,
+            lambda body=body: _post(
+                workspace.url, headers=_slack_headers(body), body=body, content_type="application/json"
+            ),
+        )
 
 
-@pytest.mark.parametrize("bodies", [
-    [b""],
-    [b"[1, 2]", b"payload=%5B%5D", b"payload=%22text%22", b"payload=null"],
-    [b"just some words", b"a=1&b=2"],
-    [b'{"no": "type"}', b"payload=%7B%22type%22%3A%201%7D"],
-    "a command with 500 more fields",
-], ids=["empty", "json-that-is-no-object", "a-form-that-is-no-command", "json-without-a-type", "too-many-fields"])
+@pytest.mark.parametrize(
+    "bodies",
+    [
+        [b""],
+        [b"[1, 2]", b"payload=%5B%5D", b"payload=%22text%22", b"payload=null"],
+        [b"just some words", b"a=1&b=2"],
+        [b'{"no": "type"}', b"payload=%7B%22type%22%3A%201%7D"],
+        "a command with 500 more fields",
+    ],
+    ids=["empty", "json-that-is-no-object", "a-form-that-is-no-command", "json-without-a-type", "too-many-fields"],
+)
 def test_signed_bodies_that_are_no_slack_payload_at_all(workspace, watched, bodies):
     if bodies == "a command with 500 more fields":
         bodies = [_form({**workspace.command_body("U1", "help risk", "C1"), **{f"f{n}": "1" for n in range(500)}})]
     for body in bodies:
-        watched(400, lambda: _post(workspace.url, headers=_slack_headers(body), body=body))
+        watched(400, lambda body=body: _post(workspace.url, headers=_slack_headers(body), body=body))
 
 
 def test_a_refusal_logs_its_reason_never_the_body(workspace, watched, caplog):
     fields = workspace.command_body("U1", "start secret-words-in-the-body", "C1")
     del fields["user_id"]
     body = _form(fields)
-    watched(400, lambda: _post(workspace.url, headers=_slack_headers(body), body=body),
-            secret_in_body="secret-words-in-the-body")
+    watched(
+        400,
+        lambda: _post(workspace.url, headers=_slack_headers(body), body=body),
+        secret_in_body="secret-words-in-the-body",
+    )
     assert "user_id" in caplog.text
 
 
 # -- a body without a Content-Length (chunked, as gunicorn hands it over) -------------------------------------
+
 
 class _Endless(io.RawIOBase):
     """A request body that never ends, counting what was read of it."""
@@ -363,9 +447,15 @@ class _Endless(io.RawIOBase):
 
 
 def _environ(body_stream, headers: dict[str, str], content_type: str = FORM) -> dict:
-    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/slack/events", "SERVER_PROTOCOL": "HTTP/1.1",
-               "QUERY_STRING": "", "CONTENT_TYPE": content_type, "wsgi.input": body_stream,
-               "wsgi.input_terminated": True}
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/slack/events",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "QUERY_STRING": "",
+        "CONTENT_TYPE": content_type,
+        "wsgi.input": body_stream,
+        "wsgi.input_terminated": True,
+    }
     environ.update({"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()})
     return environ
 
