@@ -16,15 +16,15 @@ from concurrent.futures import Executor, Future
 from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import Engine
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import Engine
 
 from core.settings import Settings
 
@@ -66,8 +66,12 @@ def web_client(settings: Settings, token: str | None = None) -> WebClient:
         timeout=settings.maturity_slack_timeout,
         retry_handlers=[
             RateLimitErrorRetryHandler(max_retry_count=5),
-            ConnectionErrorRetryHandler(max_retry_count=3, interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.2)),
-            ServerErrorRetryHandler(max_retry_count=3, interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.2)),
+            ConnectionErrorRetryHandler(
+                max_retry_count=3, interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.2)
+            ),
+            ServerErrorRetryHandler(
+                max_retry_count=3, interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.2)
+            ),
         ],
     )
 
@@ -117,7 +121,7 @@ class ThreadPerListener(Executor):
                 return
             try:
                 future.set_result(fn(*args, **kwargs))
-            except BaseException as error:  # noqa: BLE001 (handed to whoever waits on the future)
+            except BaseException as error:
                 future.set_exception(error)
 
         threading.Thread(target=run, name="listener", daemon=True).start()

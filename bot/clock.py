@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
@@ -47,7 +47,7 @@ class Clock:
         for step in (self.send_owed, self.show_stored_answers, self.post_scheduled_summaries, self.close_due_rounds):
             try:
                 step(now)
-            except Exception:  # noqa: BLE001 (a failing step must not stop the clock)
+            except Exception:
                 log.exception("clock step %s failed", step.__name__)
         self.services.reminders.run_automatic(self.client_for, now)
 
@@ -84,8 +84,10 @@ class Clock:
         """Tick every `tick_seconds` (30 by default) in a background thread (APScheduler), starting now."""
         from apscheduler.schedulers.background import BackgroundScheduler
 
-        self._scheduler = BackgroundScheduler(timezone=timezone.utc)
-        self._scheduler.add_job(self.tick, "interval", seconds=self.tick_seconds, next_run_time=self.now(), max_instances=1, coalesce=True)
+        self._scheduler = BackgroundScheduler(timezone=UTC)
+        self._scheduler.add_job(
+            self.tick, "interval", seconds=self.tick_seconds, next_run_time=self.now(), max_instances=1, coalesce=True
+        )
         self._scheduler.start()
         log.info("Clock started: scheduled summaries, closing dates and reminders")
 

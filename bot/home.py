@@ -50,7 +50,11 @@ class Home:
         admin = user_id in self.permissions.configured or self.permissions.is_workspace_admin(client, user_id)
         out = []
         for round_ in rounds:
-            if not (admin or round_.started_by == user_id or user_id in self.permissions.facilitators.facilitators(team_id, round_.channel_id)):
+            if not (
+                admin
+                or round_.started_by == user_id
+                or user_id in self.permissions.facilitators.facilitators(team_id, round_.channel_id)
+            ):
                 continue
             schedule = self.stores.schedules.schedule(team_id, round_.channel_id)
             described = None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -41,7 +40,7 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 (the stdlib's name)
+    def log_message(self, format, *args):
         log.debug("http %s", format % args)
 
 
@@ -59,7 +58,13 @@ def run(settings: Settings | None = None) -> int:
         log.info("Connecting to Slack in Socket Mode")
         SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
         return 0
-    server = make_server("0.0.0.0", settings.port, wsgi_app(app, started.services.engine), server_class=_ThreadingServer, handler_class=_QuietHandler)
+    server = make_server(
+        "0.0.0.0",
+        settings.port,
+        wsgi_app(app, started.services.engine),
+        server_class=_ThreadingServer,
+        handler_class=_QuietHandler,
+    )
     # SIGTERM: stop taking requests, let the ones in flight finish, then exit.
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
     log.info("Listening on http://0.0.0.0:%d%s", settings.port, EVENTS_PATH)

@@ -44,8 +44,14 @@ HISTORY_LOOKBACK = 200
 class Pacer:
     """Token buckets per channel and per workspace; `wait` blocks until a message may go."""
 
-    def __init__(self, channel_rate: float = 1.0, workspace_rate: float = 19.0, burst: int = 3,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        channel_rate: float = 1.0,
+        workspace_rate: float = 19.0,
+        burst: int = 3,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.channel_interval = 1.0 / channel_rate
         self.workspace_interval = 1.0 / workspace_rate
         self.burst = burst
@@ -78,7 +84,9 @@ class Pacer:
         with self._lock:
             now = self.clock()
             key = (team_id, channel)
-            self._channel_next[key] = max(self._channel_next.get(key, now), now + self.channel_interval - (self.burst - 1) * self.channel_interval)
+            self._channel_next[key] = max(
+                self._channel_next.get(key, now), now + self.channel_interval - (self.burst - 1) * self.channel_interval
+            )
 
     def paced(self, team_id: str, channel: str, post: Callable[[], T], *, bulk: bool = True) -> T:
         """Run one post within the limits."""
@@ -214,7 +222,7 @@ class Sender:
                     return
             try:
                 self.outbox.renew(held)
-            except Exception as error:  # noqa: BLE001 (the database may be away; try again next time)
+            except Exception as error:
                 log.warning("could not renew %d outbox lease(s): %s", len(held), type(error).__name__)
 
     def flush_due(self, client_for: Callable[[str], WebClient | None], limit: int = 500) -> int:
@@ -246,7 +254,9 @@ class Sender:
         except SlowSlack:
             # Slack may still post it, long after the answer was due: look only once that time has passed.
             self.outbox.mark_failed(message.id, "Slack did not answer in time", utcnow() + self.slow_post_grace)
-            log.warning("message %s: Slack did not answer in time; looking again in %s", message.key, self.slow_post_grace)
+            log.warning(
+                "message %s: Slack did not answer in time; looking again in %s", message.key, self.slow_post_grace
+            )
             return None
         except Exception as error:  # whatever went wrong, the message stays owed
             reason = describe_error(error)
@@ -292,7 +302,12 @@ class Sender:
             uploads += [{"content": content, "filename": name, "title": name} for name, content in drawn.more]
             options = {"file_uploads": uploads}
         else:
-            options = {"content": drawn.content, "filename": message.text, "title": drawn.title, "alt_txt": drawn.alt_text}
+            options = {
+                "content": drawn.content,
+                "filename": message.text,
+                "title": drawn.title,
+                "alt_txt": drawn.alt_text,
+            }
         response = self.pacer.paced(
             message.team_id,
             channel,

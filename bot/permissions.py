@@ -24,7 +24,9 @@ class Permissions:
     facilitators: FacilitatorStore
     configured: frozenset[str] = field(default_factory=frozenset)
 
-    def is_facilitator(self, client: WebClient, team_id: str, channel_id: str, user_id: str, round_: Round | None = None) -> bool:
+    def is_facilitator(
+        self, client: WebClient, team_id: str, channel_id: str, user_id: str, round_: Round | None = None
+    ) -> bool:
         if round_ is not None and round_.started_by == user_id:
             return True
         if user_id in self.configured:

@@ -116,6 +116,6 @@ class Reminders:
                     continue
                 try:
                     sent += self.remind(client, round_, participant, reason, claim)
-                except Exception:  # noqa: BLE001 (one member's failure must not stop the others)
+                except Exception:
                     log.exception("reminder to %s in round %s failed", participant.user_id, round_.id)
         return sent

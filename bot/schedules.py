@@ -97,7 +97,12 @@ def parse_schedule(text: str, default_timezone: str) -> ScheduleSpec:
     if len(rest) > 1:
         raise ScheduleError(f"I don't understand “{echo(' '.join(rest))}”.")
     timezone = rest[0] if rest else default_timezone
-    return ScheduleSpec(frequency=frequency, day=str(int(day)) if frequency == "monthly" else day, time=time, timezone=check_timezone(timezone))
+    return ScheduleSpec(
+        frequency=frequency,
+        day=str(int(day)) if frequency == "monthly" else day,
+        time=time,
+        timezone=check_timezone(timezone),
+    )
 
 
 def check_timezone(name: str) -> str:

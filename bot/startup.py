@@ -99,7 +99,9 @@ def _check_token(settings: Settings) -> None:
     silent = logging.getLogger("bot.startup.token_check")
     silent.setLevel(logging.CRITICAL)
     silent.propagate = False
-    WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.api_url, timeout=10, logger=silent).auth_test()
+    WebClient(
+        token=settings.slack_bot_token.get_secret_value(), base_url=settings.api_url, timeout=10, logger=silent
+    ).auth_test()
 
 
 def _app(services: Services) -> App:

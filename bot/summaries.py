@@ -51,7 +51,9 @@ class Summaries:
         """Close the round with its final summary owed in the same transaction, then post it (with no client,
         as for an uninstalled workspace, it stays owed). None when someone else closed it first."""
         closed = self.stores.rounds.close(
-            round_.team_id, round_.id, lambda closing: self.owed(closing, final=True, key=outbox_keys.final_summary(closing.id))
+            round_.team_id,
+            round_.id,
+            lambda closing: self.owed(closing, final=True, key=outbox_keys.final_summary(closing.id)),
         )
         if closed is None:
             return None

@@ -48,7 +48,9 @@ class Uploads:
     def _send(
         self, client: WebClient, round_: Round, key: str, channel: str, filename: str, thread_ts: str | None = None
     ) -> str | None:
-        owed = Owed(key=key, kind=MessageKind.FILE, ref_id=round_.id, channel=channel, thread_ts=thread_ts, text=filename)
+        owed = Owed(
+            key=key, kind=MessageKind.FILE, ref_id=round_.id, channel=channel, thread_ts=thread_ts, text=filename
+        )
         message = self.stores.outbox.enqueue(round_.team_id, owed)
         return self.sender.deliver(client, message.id)
 

@@ -79,7 +79,9 @@ class Walkthrough:
         text, message_blocks = blocks.parent_message(
             round_id=round_.id, channel_id=round_.channel_id, framework=self.framework, progress=progress
         )
-        client.chat_update(channel=participant.dm_channel_id, ts=participant.thread_ts, text=text, blocks=message_blocks)
+        client.chat_update(
+            channel=participant.dm_channel_id, ts=participant.thread_ts, text=text, blocks=message_blocks
+        )
 
     # -- moving on -------------------------------------------------------------------------------------
 
@@ -92,7 +94,13 @@ class Walkthrough:
         return self.advance(client, round_, participant, resuming=True)
 
     def advance(
-        self, client: WebClient, round_: Round, participant: Participant, *, resuming: bool = False, progress: Progress | None = None
+        self,
+        client: WebClient,
+        round_: Round,
+        participant: Participant,
+        *,
+        resuming: bool = False,
+        progress: Progress | None = None,
     ) -> str:
         """Post the next area if one is due. Returns what happened: posted, owed, waiting, complete or paused."""
         progress = progress or self.progress(round_, participant.user_id)
@@ -113,7 +121,9 @@ class Walkthrough:
                 )
 
             attempt = progress.posts(area_id) + 1
-            prompt = self.stores.answers.claim_prompt(round_.team_id, round_.id, participant.user_id, area_id, attempt, owed)
+            prompt = self.stores.answers.claim_prompt(
+                round_.team_id, round_.id, participant.user_id, area_id, attempt, owed
+            )
             if prompt is None:
                 return "waiting"  # another request claimed it a moment ago
             message = self.stores.outbox.by_key(round_.team_id, outbox_keys.prompt(prompt.id))
@@ -140,15 +150,29 @@ class Walkthrough:
     def answer(
         self, client: WebClient, round_: Round, participant: Participant, area_id: str, level: int, prompt_ts: str
     ) -> None:
-        result = self.stores.answers.record_answer(round_=round_, user_id=participant.user_id, area_id=area_id, level=level)
+        result = self.stores.answers.record_answer(
+            round_=round_, user_id=participant.user_id, area_id=area_id, level=level
+        )
         if not result.changed:
             return  # the same click again: nothing new to show or post
         self._after_answer(
-            client, round_, participant, area_id, prompt_ts, completed_now=result.completed_now, revision=result.revision
+            client,
+            round_,
+            participant,
+            area_id,
+            prompt_ts,
+            completed_now=result.completed_now,
+            revision=result.revision,
         )
 
     def set_comment(
-        self, client: WebClient, round_: Round, participant: Participant, area_id: str, comment: str | None, level: int | None
+        self,
+        client: WebClient,
+        round_: Round,
+        participant: Participant,
+        area_id: str,
+        comment: str | None,
+        level: int | None,
     ) -> None:
         result = self.stores.answers.record_answer(
             round_=round_, user_id=participant.user_id, area_id=area_id, level=level, comment=comment, set_comment=True
@@ -157,7 +181,13 @@ class Walkthrough:
         shown_ts = prompt.ts if prompt is not None else None
         if result.first:
             self._after_answer(
-                client, round_, participant, area_id, shown_ts, completed_now=result.completed_now, revision=result.revision
+                client,
+                round_,
+                participant,
+                area_id,
+                shown_ts,
+                completed_now=result.completed_now,
+                revision=result.revision,
             )
         elif shown_ts is not None:
             self.show_answer(client, round_, participant, area_id, shown_ts, revision=result.revision)
@@ -185,7 +215,9 @@ class Walkthrough:
             self._post_profile(client, round_, participant)
 
     def _post_profile(self, client: WebClient, round_: Round, participant: Participant) -> None:
-        levels = {a.area_id: a.level for a in self.stores.answers.answers(round_.team_id, round_.id, participant.user_id)}
+        levels = {
+            a.area_id: a.level for a in self.stores.answers.answers(round_.team_id, round_.id, participant.user_id)
+        }
         text, message_blocks = blocks.profile_message(
             framework=self.framework, channel_id=round_.channel_id, levels=levels
         )
@@ -194,7 +226,14 @@ class Walkthrough:
         )
 
     def show_answer(
-        self, client: WebClient, round_: Round, participant: Participant, area_id: str, prompt_ts: str, *, revision: int = 0
+        self,
+        client: WebClient,
+        round_: Round,
+        participant: Participant,
+        area_id: str,
+        prompt_ts: str,
+        *,
+        revision: int = 0,
     ) -> None:
         """Update the prompt to show the stored answer; with the answer's revision, record it as shown."""
         answer = self.stores.answers.answer(round_.team_id, round_.id, participant.user_id, area_id)
@@ -231,13 +270,16 @@ class Walkthrough:
                 continue
             try:
                 shown += self._show_pending(client, round_, participant, prompt)
-            except Exception as error:  # noqa: BLE001 (one prompt must not stop the others)
+            except Exception as error:
                 log.warning("could not show the answer on prompt %s: %s", prompt.id, type(error).__name__)
         return shown
 
     def _show_pending(self, client: WebClient, round_: Round, participant: Participant, prompt) -> int:
         # prompt.answer_rev was read before the answer is: marking it shown can only be conservative.
-        if participant.dm_channel_id is None or self.stores.answers.answer(round_.team_id, round_.id, participant.user_id, prompt.area_id) is None:
+        if (
+            participant.dm_channel_id is None
+            or self.stores.answers.answer(round_.team_id, round_.id, participant.user_id, prompt.area_id) is None
+        ):
             return 0
         self.show_answer(client, round_, participant, prompt.area_id, prompt.ts, revision=prompt.answer_rev)
         return 1

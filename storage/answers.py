@@ -324,7 +324,9 @@ class AnswerStore:
             completed_now = self._mark_activity(session, round_, user_id, count_answers=first)
             session.commit()
             session.refresh(answer)
-            return AnswerResult(answer=answer, changed=changed, first=first, completed_now=completed_now, revision=revision)
+            return AnswerResult(
+                answer=answer, changed=changed, first=first, completed_now=completed_now, revision=revision
+            )
 
     def mark_shown(self, team_id: str, round_id: int, user_id: str, area_id: str, revision: int) -> None:
         """The area's prompt in Slack now shows the answer as of `revision` (never moves backwards, so a

@@ -61,7 +61,7 @@ def normalise_url(url: str) -> str:
     """Accept the plain ``postgres://`` and ``postgresql://`` forms hosting providers hand out."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

@@ -73,7 +73,9 @@ class OutboxStore:
 
     def by_key(self, team_id: str, key: str) -> OutboxMessage | None:
         with Session(self.engine) as session:
-            return session.exec(select(OutboxMessage).where(OutboxMessage.team_id == team_id, OutboxMessage.key == key)).first()
+            return session.exec(
+                select(OutboxMessage).where(OutboxMessage.team_id == team_id, OutboxMessage.key == key)
+            ).first()
 
     def lease(self, message_id: int, now: datetime | None = None) -> OutboxMessage | None:
         """Take an unsent, due message for sending; None if it is sent or another sender holds it."""
@@ -133,14 +135,18 @@ class OutboxStore:
                 prompt = session.get(Prompt, message.ref_id)
                 prompt.ts = ts
                 session.add(prompt)
-            known = set(
-                session.exec(
-                    select(OutboxMessage.key).where(
-                        OutboxMessage.team_id == message.team_id,
-                        col(OutboxMessage.key).in_([owed.key for owed in follow_ups]),
+            known = (
+                set(
+                    session.exec(
+                        select(OutboxMessage.key).where(
+                            OutboxMessage.team_id == message.team_id,
+                            col(OutboxMessage.key).in_([owed.key for owed in follow_ups]),
+                        )
                     )
                 )
-            ) if follow_ups else set()
+                if follow_ups
+                else set()
+            )
             added = [add_owed(session, message.team_id, owed) for owed in follow_ups if owed.key not in known]
             session.commit()
             for row in added:
@@ -194,13 +200,16 @@ class OutboxStore:
     def sent_file(self, team_id: str, file_id: str) -> bool:
         """Whether a file row has already recorded this Slack file as the one it sent."""
         with Session(self.engine) as session:
-            return session.exec(
-                select(OutboxMessage.id).where(
-                    OutboxMessage.team_id == team_id,
-                    OutboxMessage.kind == MessageKind.FILE,
-                    OutboxMessage.ts == file_id,
-                )
-            ).first() is not None
+            return (
+                session.exec(
+                    select(OutboxMessage.id).where(
+                        OutboxMessage.team_id == team_id,
+                        OutboxMessage.kind == MessageKind.FILE,
+                        OutboxMessage.ts == file_id,
+                    )
+                ).first()
+                is not None
+            )
 
     def latest_summary(self, team_id: str, round_id: int) -> OutboxMessage | None:
         """The round's newest summary in the channel, whichever way it was posted (on demand, scheduled or

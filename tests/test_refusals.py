@@ -15,7 +15,10 @@ from tests.walk import open_prompt, parent, prompts
 
 def _counts(engine) -> tuple[int, int, int, int]:
     with Session(engine) as session:
-        return tuple(session.exec(select(func.count()).select_from(model)).one() for model in (Round, Answer, AnswerChange, Prompt))
+        return tuple(
+            session.exec(select(func.count()).select_from(model)).one()
+            for model in (Round, Answer, AnswerChange, Prompt)
+        )
 
 
 @pytest.fixture
@@ -58,7 +61,9 @@ def test_a_tampered_button_value_is_refused_politely(workspace, slack, started, 
     reply = workspace.click("U1", started, values.answer_action_id(3), value=tampered)
     assert reply.status == 200
     refusal = slack.ephemerals[-1]
-    assert refusal["text"].startswith("Sorry, I couldn't make sense of that button") and "Traceback" not in refusal["text"]
+    assert (
+        refusal["text"].startswith("Sorry, I couldn't make sense of that button") and "Traceback" not in refusal["text"]
+    )
     assert _counts(workspace.services.engine) == before
 
 
@@ -88,7 +93,12 @@ def test_unsigned_wrongly_signed_or_stale_requests_get_401_and_change_nothing(wo
     from urllib.parse import urlencode
 
     encoded = urlencode(body)
-    assert workspace.post(encoded, "application/x-www-form-urlencoded", timestamp=stale, signature=sign(encoded, stale)).status == 401
+    assert (
+        workspace.post(
+            encoded, "application/x-www-form-urlencoded", timestamp=stale, signature=sign(encoded, stale)
+        ).status
+        == 401
+    )
     assert _counts(workspace.services.engine) == before
     assert slack.top_level("C1", team_id="T1") == []
     assert slack.calls_to("chat.postMessage") == []

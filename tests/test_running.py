@@ -28,7 +28,9 @@ def _env(tmp_path, slack=None, **extra) -> dict:
 
 
 def _run(tmp_path, env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_missing_credentials_stop_start_up_naming_them(tmp_path):

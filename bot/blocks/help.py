@@ -38,7 +38,11 @@ def area_list(framework: Framework) -> tuple[str, list[dict]]:
         blocks += sections("\n".join(lines))
     blocks.append(
         ContextBlock(
-            elements=[MarkdownTextObject(text="Ask about one with `/maturity help <words>`, e.g. `/maturity help social value`.")]
+            elements=[
+                MarkdownTextObject(
+                    text="Ask about one with `/maturity help <words>`, e.g. `/maturity help social value`."
+                )
+            ]
         )
     )
     return f"{len(framework.areas)} areas to assess", to_dicts(blocks)

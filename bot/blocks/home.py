@@ -58,22 +58,35 @@ def home_view(
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=notice)]))
     blocks.append(SectionBlock(text=MarkdownTextObject(text="*Your open rounds*")))
     if not member_rounds:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text="None right now. A facilitator starts one with `/maturity start` in a team channel.")]))
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text="None right now. A facilitator starts one with `/maturity start` in a team channel."
+                    )
+                ]
+            )
+        )
     for item in member_rounds[:MAX_ROUNDS_SHOWN]:
         p = item.progress
         line = f"<#{item.channel_id}>  {progress_bar(p.done, p.total)}  {p.done} of {p.total} answered"
         button = None
         if not p.complete:
-            button = ButtonElement(text="Continue" if p.started else "Start", action_id=values.CONTINUE, value=str(item.round_id), style="primary")
+            button = ButtonElement(
+                text="Continue" if p.started else "Start",
+                action_id=values.CONTINUE,
+                value=str(item.round_id),
+                style="primary",
+            )
         blocks.append(SectionBlock(text=MarkdownTextObject(text=line), accessory=button))
     if len(member_rounds) > MAX_ROUNDS_SHOWN:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"and {len(member_rounds) - MAX_ROUNDS_SHOWN} more")]))
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text=f"and {len(member_rounds) - MAX_ROUNDS_SHOWN} more")])
+        )
     if profile is not None:
         channel_id, levels = profile
         lines = [f"*Your last profile* (<#{channel_id}>)"]
-        lines += [
-            f"• {escape(area.title)}: {_level(framework, levels.get(area.id))}" for area in framework.areas
-        ]
+        lines += [f"• {escape(area.title)}: {_level(framework, levels.get(area.id))}" for area in framework.areas]
         blocks.append(DividerBlock())
         blocks.append(SectionBlock(text=MarkdownTextObject(text=cut_mrkdwn("\n".join(lines), 3000))))
     if facilitated:
@@ -89,7 +102,11 @@ def home_view(
             budget -= len(round_blocks)
             shown += 1
         if len(facilitated) > shown:
-            blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"and {len(facilitated) - shown} more (newest shown first)")]))
+            blocks.append(
+                ContextBlock(
+                    elements=[MarkdownTextObject(text=f"and {len(facilitated) - shown} more (newest shown first)")]
+                )
+            )
     view = View(type="home", blocks=blocks)
     view.validate_json()
     return view.to_dict()
@@ -105,7 +122,9 @@ def _facilitated_blocks(framework: Framework, item: FacilitatedRound) -> list[Bl
         f"<#{item.channel_id}>  {progress_bar(p.complete, p.members)}  {p.complete} of {p.members} complete, "
         f"{p.in_progress} in progress, {p.not_started} not started\n{themes}"
     )
-    schedule = f"Summaries {item.schedule}" if item.schedule else "No summary schedule (`/maturity schedule` in the channel)"
+    schedule = (
+        f"Summaries {item.schedule}" if item.schedule else "No summary schedule (`/maturity schedule` in the channel)"
+    )
     value = str(item.round_id)
     return [
         SectionBlock(text=MarkdownTextObject(text=cut_mrkdwn(text, 3000))),

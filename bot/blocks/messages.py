@@ -27,7 +27,9 @@ def usage(problem: str | None = None) -> tuple[str, list[dict]]:
     return "How to use /maturity", to_dicts(sections(text))
 
 
-def announcement(*, framework: Framework, started_by: str, member_count: int, closes_on: date | None = None) -> tuple[str, list[dict]]:
+def announcement(
+    *, framework: Framework, started_by: str, member_count: int, closes_on: date | None = None
+) -> tuple[str, list[dict]]:
     closing = f" The round closes at the end of {closes_on:%-d %B %Y}." if closes_on else ""
     text = (
         f"<@{started_by}> started a maturity self-assessment round: *{len(framework.areas)} areas* of "
@@ -37,7 +39,13 @@ def announcement(*, framework: Framework, started_by: str, member_count: int, cl
     )
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=text)),
-        ContextBlock(elements=[MarkdownTextObject(text="Individual answers are not shown in the channel. Ask about an area any time with `/maturity help <words>`.")]),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Individual answers are not shown in the channel. Ask about an area any time with `/maturity help <words>`."
+                )
+            ]
+        ),
     ]
     return f"<@{started_by}> started a maturity self-assessment round", to_dicts(blocks)
 

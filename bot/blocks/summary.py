@@ -76,14 +76,18 @@ def summary_messages(
         ),
     ]
     if summary.overall is not None:
-        head.append(SectionBlock(text=MarkdownTextObject(text=f"*Overall team level*: {_level(framework, summary.overall)}")))
+        head.append(
+            SectionBlock(text=MarkdownTextObject(text=f"*Overall team level*: {_level(framework, summary.overall)}"))
+        )
     body: list[Block] = []
     themes = {t.theme_id: t for t in summary.themes}
     for theme in framework.themes:
         body.append(DividerBlock())
         level = themes[theme.id].level
         body.append(
-            SectionBlock(text=MarkdownTextObject(text=f"*{escape(theme.title)}*  ·  team level {_level(framework, level)}"))
+            SectionBlock(
+                text=MarkdownTextObject(text=f"*{escape(theme.title)}*  ·  team level {_level(framework, level)}")
+            )
         )
         for area in theme.areas:
             line = area_line(framework, area.title, summary.by_area[area.id], min_group)

@@ -33,7 +33,9 @@ def progress_line(progress: Progress) -> str:
     return f"{progress_bar(progress.done, progress.total)}  *{progress.done} of {progress.total}* areas answered"
 
 
-def parent_message(*, round_id: int, channel_id: str, framework: Framework, progress: Progress) -> tuple[str, list[dict]]:
+def parent_message(
+    *, round_id: int, channel_id: str, framework: Framework, progress: Progress
+) -> tuple[str, list[dict]]:
     """The top of a member's thread: what the round is, their progress, and Start or Continue."""
     text = f"Maturity self-assessment for <#{channel_id}>: {progress.done} of {progress.total} areas answered"
     intro = (
@@ -47,14 +49,14 @@ def parent_message(*, round_id: int, channel_id: str, framework: Framework, prog
         ContextBlock(elements=[MarkdownTextObject(text=progress_line(progress))]),
     ]
     if progress.complete:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text="All areas answered: thank you! Your profile is in the thread.")))
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text="All areas answered: thank you! Your profile is in the thread."))
+        )
     else:
         label = "Continue" if progress.started else "Start"
         blocks.append(
             ActionsBlock(
-                elements=[
-                    ButtonElement(text=label, action_id=values.CONTINUE, value=str(round_id), style="primary")
-                ]
+                elements=[ButtonElement(text=label, action_id=values.CONTINUE, value=str(round_id), style="primary")]
             )
         )
     return text, to_dicts(blocks)
@@ -90,7 +92,11 @@ def area_prompt(
         blocks += sections(escape(area.description))
     if current_level is not None:
         name = framework.level(current_level).name
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Your current answer: *{name}*. Pick a level to change it.")]))
+        blocks.append(
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"Your current answer: *{name}*. Pick a level to change it.")]
+            )
+        )
     blocks.append(DividerBlock())
     for level in framework.levels:
         button = ButtonElement(
@@ -117,10 +123,16 @@ def answered_prompt(
     name = framework.level(level).name
     blocks: list[Block] = _area_heading(framework, area)
     blocks.append(
-        SectionBlock(text=MarkdownTextObject(text=f":white_check_mark: Your answer: *{level} · {escape(name)}*\n{quote(_descriptor_text(framework, area, level))}"))
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f":white_check_mark: Your answer: *{level} · {escape(name)}*\n{quote(_descriptor_text(framework, area, level))}"
+            )
+        )
     )
     if comment:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Your comment: {cut_mrkdwn(escape(comment), 2900)}")]))
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text=f"Your comment: {cut_mrkdwn(escape(comment), 2900)}")])
+        )
     if editable:
         area_value = values.PromptValue(round_id, area.id).encode()
         blocks.append(
@@ -128,7 +140,9 @@ def answered_prompt(
                 elements=[
                     ButtonElement(text="Change", action_id=values.CHANGE, value=area_value),
                     ButtonElement(text="Help", action_id=values.HELP, value=area_value),
-                    ButtonElement(text="Edit comment" if comment else "Add a comment", action_id=values.COMMENT, value=area_value),
+                    ButtonElement(
+                        text="Edit comment" if comment else "Add a comment", action_id=values.COMMENT, value=area_value
+                    ),
                 ]
             )
         )
@@ -155,7 +169,9 @@ def profile_message(*, framework: Framework, channel_id: str, levels: dict[str, 
     """A member's own levels per area, grouped by theme."""
     blocks: list[Block] = [
         HeaderBlock(text="Your maturity profile"),
-        ContextBlock(elements=[MarkdownTextObject(text=f"Your answers in <#{channel_id}> · {escape(framework.title)}")]),
+        ContextBlock(
+            elements=[MarkdownTextObject(text=f"Your answers in <#{channel_id}> · {escape(framework.title)}")]
+        ),
     ]
     for theme in framework.themes:
         lines = [f"*{escape(theme.title)}*"]
@@ -179,8 +195,9 @@ def skipped_left_note(count: int) -> str:
     )
 
 
-
-def reminder_message(*, round_id: int, channel_id: str, progress: Progress, closes_on: str | None) -> tuple[str, list[dict]]:
+def reminder_message(
+    *, round_id: int, channel_id: str, progress: Progress, closes_on: str | None
+) -> tuple[str, list[dict]]:
     """A nudge in the member's thread, with Continue and a way to stop reminders for this round."""
     left = progress.total - progress.done
     closing = f" The round closes on {closes_on}." if closes_on else ""
@@ -193,7 +210,9 @@ def reminder_message(*, round_id: int, channel_id: str, progress: Progress, clos
         ActionsBlock(
             elements=[
                 ButtonElement(text="Continue", action_id=values.CONTINUE, value=str(round_id), style="primary"),
-                ButtonElement(text="Stop reminders for this round", action_id=values.STOP_REMINDERS, value=str(round_id)),
+                ButtonElement(
+                    text="Stop reminders for this round", action_id=values.STOP_REMINDERS, value=str(round_id)
+                ),
             ]
         ),
     ]

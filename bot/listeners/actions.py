@@ -23,7 +23,9 @@ from .binding import listener
 
 log = logging.getLogger(__name__)
 
-UNREADABLE = "Sorry, I couldn't make sense of that button, so nothing was changed. Message me to pick up your walk-through."
+UNREADABLE = (
+    "Sorry, I couldn't make sense of that button, so nothing was changed. Message me to pick up your walk-through."
+)
 NOT_YOURS = "That walk-through belongs to someone else, so I can't take your answer there. Nothing was changed."
 CLOSED = "This round is closed, so its answers can no longer be changed."
 
@@ -40,7 +42,9 @@ class Click:
     message_ts: str | None
 
 
-def read_click(services: Services, body: dict, context, *, needs_level: bool = False, value_is_round: bool = False) -> Click:
+def read_click(
+    services: Services, body: dict, context, *, needs_level: bool = False, value_is_round: bool = False
+) -> Click:
     """Validate a click on a walk-through message, or raise Refusal."""
     action = body["actions"][0]
     try:
@@ -85,7 +89,9 @@ def answer(services: Services, ack, body: dict, client: WebClient, context, resp
 
     def record(click: Click) -> None:
         # The Home tab is published when the member opens it (app_home_opened), not after every click.
-        services.walkthrough.answer(client, click.round, click.participant, click.value.area_id, click.value.level, click.message_ts)
+        services.walkthrough.answer(
+            client, click.round, click.participant, click.value.area_id, click.value.level, click.message_ts
+        )
 
     _handle(services, body, context, respond, record, needs_level=True)
 
@@ -93,7 +99,10 @@ def answer(services: Services, ack, body: dict, client: WebClient, context, resp
 def skip(services: Services, ack, body: dict, client: WebClient, context, respond) -> None:
     ack()
     _handle(
-        services, body, context, respond,
+        services,
+        body,
+        context,
+        respond,
         lambda c: services.walkthrough.skip(client, c.round, c.participant, c.value.area_id, c.message_ts),
     )
 
@@ -101,7 +110,10 @@ def skip(services: Services, ack, body: dict, client: WebClient, context, respon
 def change(services: Services, ack, body: dict, client: WebClient, context, respond) -> None:
     ack()
     _handle(
-        services, body, context, respond,
+        services,
+        body,
+        context,
+        respond,
         lambda c: services.walkthrough.reopen(client, c.round, c.participant, c.value.area_id, c.message_ts),
     )
 
@@ -109,7 +121,10 @@ def change(services: Services, ack, body: dict, client: WebClient, context, resp
 def continue_(services: Services, ack, body: dict, client: WebClient, context, respond) -> None:
     ack()
     _handle(
-        services, body, context, respond,
+        services,
+        body,
+        context,
+        respond,
         lambda c: services.walkthrough.resume(client, c.round, c.participant),
         value_is_round=True,
     )
@@ -144,7 +159,9 @@ def comment(services: Services, ack, body: dict, client: WebClient, context, res
     ack()
 
     def open_modal(click: Click) -> None:
-        current = services.stores.answers.answer(click.round.team_id, click.round.id, click.participant.user_id, click.value.area_id)
+        current = services.stores.answers.answer(
+            click.round.team_id, click.round.id, click.participant.user_id, click.value.area_id
+        )
         view = view_blocks.comment_modal(
             framework=services.framework,
             area=services.framework.area(click.value.area_id),
@@ -175,8 +192,15 @@ def home_action(services: Services, ack, body: dict, client: WebClient, context,
         services.home.publish(client, context.team_id, user_id, notice=UNREADABLE)
         return
     round_ = services.stores.rounds.get(context.team_id, round_id)
-    if round_ is None or not services.permissions.is_facilitator(client, context.team_id, round_.channel_id, user_id, round_):
-        services.home.publish(client, context.team_id, user_id, notice="Sorry, only the round's facilitators can do that. Nothing was changed.")
+    if round_ is None or not services.permissions.is_facilitator(
+        client, context.team_id, round_.channel_id, user_id, round_
+    ):
+        services.home.publish(
+            client,
+            context.team_id,
+            user_id,
+            notice="Sorry, only the round's facilitators can do that. Nothing was changed.",
+        )
         return
     kind = action["action_id"]
     if round_.status != "open":
@@ -195,7 +219,9 @@ def home_action(services: Services, ack, body: dict, client: WebClient, context,
             trigger_id=body["trigger_id"],
             view=view_blocks.targets_modal(framework=services.framework, channel_id=round_.channel_id, current=current),
         )
-    services.stores.audit.record(context.team_id, round_.channel_id, user_id, kind.removeprefix("home_"), "from the App Home", round_.id)
+    services.stores.audit.record(
+        context.team_id, round_.channel_id, user_id, kind.removeprefix("home_"), "from the App Home", round_.id
+    )
     notice = HOME_DONE.get(kind, "").format(channel=round_.channel_id, count=count) or None
     services.home.publish(client, context.team_id, user_id, notice=notice)
 

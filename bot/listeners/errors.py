@@ -38,7 +38,9 @@ def _database_unreachable(error: BaseException) -> bool:
     return False
 
 
-def tell_person_it_failed(services: Services, error: Exception, body: dict, context, respond, client: WebClient) -> None:
+def tell_person_it_failed(
+    services: Services, error: Exception, body: dict, context, respond, client: WebClient
+) -> None:
     """bolt's error handler: log the failure with its context, then tell the person who acted, ephemerally
     where Slack allows it (a response_url), else in their direct messages with the bot."""
     user_id = _user_of(body)
@@ -56,7 +58,7 @@ def tell_person_it_failed(services: Services, error: Exception, body: dict, cont
             respond(text=text, response_type="ephemeral", replace_original=False)
         elif user_id and client is not None:
             client.chat_postMessage(channel=user_id, text=text)
-    except Exception as telling:  # noqa: BLE001 (Slack itself may be what failed)
+    except Exception as telling:
         log.warning("could not tell %s that it failed: %s", user_id, type(telling).__name__)
 
 

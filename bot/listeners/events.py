@@ -92,10 +92,11 @@ def uninstalled(services: Services, body: dict, event: dict, context, installati
 
 def first_delivery(services: Services, body: dict) -> bool:
     """Whether this is the first delivery of the event (Slack retries an event it thinks was missed)."""
-    if body.get("type") == "event_callback" and body.get("event_id"):
-        if not services.stores.events.first_delivery(body.get("team_id") or "", body["event_id"]):
-            log.info("dropped a redelivered event %s", body["event_id"])
-            return False
+    if body.get("type") != "event_callback" or not body.get("event_id"):
+        return True
+    if not services.stores.events.first_delivery(body.get("team_id") or "", body["event_id"]):
+        log.info("dropped a redelivered event %s", body["event_id"])
+        return False
     return True
 
 

@@ -27,15 +27,26 @@ def submit_comment(services: Services, ack, body: dict, view: dict, client: WebC
     state = view.get("state", {}).get("values", {})
     typed = ((state.get(view_blocks.COMMENT_BLOCK) or {}).get(view_blocks.COMMENT_INPUT) or {}).get("value")
     if typed is not None and not isinstance(typed, str):
-        ack(response_action="errors", errors={view_blocks.COMMENT_BLOCK: "I couldn't read this comment. Nothing was saved."})
+        ack(
+            response_action="errors",
+            errors={view_blocks.COMMENT_BLOCK: "I couldn't read this comment. Nothing was saved."},
+        )
         return
     comment = clean_text(typed).strip() if typed else None
     if typed and typed.strip() and not comment:
-        ack(response_action="errors", errors={view_blocks.COMMENT_BLOCK: "This comment holds only characters I can't store. Please type it again."})
+        ack(
+            response_action="errors",
+            errors={
+                view_blocks.COMMENT_BLOCK: "This comment holds only characters I can't store. Please type it again."
+            },
+        )
         return
     comment = comment or None
     if comment and len(comment) > view_blocks.COMMENT_LIMIT:
-        ack(response_action="errors", errors={view_blocks.COMMENT_BLOCK: f"Please keep it under {view_blocks.COMMENT_LIMIT} characters."})
+        ack(
+            response_action="errors",
+            errors={view_blocks.COMMENT_BLOCK: f"Please keep it under {view_blocks.COMMENT_LIMIT} characters."},
+        )
         return
     selected = ((state.get(view_blocks.LEVEL_BLOCK) or {}).get(view_blocks.LEVEL_INPUT) or {}).get("selected_option")
     try:
@@ -45,17 +56,25 @@ def submit_comment(services: Services, ack, body: dict, view: dict, client: WebC
             services.framework,
         )
     except (ValueError, KeyError, TypeError):
-        ack(response_action="errors", errors={view_blocks.COMMENT_BLOCK: "This form is out of date. Nothing was saved."})
+        ack(
+            response_action="errors", errors={view_blocks.COMMENT_BLOCK: "This form is out of date. Nothing was saved."}
+        )
         return
     user_id = body["user"]["id"]
     round_ = services.stores.rounds.get(context.team_id, value.round_id)
     participant = services.stores.answers.participant(context.team_id, value.round_id, user_id) if round_ else None
     if participant is None or round_.status != "open":
-        ack(response_action="errors", errors={view_blocks.COMMENT_BLOCK: "This round is closed or not yours. Nothing was saved."})
+        ack(
+            response_action="errors",
+            errors={view_blocks.COMMENT_BLOCK: "This round is closed or not yours. Nothing was saved."},
+        )
         return
     has_answer = services.stores.answers.answer(round_.team_id, round_.id, user_id, value.area_id) is not None
     if not has_answer and value.level is None:
-        ack(response_action="errors", errors={view_blocks.LEVEL_BLOCK: "Choose a level: a comment is stored with your answer."})
+        ack(
+            response_action="errors",
+            errors={view_blocks.LEVEL_BLOCK: "Choose a level: a comment is stored with your answer."},
+        )
         return
     ack()
     services.walkthrough.set_comment(client, round_, participant, value.area_id, comment, value.level)
@@ -71,10 +90,16 @@ def submit_targets(services: Services, ack, body: dict, view: dict, client: WebC
         return
     user_id = body["user"]["id"]
     round_ = services.stores.rounds.latest_in_channel(context.team_id, channel_id)
-    allowed = round_ is not None and services.permissions.is_facilitator(client, context.team_id, channel_id, user_id, round_)
+    allowed = round_ is not None and services.permissions.is_facilitator(
+        client, context.team_id, channel_id, user_id, round_
+    )
     if not allowed or meta.get("framework_id") != services.framework.id:
         ack()
-        client.chat_postEphemeral(channel=channel_id, user=user_id, text="Sorry, only the round's facilitator can set targets. Nothing was changed.")
+        client.chat_postEphemeral(
+            channel=channel_id,
+            user=user_id,
+            text="Sorry, only the round's facilitator can set targets. Nothing was changed.",
+        )
         return
     ack()
     chosen = view_blocks.chosen_targets(services.framework, view.get("state", {}).get("values", {}))
@@ -82,7 +107,9 @@ def submit_targets(services: Services, ack, body: dict, view: dict, client: WebC
     detail = ", ".join(f"{area_id}={level}" for area_id, level in chosen.items() if level)
     services.stores.audit.record(context.team_id, channel_id, user_id, "targets", detail or "cleared", round_.id)
     count = sum(1 for level in chosen.values() if level)
-    client.chat_postEphemeral(channel=channel_id, user=user_id, text=f"Targets saved: {count} of {len(chosen)} areas have one.")
+    client.chat_postEphemeral(
+        channel=channel_id, user=user_id, text=f"Targets saved: {count} of {len(chosen)} areas have one."
+    )
 
 
 def register(app: App, services: Services) -> None:

@@ -29,7 +29,9 @@ def _say(respond, text: str) -> None:
     respond(text=text, blocks=blocks, response_type="ephemeral")
 
 
-def facilitated_round(services: Services, client: WebClient, context, command: dict, respond, *, open_only: bool) -> Round | None:
+def facilitated_round(
+    services: Services, client: WebClient, context, command: dict, respond, *, open_only: bool
+) -> Round | None:
     """The channel's round if the caller facilitates it; otherwise say why not and return None."""
     team_id, channel_id, user_id = context.team_id, command["channel_id"], command["user_id"]
     if open_only:
@@ -49,7 +51,9 @@ def refusal(round_: Round) -> str:
     return f"Sorry, only the round's facilitators can do that (<@{round_.started_by}> started it). Nothing was changed."
 
 
-def audit(services: Services, command: dict, context, action: str, detail: str = "", round_: Round | None = None) -> None:
+def audit(
+    services: Services, command: dict, context, action: str, detail: str = "", round_: Round | None = None
+) -> None:
     services.stores.audit.record(
         context.team_id, command["channel_id"], command["user_id"], action, detail, round_.id if round_ else None
     )
@@ -71,7 +75,11 @@ def summary(services: Services, *, ack, command: dict, client: WebClient, contex
         return
     services.summaries.post(client, round_, final=round_.status == RoundStatus.CLOSED)
     audit(services, command, context, "summary", round_=round_)
-    unfinished = [m.user_id for m in services.stores.answers.team_progress(round_.team_id, round_.id) if m.status(round_.area_count) != "complete"]
+    unfinished = [
+        m.user_id
+        for m in services.stores.answers.team_progress(round_.team_id, round_.id)
+        if m.status(round_.area_count) != "complete"
+    ]
     note = "Summary posted."
     if unfinished and round_.status == RoundStatus.OPEN:
         note += " Still to finish (only you see this): " + ", ".join(f"<@{u}>" for u in unfinished)
@@ -88,7 +96,10 @@ def schedule(services: Services, *, ack, args: str, command: dict, client: WebCl
             _say(respond, "No summary schedule in this channel. Set one with `/maturity schedule weekly mon 09:00`.")
         else:
             spec = ScheduleSpec(current.frequency, current.day, current.time, current.timezone)
-            _say(respond, f"Summaries are posted {spec.describe()}. Next: {format_moment(spec.next_run(utcnow()), spec.timezone)}.")
+            _say(
+                respond,
+                f"Summaries are posted {spec.describe()}. Next: {format_moment(spec.next_run(utcnow()), spec.timezone)}.",
+            )
         return
     round_ = facilitated_round(services, client, context, command, respond, open_only=False)
     if round_ is None:
@@ -104,10 +115,19 @@ def schedule(services: Services, *, ack, args: str, command: dict, client: WebCl
         _say(respond, str(error))
         return
     services.stores.schedules.set_schedule(
-        team_id, channel_id, frequency=spec.frequency, day=spec.day, time=spec.time, timezone=spec.timezone, created_by=command["user_id"]
+        team_id,
+        channel_id,
+        frequency=spec.frequency,
+        day=spec.day,
+        time=spec.time,
+        timezone=spec.timezone,
+        created_by=command["user_id"],
     )
     audit(services, command, context, "schedule", spec.describe(), round_)
-    _say(respond, f"Summaries will be posted here {spec.describe()}. Next: {format_moment(spec.next_run(utcnow()), spec.timezone)}.")
+    _say(
+        respond,
+        f"Summaries will be posted here {spec.describe()}. Next: {format_moment(spec.next_run(utcnow()), spec.timezone)}.",
+    )
 
 
 def targets(services: Services, *, ack, command: dict, client: WebClient, context, respond, **_) -> None:
@@ -130,7 +150,12 @@ def remind(services: Services, *, ack, command: dict, client: WebClient, context
         return
     count = services.reminders.remind_unfinished(client, round_)
     audit(services, command, context, "remind", f"{count} reminded", round_)
-    _say(respond, f"Reminded {count} member{'s' if count != 1 else ''} who have not finished." if count else "Everyone has finished (or asked not to be reminded).")
+    _say(
+        respond,
+        f"Reminded {count} member{'s' if count != 1 else ''} who have not finished."
+        if count
+        else "Everyone has finished (or asked not to be reminded).",
+    )
 
 
 def close(services: Services, *, ack, command: dict, client: WebClient, context, respond, **_) -> None:
@@ -157,7 +182,10 @@ def facilitators(services: Services, *, ack, args: str, command: dict, client: W
     verb, _, rest = args.partition(" ")
     verb = verb.lower()
     if verb not in ("", "add", "remove"):
-        _say(respond, "Use `/maturity facilitators`, `/maturity facilitators add @someone` or `/maturity facilitators remove @someone`.")
+        _say(
+            respond,
+            "Use `/maturity facilitators`, `/maturity facilitators add @someone` or `/maturity facilitators remove @someone`.",
+        )
         return
     if verb:
         round_ = services.stores.rounds.latest_in_channel(team_id, channel_id)
@@ -169,13 +197,21 @@ def facilitators(services: Services, *, ack, args: str, command: dict, client: W
             _say(respond, f"Mention the people to {verb}, e.g. `/maturity facilitators {verb} @alex`.")
             return
         for person in people:
-            changed = (services.stores.facilitators.add(team_id, channel_id, person, user_id) if verb == "add"
-                       else services.stores.facilitators.remove(team_id, channel_id, person))
+            changed = (
+                services.stores.facilitators.add(team_id, channel_id, person, user_id)
+                if verb == "add"
+                else services.stores.facilitators.remove(team_id, channel_id, person)
+            )
             if changed:
-                services.stores.audit.record(team_id, channel_id, user_id, f"facilitators {verb}", f"<@{person}>", round_.id if round_ else None)
+                services.stores.audit.record(
+                    team_id, channel_id, user_id, f"facilitators {verb}", f"<@{person}>", round_.id if round_ else None
+                )
     extra = services.stores.facilitators.facilitators(team_id, channel_id)
     listed = ", ".join(f"<@{u}>" for u in extra) if extra else "none"
-    _say(respond, f"Extra facilitators in this channel: {listed}. The member who starts a round and workspace admins facilitate too.")
+    _say(
+        respond,
+        f"Extra facilitators in this channel: {listed}. The member who starts a round and workspace admins facilitate too.",
+    )
 
 
 def export(services: Services, *, ack, args: str, command: dict, client: WebClient, context, respond) -> None:
@@ -213,9 +249,14 @@ def report(services: Services, *, ack, command: dict, client: WebClient, context
     if round_ is None:
         return
     latest = services.stores.outbox.latest_summary(round_.team_id, round_.id)
-    thread_ts = latest.ts if latest else services.summaries.post(client, round_, final=round_.status == RoundStatus.CLOSED)
+    thread_ts = (
+        latest.ts if latest else services.summaries.post(client, round_, final=round_.status == RoundStatus.CLOSED)
+    )
     if thread_ts is None:
-        _say(respond, "Slack is not taking messages right now; the summary is queued. Try `/maturity report` again shortly.")
+        _say(
+            respond,
+            "Slack is not taking messages right now; the summary is queued. Try `/maturity report` again shortly.",
+        )
         return
     sent = services.uploads.report(client, round_, thread_ts)
     audit(services, command, context, "report", f"round {services.stores.rounds.number(round_)}", round_)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from storage.rounds import RoundAlreadyOpen
 from storage.models import Round
+from storage.rounds import RoundAlreadyOpen
 
 from ...blocks import help as help_blocks
 from ...blocks import messages
@@ -44,7 +43,7 @@ def start(services: Services, *, ack, args: str, command: dict, client: WebClien
     team_id, channel_id, user_id = context.team_id, command["channel_id"], command["user_id"]
     named = args.lower() == "named" or args.lower().startswith("named ")
     if named:
-        args = args[len("named"):].strip()
+        args = args[len("named") :].strip()
     closing = None
     if args:
         try:
@@ -107,7 +106,12 @@ def start(services: Services, *, ack, args: str, command: dict, client: WebClien
         respond(text=ANNOUNCEMENT_FAILED, response_type="ephemeral")
         return
     services.stores.audit.record(
-        team_id, channel_id, user_id, "start", ("named" if named else "anonymous") + (f", closes {closing[0]}" if closing else ""), round_.id
+        team_id,
+        channel_id,
+        user_id,
+        "start",
+        ("named" if named else "anonymous") + (f", closes {closing[0]}" if closing else ""),
+        round_.id,
     )
     services.walkthrough.kickoff(client, round_)
 
@@ -128,7 +132,7 @@ def closing_date(args: str, timezone: str) -> tuple[date, datetime, str]:
     zone = ZoneInfo(timezone)
     if closes_on < datetime.now(zone).date():
         raise ValueError(f"{closes_on:%-d %B %Y} has passed: choose a closing date from today on.")
-    closes_at = datetime.combine(closes_on + timedelta(days=1), time(0, 0), tzinfo=zone).astimezone(dt_timezone.utc)
+    closes_at = datetime.combine(closes_on + timedelta(days=1), time(0, 0), tzinfo=zone).astimezone(UTC)
     return closes_on, closes_at, timezone
 
 
@@ -138,7 +142,11 @@ def _join_open_round(services: Services, round_: Round, user_id: str, client: We
     if participant is None:
         participant = services.stores.answers.add_participant(round_, user_id)
     outcome = services.walkthrough.resume(client, round_, participant)
-    note = "your walk-through is complete" if outcome == "complete" else "I've picked up your walk-through in our direct messages"
+    note = (
+        "your walk-through is complete"
+        if outcome == "complete"
+        else "I've picked up your walk-through in our direct messages"
+    )
     respond(
         text=f"A round is already open in this channel (started by <@{round_.started_by}>); {note}.",
         response_type="ephemeral",
@@ -157,7 +165,9 @@ def status(services: Services, *, ack, command: dict, client: WebClient, context
     team_id, channel_id, user_id = context.team_id, command["channel_id"], command["user_id"]
     round_ = services.stores.rounds.open_in_channel(team_id, channel_id)
     if round_ is None:
-        respond(text="There is no open round in this channel. Start one with `/maturity start`.", response_type="ephemeral")
+        respond(
+            text="There is no open round in this channel. Start one with `/maturity start`.", response_type="ephemeral"
+        )
         return
     total = round_.area_count
     lines = []
@@ -176,4 +186,3 @@ def status(services: Services, *, ack, command: dict, client: WebClient, context
         lines.append("You are not part of the open round in this channel. Run `/maturity start` to join it.")
     text, blocks = messages.plain("\n".join(lines))
     respond(text=text, blocks=blocks, response_type="ephemeral")
-
