@@ -56,26 +56,12 @@ def add_commands(subparsers) -> None:
     export = subparsers.add_parser(
         "export", help="write a round's answers CSV to FILE.csv and its summary CSV to FILE-summary.csv"
     )
-    export.add_argument(
-        "--round",
-        dest="round_id",
-        type=int,
-        required=True,
-        metavar="ID",
-        help="the round id (the ROUND ID column of `rounds list`)",
-    )
+    _round_argument(export)
     export.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="where to write the answers CSV")
     export.set_defaults(handler=export_round)
 
     report = subparsers.add_parser("report", help="write a round's PDF report for the team's leaders")
-    report.add_argument(
-        "--round",
-        dest="round_id",
-        type=int,
-        required=True,
-        metavar="ID",
-        help="the round id (the ROUND ID column of `rounds list`)",
-    )
+    _round_argument(report)
     report.add_argument("--out", type=Path, required=True, metavar="FILE.pdf", help="where to write the PDF")
     report.add_argument(
         "--label",
@@ -87,6 +73,17 @@ def add_commands(subparsers) -> None:
 
     migrate = subparsers.add_parser("migrate", help="apply pending database migrations and exit")
     migrate.set_defaults(handler=migrate_database)
+
+
+def _round_argument(parser) -> None:
+    parser.add_argument(
+        "--round",
+        dest="round_id",
+        type=int,
+        required=True,
+        metavar="ID",
+        help="the round id (the ROUND ID column of `rounds list`)",
+    )
 
 
 def run(handler, args: argparse.Namespace) -> int:

@@ -70,6 +70,19 @@ def _wait_http(url: str, process: subprocess.Popen, timeout: float = 30) -> int:
             time.sleep(0.1)
 
 
+def _serves_help(slack, command, cwd, env, port) -> tuple[int, str]:
+    """Start a serving process, check /healthz and a signed command, stop it: (exit status, output)."""
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert _wait_http(f"http://127.0.0.1:{port}/healthz", process) == 200
+        reply = Workspace(slack, f"http://127.0.0.1:{port}/slack/events").command("U1", "help risk")
+        assert reply.status == 200 and "Managing Strategic Risk" in reply.body
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=20)[0]
+    return process.returncode, output
+
+
 def test_the_example_env_file_starts_in_http_mode_once_its_two_values_are_filled_in(tmp_path, slack):
     example = (ROOT / ".env.example").read_text(encoding="utf-8")
     filled = example.replace("SLACK_BOT_TOKEN=\n", "SLACK_BOT_TOKEN=xoxb-T1\n").replace(
@@ -78,22 +91,9 @@ def test_the_example_env_file_starts_in_http_mode_once_its_two_values_are_filled
     assert filled != example and "SLACK_APP_TOKEN=\n" in filled  # the empty Socket Mode line stays as copied
     (tmp_path / ".env").write_text(filled, encoding="utf-8")
     port = _closed_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=_env(tmp_path, PORT=str(port), SLACK_API_URL=slack.api_url),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert _wait_http(f"http://127.0.0.1:{port}/healthz", process) == 200
-        reply = Workspace(slack, f"http://127.0.0.1:{port}/slack/events").command("U1", "help risk")
-        assert reply.status == 200 and "Managing Strategic Risk" in reply.body
-    finally:
-        process.terminate()
-        output = process.communicate(timeout=10)[0]
-    assert process.returncode == 0, output
+    env = _env(tmp_path, PORT=str(port), SLACK_API_URL=slack.api_url)
+    returncode, output = _serves_help(slack, [sys.executable, "-m", "bot"], tmp_path, env, port)
+    assert returncode == 0, output
     assert "Socket Mode" not in output
 
 
@@ -195,21 +195,8 @@ def test_gunicorn_serves_events_and_the_health_check(tmp_path, slack):
         SLACK_API_URL=slack.api_url,
         MATURITY_CLOCK="false",
     )
-    process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "bot.wsgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert _wait_http(f"http://127.0.0.1:{port}/healthz", process) == 200
-        reply = Workspace(slack, f"http://127.0.0.1:{port}/slack/events").command("U1", "help risk")
-        assert reply.status == 200 and "Managing Strategic Risk" in reply.body
-    finally:
-        process.terminate()
-        process.communicate(timeout=20)
+    gunicorn = [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "bot.wsgi:application"]
+    _serves_help(slack, gunicorn, ROOT, env, port)
 
 
 def test_the_health_check_says_503_when_the_database_does_not_answer(make_bot, slack):
