@@ -33,15 +33,32 @@ FRAMEWORK = load_framework(None)
 AREAS = len(FRAMEWORK.areas)
 
 
-def sandbox(folder: Path, *args: str, stdin: str | None = None) -> tuple[subprocess.CompletedProcess, float]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MATURITY_", "DATABASE_URL"))}
-    env.update(PYTHONPATH=str(ROOT), DATABASE_URL=f"sqlite:///{folder / 'maturity.db'}", NO_COLOR="1")
+def sandbox_env(folder: Path, **extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "MATURITY_", "DATABASE_URL", "COLUMNS", "LINES"))
+    }
+    env.update(PYTHONPATH=str(ROOT), DATABASE_URL=f"sqlite:///{folder / 'maturity.db'}", NO_COLOR="1", **extra)
+    return env
+
+
+def sandbox(
+    folder: Path, *args: str, stdin: str | None = None, **extra_env: str
+) -> tuple[subprocess.CompletedProcess, float]:
+    env = sandbox_env(folder, **extra_env)
     env["SLACK_BOT_TOKEN"] = "xoxb-must-not-be-used"  # the sandbox ignores any real Slack settings
     env["SLACK_API_URL"] = "http://192.0.2.1/api/"
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "sandbox", *args], check=False, cwd=folder, env=env, input=stdin if stdin is not None else "",
-        capture_output=True, text=True, timeout=180,
+        [sys.executable, "-m", "bot", "sandbox", *args],
+        check=False,
+        cwd=folder,
+        env=env,
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     return result, time.monotonic() - started
 
@@ -49,7 +66,7 @@ def sandbox(folder: Path, *args: str, stdin: str | None = None) -> tuple[subproc
 def summary_text(stdout: str) -> str:
     """The summary as the channel shows it: from the /maturity summary line to the chart line."""
     start = stdout.index("#procurement> /maturity summary")
-    return stdout[start:stdout.index("Chart saved to", start)]
+    return stdout[start : stdout.index("Chart saved to", start)]
 
 
 def figures(summary: str) -> str:
@@ -65,7 +82,9 @@ def rounds(database: Path) -> list[dict]:
         found = []
         for round_id, status in db.execute("select id, status from round where team_id = 'TSANDBOX' order by id"):
             members = [u for (u,) in db.execute("select user_id from participant where round_id = ?", (round_id,))]
-            answers = dict(db.execute("select user_id, count(*) from answer where round_id = ? group by user_id", (round_id,)))
+            answers = dict(
+                db.execute("select user_id, count(*) from answer where round_id = ? group by user_id", (round_id,))
+            )
             found.append({"id": round_id, "status": status, "members": members, "answers": answers})
         return found
 
@@ -78,8 +97,15 @@ def two_runs(tmp_path_factory):
     first_chart = (folder / "sandbox-chart.png").read_bytes() if (folder / "sandbox-chart.png").exists() else b""
     first_rounds = rounds(folder / "maturity.db") if first.returncode == 0 else []
     second, second_seconds = sandbox(folder, "--auto", "--members", "8", "--seed", "1", "--chart", "second.png")
-    return {"folder": folder, "first": first, "first_seconds": first_seconds, "first_chart": first_chart,
-            "first_rounds": first_rounds, "second": second, "second_seconds": second_seconds}
+    return {
+        "folder": folder,
+        "first": first,
+        "first_seconds": first_seconds,
+        "first_chart": first_chart,
+        "first_rounds": first_rounds,
+        "second": second,
+        "second_seconds": second_seconds,
+    }
 
 
 # -- --auto ----------------------------------------------------------------------------------------------
@@ -156,8 +182,11 @@ def test_interactive_help_skip_comment_change_and_commands(tmp_path):
     keys = [
         "h",  # help on area 1: posted in the thread, the prompt stays
         "s",  # skip area 1: it comes back after the others
-        "c", "3", "We rely on one person for this.",  # area 2 through the comment form: level and comment
-        "x", "4",  # change the last answer (area 2) to Leader
+        "c",
+        "3",
+        "We rely on one person for this.",  # area 2 through the comment form: level and comment
+        "x",
+        "4",  # change the last answer (area 2) to Leader
         *["2"] * (AREAS - 2),  # areas 3 to the last
         "5",  # area 1, back after the others
         "/maturity status",
@@ -175,11 +204,294 @@ def test_interactive_help_skip_comment_change_and_commands(tmp_path):
     assert "Your progress in #procurement" in out and f"{AREAS} of {AREAS} areas answered" in out
     assert "Maturity summary: round 1" in out and "3 of 3 complete" in out
     with sqlite3.connect(tmp_path / "maturity.db") as db:
-        mine = {area: (level, comment) for area, level, comment in
-                db.execute("select area_id, level, comment from answer where user_id = 'U0YOU'")}
+        mine = {
+            area: (level, comment)
+            for area, level, comment in db.execute("select area_id, level, comment from answer where user_id = 'U0YOU'")
+        }
     assert mine[FRAMEWORK.areas[0].id] == (5, None)
     assert mine[FRAMEWORK.areas[1].id] == (4, "We rely on one person for this.")
     assert {level for level, _ in mine.values()} == {2, 4, 5} and len(mine) == AREAS
+
+
+# -- interactive, as people use it: an 80x24 terminal, changing any answer, type-ahead --------------------------
+
+TITLES = [area.title for area in FRAMEWORK.areas]
+
+
+@pytest.fixture(scope="module")
+def small_screen(tmp_path_factory):
+    """An interactive run at 80x24 (COLUMNS and LINES): help, skip, a comment, answers, `x` twice."""
+    folder = tmp_path_factory.mktemp("small-screen")
+    keys = [
+        "h",  # area 1: help
+        "s",  # area 1: skipped
+        "c",
+        "3",
+        "Needs a wider view.",  # area 2: Mature, with a comment
+        "2",  # area 3: Developing
+        "2",  # area 4: Developing
+        "x",
+        "2",
+        "4",  # at area 5: change area 2 (not the last answered) to Leader
+        "x",
+        "",
+        "5",  # at area 5: Enter picks the last answered (area 4): Innovator
+        *["1"] * (AREAS - 4),  # areas 5 to the last: Minimum
+        "5",  # area 1, back after the others: Innovator
+        "q",
+    ]
+    # The area each "Your choice:" waits on, in order.
+    waits = [1, 1, 2, 3, 4, 5, 2, 5, 4, *range(5, AREAS + 1), 1]
+    run, _ = sandbox(
+        folder, "--members", "2", "--seed", "9", "--delay", "0", stdin="\n".join(keys) + "\n", COLUMNS="80", LINES="24"
+    )
+    return {"run": run, "waits": waits, "folder": folder}
+
+
+def screen_before(out: str, end: int, rows: int = 24, columns: int = 80) -> list[str]:
+    """What an 80x24 terminal shows when the output has reached `end`: its last rows (long lines wrap)."""
+    lines = out[:end].split("\n")
+    screen: list[str] = []
+    for line in reversed(lines):
+        pieces = [line[i : i + columns] for i in range(0, max(len(line), 1), columns)]
+        screen[:0] = pieces
+        if len(screen) >= rows:
+            break
+    return screen[-rows:]
+
+
+def test_at_80x24_the_areas_title_and_the_choice_line_are_on_the_screen_together(small_screen):
+    run = small_screen["run"]
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    starts = [m.start() for m in re.finditer(r"  Your choice: ", out)]
+    assert len(starts) == len(small_screen["waits"])
+    for number, (start, area) in enumerate(zip(starts, small_screen["waits"]), 1):
+        end = out.index("\n", start)
+        screen = screen_before(out, end)
+        assert screen[-1].startswith("  Your choice: "), screen
+        shown = re.sub(r"\s+", " ", " ".join(screen))
+        assert TITLES[area - 1] in shown, f"wait {number} (area {area}): the title is off the screen:\n" + "\n".join(
+            screen
+        )
+        assert [line for line in screen if len(line) == 80] == [], "a line is wider than the terminal"
+    # The first prompt, shortened, shows its levels and the start of each descriptor on the same screen.
+    first = screen_before(out, out.index("\n", starts[0]))
+    shown = re.sub(r"\s+", " ", " ".join(first))
+    for level in FRAMEWORK.levels:
+        assert f"{level.number} · {level.name}" in shown
+    assert FRAMEWORK.areas[0].descriptor("Minimum").descriptor.split()[0] in shown
+    assert "[f] full text" in out  # the shortened text can be seen in full
+
+
+def test_x_changes_any_answered_area_chosen_from_a_list(small_screen):
+    run = small_screen["run"]
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "Change which answer?" in out
+    listing = out[out.index("Change which answer?") :]
+    assert f"[2] {TITLES[1]} · Mature" in listing and f"[3] {TITLES[2]} · Developing" in listing
+    assert f"{TITLES[1]}: you chose Leader" in out and f"{TITLES[3]}: you chose Innovator" in out
+    with sqlite3.connect(small_screen["folder"] / "maturity.db") as db:
+        mine = {
+            area: (level, comment)
+            for area, level, comment in db.execute("select area_id, level, comment from answer where user_id = 'U0YOU'")
+        }
+    ids = FRAMEWORK.area_ids
+    assert mine[ids[0]] == (5, None)
+    assert mine[ids[1]] == (4, "Needs a wider view.")  # changed though it was not the last answer
+    assert mine[ids[2]] == (2, None)
+    assert mine[ids[3]] == (5, None)  # Enter at the list: the last answered
+    assert all(mine[a][0] == 1 for a in ids[4:]) and len(mine) == AREAS
+
+
+def test_a_comment_is_acknowledged(small_screen):
+    out = small_screen["run"].stdout
+    assert f"Comment saved for {TITLES[1]}." in out
+    assert out.index("(form submitted)") < out.index(f"Comment saved for {TITLES[1]}.")
+
+
+def test_an_answers_tick_shows_with_its_area_not_under_the_next_one(small_screen):
+    out = small_screen["run"].stdout
+    for answered, chosen in [(2, "Mature"), (3, "Developing"), (4, "Developing")]:
+        tick = out.index(f"✔ {TITLES[answered - 1]}: you chose {chosen}")
+        # after the key that chose it, before the next area is drawn
+        next_area = out.index(f"Area {answered + 1} of {AREAS}")
+        assert tick < next_area, f"the tick for area {answered} shows under area {answered + 1}"
+        assert out.rindex("Your choice: ", 0, tick) > out.rindex(f"Area {answered} of {AREAS}", 0, tick)
+
+
+def test_help_shows_the_areas_title_not_its_id(small_screen):
+    out = small_screen["run"].stdout
+    assert "What it is" in out
+    helped = out[out.index("Your choice: h") : out.index("Your choice: s")]
+    area = FRAMEWORK.areas[0]
+    assert area.id not in helped
+    assert f"{FRAMEWORK.theme_of(area.id).title} · {area.title}" in helped
+    assert f"help on {area.title}" in helped
+    names = Names(areas={a.id: a.title for a in FRAMEWORK.areas})
+    from bot.blocks.help import area_help
+
+    text, blocks = area_help(FRAMEWORK, FRAMEWORK.areas[1])
+    rendered = render_message(text, blocks, names).text
+    assert FRAMEWORK.areas[1].id not in rendered and rendered.count(FRAMEWORK.areas[1].title) >= 2
+
+
+def test_lines_typed_ahead_in_a_console_do_not_answer_unseen_areas(tmp_path):
+    """From a console that is no terminal (an IDE's, `docker run -i`), keys come as lines: 3, 3, 3 typed
+    quickly answer only the area on the screen; lines that came in before a prompt was drawn are dropped."""
+    import select
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "sandbox", "--members", "1", "--seed", "2", "--delay", "0"],
+        cwd=tmp_path,
+        env=sandbox_env(tmp_path),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    output, seen = b"", 0
+
+    def read_until(marker: bytes, timeout: float = 60) -> None:
+        nonlocal output, seen
+        deadline = time.monotonic() + timeout
+        while marker not in output[seen:]:
+            left = deadline - time.monotonic()
+            assert left > 0, f"no {marker!r} after {timeout} s:\n{output.decode(errors='replace')[-3000:]}"
+            ready, _, _ = select.select([process.stdout], [], [], left)
+            if ready:
+                chunk = os.read(process.stdout.fileno(), 65536)
+                assert chunk, f"the sandbox ended early:\n{output.decode(errors='replace')[-3000:]}"
+                output += chunk
+        seen = output.index(marker, seen) + len(marker)
+
+    def type_(text: bytes) -> None:
+        process.stdin.write(text)
+        process.stdin.flush()
+
+    try:
+        read_until(b"Your choice: ")
+        type_(b"3\n")
+        read_until(b"3\n")  # taken: the bot is busy with it, the next area is not drawn yet
+        type_(b"3\n3\n")  # typed quickly after the first, before the next area is on the screen
+        read_until(b"Your choice: ")
+        time.sleep(0.5)  # lines typed ahead would have been taken by now
+        type_(b"q\n")
+        read_until(b"#procurement> ")
+        type_(b"\n")
+        read_until(b"Chart saved to")
+        process.stdin.close()
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    text = output.decode(errors="replace")
+    assert f"Area 2 of {AREAS}" in text and f"Area 3 of {AREAS}" not in text
+    with sqlite3.connect(tmp_path / "maturity.db") as db:
+        (mine,) = db.execute("select count(*) from answer where user_id = 'U0YOU'").fetchone()
+    assert mine == 1
+
+
+def test_keys_typed_before_a_prompt_is_drawn_do_not_answer_unseen_areas(tmp_path):
+    """On a real terminal (a pseudo-terminal here): 3 3 3 pressed quickly answers only the area on screen."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "sandbox", "--members", "1", "--seed", "2", "--delay", "0"],
+        cwd=tmp_path,
+        env=sandbox_env(tmp_path),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        close_fds=True,
+    )
+    os.close(slave)
+    output = b""
+
+    def read_until(marker: bytes, timeout: float = 60) -> None:
+        """Read until the marker shows up in what has not been read yet (by an earlier call)."""
+        nonlocal output, seen
+        deadline = time.monotonic() + timeout
+        while marker not in output[seen:]:
+            left = deadline - time.monotonic()
+            assert left > 0, f"no {marker!r} after {timeout} s:\n{output.decode(errors='replace')[-3000:]}"
+            ready, _, _ = select.select([master], [], [], left)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    chunk = b""
+                assert chunk, f"the sandbox ended early:\n{output.decode(errors='replace')[-3000:]}"
+                output += chunk
+        seen = output.index(marker, seen) + len(marker)
+
+    seen = 0
+    try:
+        read_until(b"Your choice: ")
+        os.write(master, b"3")
+        read_until(b"3\r\n")  # the key is read: the bot is busy with it, the next area is not drawn yet
+        os.write(master, b"33")  # pressed quickly after the first: before the next area is on the screen
+        read_until(b"Your choice: ")
+        time.sleep(0.5)  # anything typed ahead would be read by now
+        os.write(master, b"q")
+        read_until(b"#procurement> ")
+        os.write(master, b"\n")
+        read_until(b"Chart saved to")
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(master)
+    text = output.decode(errors="replace")
+    assert f"Area 2 of {AREAS}" in text and f"Area 3 of {AREAS}" not in text
+    with sqlite3.connect(tmp_path / "maturity.db") as db:
+        (mine,) = db.execute("select count(*) from answer where user_id = 'U0YOU'").fetchone()
+    assert mine == 1
+
+
+# -- one simulated team per database; --auto says what it will change ----------------------------------------
+
+
+def test_a_database_keeps_its_team_and_auto_says_what_it_will_change_first(tmp_path):
+    first, _ = sandbox(tmp_path, "--auto", "--members", "2", "--seed", "5")
+    assert first.returncode == 0, first.stderr
+    team_line = next(line for line in first.stdout.splitlines() if line.startswith("Workspace Sandbox"))
+    plan = "This will start round 1 in #procurement and set its targets through /maturity targets"
+    assert plan in re.sub(r"\s+", " ", first.stdout)
+    assert "Targets set through /maturity targets" in first.stdout
+
+    # Without --seed (or --members): the same team, and the plan is said before anything changes.
+    second, _ = sandbox(tmp_path, "--auto")
+    assert second.returncode == 0, second.stderr
+    out = second.stdout
+    flat = re.sub(r"\s+", " ", out)
+    assert "Seed 5" in out and team_line in out
+    assert "This will close round 1 in #procurement and start round 2; targets stay as set." in flat
+    assert (
+        flat.index("This will close round 1")
+        < flat.index("Closed round 1")
+        < flat.index("#procurement> /maturity start")
+    )
+    assert "Targets set through" not in out and "Targets stay as set" in out
+    summary = summary_text(out)
+    assert "Maturity summary: round 2" in summary and "3 of 3 complete" in summary and "target" in summary
+    assert "no change since last round" in re.sub(r"\s+", " ", summary)  # the same people as round 1
+    first_round, latest = rounds(tmp_path / "maturity.db")
+    assert sorted(first_round["members"]) == sorted(latest["members"])
+
+    # An explicit different seed: said to be a different team, and kept for the next runs.
+    third, _ = sandbox(tmp_path, "--auto", "--seed", "6")
+    assert third.returncode == 0, third.stderr
+    assert "is a different team" in re.sub(r"\s+", " ", third.stdout)
+    fourth, _ = sandbox(tmp_path, "--auto")
+    assert fourth.returncode == 0, fourth.stderr
+    assert "Seed 6" in fourth.stdout and "is a different team" not in re.sub(r"\s+", " ", fourth.stdout)
 
 
 # -- the renderer, in-process ------------------------------------------------------------------------------
@@ -227,7 +539,9 @@ def test_mrkdwn_becomes_plain_text():
     assert plain(":warning: views differ, :arrow_up: up 1") == "⚠ views differ, ↑ up 1"
     assert plain("<https://example.org|the guide> or <!here>") == "the guide (https://example.org) or @here"
     assert plain("> quoted\nplain") == "│ quoted\nplain"
-    coloured = render_message("", [{"type": "section", "text": {"type": "mrkdwn", "text": "*x*"}}], style=Style(color=True))
+    coloured = render_message(
+        "", [{"type": "section", "text": {"type": "mrkdwn", "text": "*x*"}}], style=Style(color=True)
+    )
     assert "\033[1mx\033[0m" in coloured.text
 
 
@@ -247,7 +561,9 @@ def test_the_simulated_slack_answers_the_real_web_client():
         assert client.auth_test()["team_id"] == "TSANDBOX"
         members = [m for page in client.conversations_members(channel="C1", limit=2) for m in page["members"]]
         assert members == ["U0", "U1", "U2", "U3", "U4", BOT_USER_ID]
-        posted = client.chat_postMessage(channel="U1", text="hi", metadata={"event_type": "e", "event_payload": {"key": "k1"}})
+        posted = client.chat_postMessage(
+            channel="U1", text="hi", metadata={"event_type": "e", "event_payload": {"key": "k1"}}
+        )
         assert posted["channel"] == "DU1"
         reply = client.chat_postMessage(channel="DU1", thread_ts=posted["ts"], text="in the thread")
         thread = client.conversations_replies(channel="DU1", ts=posted["ts"], include_all_metadata=True)["messages"]

@@ -178,8 +178,14 @@ def _wrap(text: str, width: int, indent: str = "") -> list[str]:
         extra = " " * len(lead.group(1)) if lead else ""
         if lead and lead.group(1) == "│ ":
             extra = "│ "
-        wrapped = textwrap.wrap(line, width=max(20, width - len(indent)), initial_indent=indent,
-                                subsequent_indent=indent + extra, break_on_hyphens=False, drop_whitespace=True)
+        wrapped = textwrap.wrap(
+            line,
+            width=max(20, width - len(indent)),
+            initial_indent=indent,
+            subsequent_indent=indent + extra,
+            break_on_hyphens=False,
+            drop_whitespace=True,
+        )
         out.extend(wrapped or [indent])
     return _balance(out)
 
@@ -214,7 +220,9 @@ def _element_summary(element: dict, names: Names) -> str:
     kind = element.get("type")
     if kind in ("static_select", "multi_static_select", "users_select", "conversations_select", "channels_select"):
         chosen = element.get("initial_option")
-        shown = _text_of(chosen.get("text"), names) if chosen else _text_of(element.get("placeholder"), names) or "choose"
+        shown = (
+            _text_of(chosen.get("text"), names) if chosen else _text_of(element.get("placeholder"), names) or "choose"
+        )
         return f"[▾ {shown}]"
     if kind == "plain_text_input":
         initial = element.get("initial_value")
@@ -265,9 +273,12 @@ def assign_keys(elements: Iterable[tuple[str | None, dict]]) -> list[Button]:
     return buttons
 
 
-def key_bar(buttons: list[Button], style: Style, width: int | None = None, extra: Iterable[tuple[str, str]] = ()) -> str:
+def key_bar(
+    buttons: list[Button], style: Style, width: int | None = None, extra: Iterable[tuple[str, str]] = ()
+) -> str:
     """Keys in rows: level buttons first, then the others (and any `extra` (key, label) pairs)."""
     width = width or terminal_width()
+
     def shown(button: Button) -> tuple[str, str]:
         # Slack shows a primary button (e.g. your current answer) highlighted: bold here
         return button.key, style.bold(button.label) if button.element.get("style") == "primary" else button.label
@@ -320,8 +331,15 @@ SHORTER = [(6, 3), (4, 3), (3, 2), (2, 2), (2, 1), (1, 1)]
 
 
 def render_blocks(
-    blocks: list[dict], names: Names | None = None, style: Style | None = None, *, width: int | None = None,
-    indent: str = "", fallback_text: str = "", text_lines: int | None = None, choice_lines: int | None = None,
+    blocks: list[dict],
+    names: Names | None = None,
+    style: Style | None = None,
+    *,
+    width: int | None = None,
+    indent: str = "",
+    fallback_text: str = "",
+    text_lines: int | None = None,
+    choice_lines: int | None = None,
     tight: bool = False,
 ) -> Rendered:
     """Blocks as terminal lines (without the key bar) and the keyed buttons they hold, in order. With
@@ -353,8 +371,13 @@ def render_blocks(
                 # Short: the level and the start of its descriptor on one line (or a few), no space after.
                 first, _, rest = _text_of(block["text"], names).partition("\n")
                 joined = first + (": " + " ".join(rest.split()) if rest.strip() else "")
-                wrapped = textwrap.wrap(joined, width=max(20, width - len(indent)), initial_indent=indent,
-                                        subsequent_indent=indent + "    ", break_on_hyphens=False)
+                wrapped = textwrap.wrap(
+                    joined,
+                    width=max(20, width - len(indent)),
+                    initial_indent=indent,
+                    subsequent_indent=indent + "    ",
+                    break_on_hyphens=False,
+                )
                 lines.extend(_shorten(_balance(wrapped or [indent]), choice_lines, width))
             elif block.get("text") and choice:
                 # An option with its button (a level and its descriptor): the first line, then the rest
@@ -376,8 +399,12 @@ def render_blocks(
                 elif accessory.get("type") != "image":
                     add(_element_summary(accessory, names))
         elif kind == "context":
-            parts = [_text_of(_area_titles(e, names), names) if e.get("type") in ("mrkdwn", "plain_text")
-                     else _element_summary(e, names) for e in block.get("elements", [])]
+            parts = [
+                _text_of(_area_titles(e, names), names)
+                if e.get("type") in ("mrkdwn", "plain_text")
+                else _element_summary(e, names)
+                for e in block.get("elements", [])
+            ]
             add("  ".join(p for p in parts if p), dim=True, limit=text_lines)
         elif kind == "divider":
             if not tight:
@@ -412,8 +439,15 @@ def render_blocks(
 
 
 def render_message(
-    text: str, blocks: list[dict] | None, names: Names | None = None, style: Style | None = None, *,
-    width: int | None = None, indent: str = "  ", keys: bool = True, files: Iterable[str] = (),
+    text: str,
+    blocks: list[dict] | None,
+    names: Names | None = None,
+    style: Style | None = None,
+    *,
+    width: int | None = None,
+    indent: str = "  ",
+    keys: bool = True,
+    files: Iterable[str] = (),
     height: int | None = None,
 ) -> Rendered:
     """A message as terminal text: its blocks (or its text when it has none), any shared files, and a key
@@ -426,8 +460,17 @@ def render_message(
     shortened = False
     if height is not None and rendered.text.count("\n") + 1 > height:
         for text_lines, choice_lines in SHORTER:
-            rendered = render_blocks(blocks or [], names, style, width=width, indent=indent, fallback_text=text,
-                                     text_lines=text_lines, choice_lines=choice_lines, tight=True)
+            rendered = render_blocks(
+                blocks or [],
+                names,
+                style,
+                width=width,
+                indent=indent,
+                fallback_text=text,
+                text_lines=text_lines,
+                choice_lines=choice_lines,
+                tight=True,
+            )
             shortened = True
             if rendered.text.count("\n") + 1 <= height:
                 break
@@ -440,8 +483,9 @@ def render_message(
     return Rendered(style.finish("\n".join(parts)), rendered.buttons, shortened)
 
 
-def render_view(view: dict, names: Names | None = None, style: Style | None = None, *, width: int | None = None,
-                indent: str = "  ") -> str:
+def render_view(
+    view: dict, names: Names | None = None, style: Style | None = None, *, width: int | None = None, indent: str = "  "
+) -> str:
     """A modal or App Home tab: its title, then its blocks (buttons listed, without keys)."""
     style = style or Style()
     title = _text_of(view.get("title"), names or Names())
@@ -453,4 +497,3 @@ def render_view(view: dict, names: Names | None = None, style: Style | None = No
     if body.buttons:
         lines.append(indent + _DIM + "Buttons: " + ", ".join(b.label for b in body.buttons) + _OFF)
     return style.finish("\n".join(line for line in lines if line is not None))
-

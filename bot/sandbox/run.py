@@ -12,16 +12,23 @@ direct messages, and shows each area prompt; keys choose a level, ask for help, 
 When you are done (or press q) you can type facilitator commands; then the teammates finish, the sandbox
 posts `/maturity summary`, shows it and saves the chart.
 
---auto: everything unattended, your answers chosen by the seed too; for demos and as a smoke test.
+--auto: everything unattended, your answers chosen by the seed too; for demos and as a smoke test. It says
+what it will change (the round it closes and starts, whether it sets targets) before it changes anything,
+and leaves targets the channel already has as they are.
+
+One simulated team per database: the seed and team size of a SQLite database's first run are kept next to
+it (<file>.sandbox-team.json) and reused by later runs without --seed/--members, so "since last round"
+compares the same people; an explicit different --seed or --members is said to be a different team and is
+kept from then on. Other databases derive the seed from their URL.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
-import os
 import hashlib
 import json
+import logging
+import os
 import queue
 import re
 import secrets
@@ -81,8 +88,12 @@ def main(args: argparse.Namespace) -> int:
         except (AttributeError, ValueError):
             pass
     color = not args.no_color and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s", force=True)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
     session = None
     try:
         session = Session(args, Style(color))
@@ -106,7 +117,11 @@ def sandbox_settings(*, api_url: str, secret: str, database_url: str | None, fra
     leak in; DATABASE_URL and MATURITY_FRAMEWORK are passed in from the environment by the caller."""
     from core.settings import Settings
 
-    fields = {name: f.get_default(call_default_factory=True) for name, f in Settings.model_fields.items() if not f.is_required()}
+    fields = {
+        name: f.get_default(call_default_factory=True)
+        for name, f in Settings.model_fields.items()
+        if not f.is_required()
+    }
     fields.update(
         slack_bot_token=TOKEN,
         slack_signing_secret=secret,
@@ -158,9 +173,13 @@ class Screen:
 
 
 class Keys:
-    """Keys and lines from the person: single key presses on a terminal, lines from a pipe. On a terminal,
-    whatever was typed before a prompt is drawn is dropped: keys pressed ahead never answer an area the
-    person has not seen."""
+    """Keys and lines from the person: single key presses on a terminal, lines from a pipe.
+
+    What was typed before a prompt was drawn is dropped, so keys pressed ahead never answer an area the person
+    has not seen: on a terminal, pending input is flushed as each prompt is drawn; from a pipe (an IDE's
+    console, `docker run -i`), a line that came in after the previous answer was read and before this prompt
+    was drawn is dropped. Input that was all there before the previous answer was read (a script, a file,
+    a here-document) is kept, line by line."""
 
     def __init__(self, stream=None, out=None):
         self.stream = stream or sys.stdin
@@ -171,13 +190,39 @@ class Keys:
             import tty  # noqa: F401
         except ImportError:
             self.tty = False
+        self.lines: queue.Queue[tuple[float, str]] | None = None  # (arrival, line) from a pipe; "" at the end
+        self.last_read: float | None = None  # when the previous line was taken
+
+    def _arrivals(self) -> None:
+        """On a thread: each line from the pipe with the time it came in."""
+        assert self.lines is not None
+        try:
+            for line in iter(self.stream.readline, ""):
+                self.lines.put((time.monotonic(), line))
+        except (OSError, ValueError):
+            pass
+        self.lines.put((time.monotonic(), ""))
+
+    def _pipe_line(self, drawn: float) -> str:
+        """The next line from a pipe ("" at the end), dropping those typed ahead of the prompt drawn at
+        `drawn` (taken just before the prompt was written, so nothing typed after it is dropped)."""
+        if self.lines is None:
+            self.lines = queue.Queue()
+            threading.Thread(target=self._arrivals, name="sandbox-keys", daemon=True).start()
+        while True:
+            arrived, line = self.lines.get()
+            if line and self.last_read is not None and self.last_read < arrived < drawn:
+                continue  # came in while the sandbox was busy with the previous answer: never seen
+            self.last_read = time.monotonic()
+            return line
 
     def key(self, prompt: str) -> str | None:
         """One key ("enter" for Enter), or a whole line starting with "/"; None at the end of input."""
-        self.out.write(prompt)
-        self.out.flush()
         if not self.tty:
-            line = self.stream.readline()
+            drawn = time.monotonic()
+            self.out.write(prompt)
+            self.out.flush()
+            line = self._pipe_line(drawn)
             if not line:
                 self.out.write("\n")
                 return None
@@ -191,7 +236,10 @@ class Keys:
         saved = termios.tcgetattr(fd)
         try:
             tty.setcbreak(fd)
-            termios.tcflush(fd, termios.TCIFLUSH)  # typed ahead, before this prompt was drawn: dropped
+            # Typed ahead, before this prompt was drawn (the area above is on the screen by now): dropped.
+            termios.tcflush(fd, termios.TCIFLUSH)
+            self.out.write(prompt)
+            self.out.flush()
             char = os.read(fd, 1).decode(errors="replace")
         finally:
             termios.tcsetattr(fd, termios.TCSADRAIN, saved)
@@ -212,13 +260,14 @@ class Keys:
     def line(self, prompt: str, *, flush: bool = True) -> str | None:
         """A line of text (stripped); None at the end of input. On a terminal, text typed before the prompt
         was drawn is dropped (unless `flush` is false: the rest of a line whose first key was read)."""
-        self.out.write(prompt)
-        self.out.flush()
         if self.tty and flush:
             import termios
 
             termios.tcflush(self.stream.fileno(), termios.TCIFLUSH)
-        line = self.stream.readline()
+        drawn = time.monotonic()
+        self.out.write(prompt)
+        self.out.flush()
+        line = self.stream.readline() if self.tty else self._pipe_line(drawn)
         if not line:
             self.out.write("\n")
             return None
@@ -258,13 +307,23 @@ class Session:
 
         # Timestamps start now, so they never repeat those of an earlier run stored in the same database.
         self.slack = SimulatedSlack(scopes=BOT_SCOPES, listener=self._listen, first_ts=time.time())
-        self.slack.add_team(TEAM_ID, bot_token=TOKEN, bot_user_id=BOT_USER_ID, name=TEAM_NAME, bot_id=BOT_ID,
-                            app_id=APP_ID, bot_name="maturity-bot", bot_real_name="Maturity bot")
+        self.slack.add_team(
+            TEAM_ID,
+            bot_token=TOKEN,
+            bot_user_id=BOT_USER_ID,
+            name=TEAM_NAME,
+            bot_id=BOT_ID,
+            app_id=APP_ID,
+            bot_name="maturity-bot",
+            bot_real_name="Maturity bot",
+        )
         api_url = self.slack.api_url
         secret = secrets.token_hex(16)
         database_url = args.database or os.environ.get("DATABASE_URL") or None
         framework_file = os.environ.get("MATURITY_FRAMEWORK") or None
-        self.settings = sandbox_settings(api_url=api_url, secret=secret, database_url=database_url, framework=framework_file)
+        self.settings = sandbox_settings(
+            api_url=api_url, secret=secret, database_url=database_url, framework=framework_file
+        )
 
         from framework.loader import FrameworkError
 
@@ -274,8 +333,10 @@ class Session:
             self.services = Services.compose(self.settings)
         except FrameworkError as error:
             raise SandboxError(str(error)) from None
-        except Exception as error:  # noqa: BLE001 (an unreachable database, a bad URL...)
-            raise SandboxError(f"cannot open the database ({type(error).__name__}: {str(error).splitlines()[0]})") from None
+        except Exception as error:
+            raise SandboxError(
+                f"cannot open the database ({type(error).__name__}: {str(error).splitlines()[0]})"
+            ) from None
         self.framework = self.services.framework
         self.app = create_app(self.services)
         self.bot_server = AppServer(wsgi_app(self.app), EVENTS_PATH)
@@ -286,7 +347,9 @@ class Session:
         self.slack.add_user(TEAM_ID, self.you.id, name=self.you.name, real_name=self.you.real_name, is_admin=True)
         for person in self.team:
             self.slack.add_user(TEAM_ID, person.id, name=person.name, real_name=person.real_name)
-        self.slack.add_channel(TEAM_ID, CHANNEL_ID, name=CHANNEL_NAME, members=[self.you.id, *(p.id for p in self.team)])
+        self.slack.add_channel(
+            TEAM_ID, CHANNEL_ID, name=CHANNEL_NAME, members=[self.you.id, *(p.id for p in self.team)]
+        )
         self.dm = self.slack.dm_channel(TEAM_ID, self.you.id)
         self.names = Names(
             users={u.id: u.name for u in self.slack.users(TEAM_ID)},
@@ -328,10 +391,13 @@ class Session:
             self.team_notes.append(
                 f"Note: this database's simulated team is seed {stored[0]} with {stored[1]} teammates; "
                 f"--seed {chosen_seed} --members {chosen_members} is a different team, so this run's "
-                "\"since last round\" compares different people. It is this database's team from now on.")
+                '"since last round" compares different people. It is this database\'s team from now on.'
+            )
         elif stored is not None and seed is None:
-            self.team_notes.append(f"The same simulated team as this database's earlier runs (seed {stored[0]}, "
-                                   f"{stored[1]} teammates); --seed N draws another.")
+            self.team_notes.append(
+                f"The same simulated team as this database's earlier runs (seed {stored[0]}, "
+                f"{stored[1]} teammates); --seed N draws another."
+            )
         if path is not None:
             try:
                 path.write_text(json.dumps({"seed": chosen_seed, "members": chosen_members}) + "\n")
@@ -347,11 +413,20 @@ class Session:
 
     def para(self, text: str, *, dim: bool = False, indent: str = "") -> None:
         """A paragraph wrapped to the terminal."""
-        text = textwrap.fill(text, self.width, initial_indent=indent, subsequent_indent=indent + "  ",
-                             break_on_hyphens=False, break_long_words=False)
+        text = textwrap.fill(
+            text,
+            self.width,
+            initial_indent=indent,
+            subsequent_indent=indent + "  ",
+            break_on_hyphens=False,
+            break_long_words=False,
+        )
         self.say(self.style.dim(text) if dim else text)
 
     def heading(self, label: str) -> None:
+        room = self.width - 7
+        if len(label) > room:
+            label = label[: room - 1].rstrip() + "…"
         rule = "─" * max(3, min(self.width, 78) - len(label) - 4)
         self.say(self.style.dim(f"── {label} {rule}"))
 
@@ -395,8 +470,11 @@ class Session:
             if event.kind == "view":
                 modals.append(event)
             elif event.kind == "ephemeral":
-                self.heading(f"#{self.names.channel(event.channel)} · only visible to you"
-                             if not event.channel.startswith("D") else "Direct message · only visible to you")
+                self.heading(
+                    f"#{self.names.channel(event.channel)} · only visible to you"
+                    if not event.channel.startswith("D")
+                    else "Direct message · only visible to you"
+                )
                 self.say(self.render(event.payload["text"], event.payload["blocks"]).text)
             elif event.kind == "file":
                 self._save_file(event)
@@ -426,9 +504,14 @@ class Session:
     def _is_tick(self, event: Event) -> bool:
         """An update of one of your area prompts to its answer (or to skipped)."""
         message = event.message
-        return (event.kind == "update" and message is not None and event.channel == self.dm
-                and message.thread_ts is not None and message.ts != self._thread_ts()
-                and not self._has_levels(message))
+        return (
+            event.kind == "update"
+            and message is not None
+            and event.channel == self.dm
+            and message.thread_ts is not None
+            and message.ts != self._thread_ts()
+            and not self._has_levels(message)
+        )
 
     def _show_dm(self, event: Event) -> None:
         message = event.message
@@ -440,7 +523,16 @@ class Session:
                 self.show_prompt(message, "Direct message · thread · maturity-bot (updated)")
                 return
             mark = "↷" if "skipped" in message.text else "✔"
-            self.say(self.style.bold(f"  {mark} {plain(message.text, self.names)}"))
+            self.say(
+                self.style.bold(
+                    textwrap.fill(
+                        f"{mark} {plain(message.text, self.names)}",
+                        self.width,
+                        initial_indent="  ",
+                        subsequent_indent="    ",
+                    )
+                )
+            )
             return
         in_thread = message.thread_ts is not None
         if self._has_levels(message):
@@ -448,7 +540,7 @@ class Session:
             return
         heading = "Direct message from maturity-bot" + (" · thread" if in_thread else "")
         if message.text.startswith("Help: "):
-            heading += " · help on " + plain(message.text.removeprefix("Help: "), self.names)
+            heading = "maturity-bot · thread · help on " + plain(message.text.removeprefix("Help: "), self.names)
         self.heading(heading)
         self.say(self.render(message.text, message.blocks, files=self._files_of(message)).text)
 
@@ -461,8 +553,16 @@ class Session:
         """An area prompt (its keys come with the status line), shortened if need be so that its title and
         the choice line under it are on the screen together."""
         room = None if full or self.height is None else self.height - self.footer_rows() - 1
-        rendered = render_message(message.text, message.blocks, self.names, self.style, width=self.width,
-                                  keys=False, files=self._files_of(message), height=room)
+        rendered = render_message(
+            message.text,
+            message.blocks,
+            self.names,
+            self.style,
+            width=self.width,
+            keys=False,
+            files=self._files_of(message),
+            height=room,
+        )
         self.heading(heading)
         title = header_of(message)
         lines = rendered.text.split("\n")
@@ -556,7 +656,9 @@ class Session:
         round_ = self.current_round()
         if round_ is None:
             return 0, len(self.team)
-        members = [m for m in self.services.stores.answers.team_progress(round_.team_id, round_.id) if m.user_id != YOU_ID]
+        members = [
+            m for m in self.services.stores.answers.team_progress(round_.team_id, round_.id) if m.user_id != YOU_ID
+        ]
         return sum(1 for m in members if m.status(round_.area_count) == "complete"), len(members)
 
     # -- teammates ---------------------------------------------------------------------------------------
@@ -585,8 +687,13 @@ class Session:
                 commented = True
                 self.click(person.id, prompt, values.COMMENT)
                 record = self.newest_modal(person.id)
-                self.submit(person.id, record, modal_state(record.view, {
-                    view_blocks.LEVEL_BLOCK: str(level), view_blocks.COMMENT_BLOCK: person.comment[1]}))
+                self.submit(
+                    person.id,
+                    record,
+                    modal_state(
+                        record.view, {view_blocks.LEVEL_BLOCK: str(level), view_blocks.COMMENT_BLOCK: person.comment[1]}
+                    ),
+                )
                 yield area, level
             elif behave and person.change and person.change[0] == area and not changed:
                 changed = True
@@ -600,7 +707,9 @@ class Session:
                 yield area, level
         progress = self.progress(person.id)
         if progress is not None and not progress.complete:
-            raise SandboxError(f"{person.real_name}'s walk-through stopped at {progress.done} of {progress.total} areas")
+            raise SandboxError(
+                f"{person.real_name}'s walk-through stopped at {progress.done} of {progress.total} areas"
+            )
 
     def run_teammates(self, delay: float) -> None:
         """Teammates take turns, one click each, until all are done; `hurry` drops the pauses."""
@@ -614,7 +723,7 @@ class Session:
                         walks.remove(walk)
                     if delay and not self.hurry.is_set():
                         self.hurry.wait(delay / max(1, len(walks)))
-        except BaseException as error:  # noqa: BLE001 (reported by the main thread)
+        except BaseException as error:
             self.teammate_error = error
 
     def finish_teammates(self) -> None:
@@ -644,12 +753,24 @@ class Session:
         from storage.db import describe
 
         s = self.style
-        self.say(s.bold("Maturity bot sandbox") + ": the real bot, answering a simulated Slack workspace in this process.")
-        self.para(f"Workspace {TEAM_NAME} ({TEAM_ID}) · #{CHANNEL_NAME}: you (facilitator) and "
-                 f"{len(self.team)} teammate{'s' if len(self.team) != 1 else ''}"
-                 + (": " + ", ".join(p.real_name for p in self.team[:6]) + (", ..." if len(self.team) > 6 else "") if self.team else ""))
-        self.para(f"Framework: {self.framework.title} ({len(self.framework.areas)} areas, {len(self.framework.levels)} levels)")
-        self.para(f"Seed {self.seed} (--seed {self.seed} gives the same team and answers) · data in {describe(self.services.engine)}")
+        self.para(
+            s.bold("Maturity bot sandbox") + ": the real bot, answering a simulated Slack workspace in this process."
+        )
+        self.para(
+            f"Workspace {TEAM_NAME} ({TEAM_ID}) · #{CHANNEL_NAME}: you (facilitator) and "
+            f"{len(self.team)} teammate{'s' if len(self.team) != 1 else ''}"
+            + (
+                ": " + ", ".join(p.real_name for p in self.team[:6]) + (", ..." if len(self.team) > 6 else "")
+                if self.team
+                else ""
+            )
+        )
+        self.para(
+            f"Framework: {self.framework.title} ({len(self.framework.areas)} areas, {len(self.framework.levels)} levels)"
+        )
+        self.para(
+            f"Seed {self.seed} (--seed {self.seed} gives the same team and answers) · data in {describe(self.services.engine)}"
+        )
         for note in self.team_notes:
             self.para(note, dim=not note.startswith("Note"))
         self.say()
@@ -696,8 +817,13 @@ class Session:
         finally:
             self.drain()
         if self.services.stores.rounds.open_in_channel(TEAM_ID, CHANNEL_ID) is not None:
-            raise SandboxError(f"round {number} in #{CHANNEL_NAME} (from an earlier sandbox run) is still open and could not be closed")
-        self.para(f"Closed round {number} of #{CHANNEL_NAME} with /maturity close, so this run starts the next round.", dim=True)
+            raise SandboxError(
+                f"round {number} in #{CHANNEL_NAME} (from an earlier sandbox run) is still open and could not be closed"
+            )
+        self.para(
+            f"Closed round {number} of #{CHANNEL_NAME} with /maturity close, so this run starts the next round.",
+            dim=True,
+        )
         self.say()
 
     # -- --auto ------------------------------------------------------------------------------------------
@@ -705,8 +831,10 @@ class Session:
     def run_auto(self) -> int:
         kept = self.keeps_targets()
         if kept:
-            self.say(f"Targets stay as set ({len(kept)} area{'s' if len(kept) != 1 else ''} with a target; "
-                     "/maturity targets changes them).")
+            self.say(
+                f"Targets stay as set ({len(kept)} area{'s' if len(kept) != 1 else ''} with a target; "
+                "/maturity targets changes them)."
+            )
         else:
             self.set_targets_auto()
         self.say()
@@ -721,7 +849,11 @@ class Session:
                 self.say(f"  {number:>2}. {titles[area]} {'.' * (width - len(titles[area]))} {level} · {name}")
         self.drain()
         self.say()
-        behaviours = {"skipped an area and answered it when it came back": 0, "added a comment": 0, "changed an answer": 0}
+        behaviours = {
+            "skipped an area and answered it when it came back": 0,
+            "added a comment": 0,
+            "changed an answer": 0,
+        }
         for person in self.team:
             for _ in self.walk(person):
                 pass
@@ -743,12 +875,16 @@ class Session:
         if record is None or record.view.get("callback_id") != values.TARGETS_VIEW:
             raise SandboxError("/maturity targets opened no form")
         targets = targets_for(self.framework, self.seed)
-        self.submit(YOU_ID, record, modal_state(record.view, {f"target:{a}": str(level) for a, level in targets.items()}))
+        self.submit(
+            YOU_ID, record, modal_state(record.view, {f"target:{a}": str(level) for a, level in targets.items()})
+        )
         self.drain()
         counts: dict[int, int] = {}
         for level in targets.values():
             counts[level] = counts.get(level, 0) + 1
-        shown = ", ".join(f"{self.framework.level(n).name} in {c} area{'s' if c != 1 else ''}" for n, c in sorted(counts.items()))
+        shown = ", ".join(
+            f"{self.framework.level(n).name} in {c} area{'s' if c != 1 else ''}" for n, c in sorted(counts.items())
+        )
         self.say(f"Targets set through /maturity targets: {shown}.")
 
     def finish(self) -> int:
@@ -761,8 +897,11 @@ class Session:
             raise SandboxError("the summary came without a chart")
         self.say()
         self.say(f"Chart saved to {self.chart_saved}")
-        self.para(f"Done in {time.monotonic() - self.started:.1f} s. Run it again for round "
-                  f"{self.services.stores.rounds.number(self.round) + 1}: its summary shows the trend.", dim=True)
+        self.para(
+            f"Done in {time.monotonic() - self.started:.1f} s. Run it again for round "
+            f"{self.services.stores.rounds.number(self.round) + 1}: its summary shows the trend.",
+            dim=True,
+        )
         return 0
 
     # -- interactive -------------------------------------------------------------------------------------
@@ -777,7 +916,9 @@ class Session:
         self.say(s.dim("  (the sandbox presses Start for you; your teammates start too)"))
         self.click(YOU_ID, parent, values.CONTINUE)
         delay = self.args.delay if self.args.delay is not None else 3.0
-        self.teammates_thread = threading.Thread(target=self.run_teammates, args=(delay,), name="sandbox-teammates", daemon=True)
+        self.teammates_thread = threading.Thread(
+            target=self.run_teammates, args=(delay,), name="sandbox-teammates", daemon=True
+        )
         self.teammates_thread.start()
         self.walk_interactive()
         self.facilitate()
@@ -813,8 +954,11 @@ class Session:
                     self.click(YOU_ID, parent, values.CONTINUE)
                 continue
             if prompt.ts != self.shown_prompt:
-                self.show_prompt(prompt, "Direct message from maturity-bot · thread · back to "
-                                 + plain(prompt.text, self.names).split(":")[0])
+                self.show_prompt(
+                    prompt,
+                    "Direct message from maturity-bot · thread · back to "
+                    + plain(prompt.text, self.names).split(":")[0],
+                )
             rendered = self.render(prompt.text, prompt.blocks)
             extra = []
             answered = self.answered() if prompt.ts != self.reopened else []
@@ -827,15 +971,21 @@ class Session:
             extra += [("/", "command"), ("q", "finish")]
             finished, total = self.team_counts()
             bar = key_bar(rendered.buttons, self.style, self.width - 2, extra).split("\n")
-            if self.height is not None and (self.title_row is None or
-                                            self.screen.rows - self.title_row + 3 + len(bar) >= self.height):
+            if self.height is not None and (
+                self.title_row is None or self.screen.rows - self.title_row + 3 + len(bar) >= self.height
+            ):
                 # The area's title has scrolled away (help, a form, messages): name the area again.
                 self.title_row = self.screen.rows + 1
                 self.say()
                 self.say("  " + self.style.bold(f"↳ {self.area_label(prompt)}"))
             else:
                 self.say()
-            self.say("  " + self.style.dim(f"You: {progress.done} of {progress.total} answered · teammates finished: {finished} of {total}"))
+            self.say(
+                "  "
+                + self.style.dim(
+                    f"You: {progress.done} of {progress.total} answered · teammates finished: {finished} of {total}"
+                )
+            )
             self.say("\n".join("  " + row for row in bar))
             key = self.keys.key(self.style.accent("  Your choice: "))
             if key is None or key == "q":
@@ -858,13 +1008,17 @@ class Session:
                 continue
             if button.action_id == values.SKIP and prompt.ts == self.reopened:
                 self.reopened = None
-            self.driver.click(YOU_ID, self.slack.find_message(prompt.channel, prompt.ts), element=button.element,
-                              block_id=button.block_id)
+            self.driver.click(
+                YOU_ID,
+                self.slack.find_message(prompt.channel, prompt.ts),
+                element=button.element,
+                block_id=button.block_id,
+            )
             if button.key.isdigit() and prompt.ts == self.reopened:
                 self.reopened = None
 
     def area_label(self, prompt: Message) -> str:
-        """"Area 3 of 13 · Its title", for an area prompt."""
+        """ "Area 3 of 13 · Its title", for an area prompt."""
         try:
             position = f"Area {self.framework.area_ids.index(area_of(prompt)) + 1} of {len(self.framework.areas)} · "
         except (SandboxError, ValueError):
@@ -903,13 +1057,14 @@ class Session:
 
     def answered(self) -> list[Message]:
         """Your answered area prompts (those with Change), in the thread's order."""
-        return [m for m in self.thread(YOU_ID) if any(
-            b.get("action_id") == values.CHANGE and (b.get("text") or {}).get("text") == "Change"
-            for b in buttons_of(m))]
-
-    def last_answered(self) -> Message | None:
-        answered = self.answered()
-        return answered[-1] if answered else None
+        return [
+            m
+            for m in self.thread(YOU_ID)
+            if any(
+                b.get("action_id") == values.CHANGE and (b.get("text") or {}).get("text") == "Change"
+                for b in buttons_of(m)
+            )
+        ]
 
     def facilitate(self) -> None:
         """After your walk-through: the facilitator's turn at the channel prompt."""
@@ -921,15 +1076,28 @@ class Session:
         if progress is not None and progress.complete:
             self.say(s.bold("You have answered every area.") + f" Teammates finished so far: {finished} of {total}.")
         else:
-            self.say(s.bold(f"You stopped at {progress.done} of {progress.total} areas.") + f" Teammates finished so far: {finished} of {total}.")
+            self.say(
+                s.bold(f"You stopped at {progress.done} of {progress.total} areas.")
+                + f" Teammates finished so far: {finished} of {total}."
+            )
         for paragraph, indent in [
             ("You are the facilitator in #procurement. Type a command as you would in Slack, e.g.", ""),
-            (("/maturity status · /maturity summary · /maturity help social value · /maturity targets · "
-              "/maturity export · /maturity report · /maturity close"), "  "),
+            (
+                (
+                    "/maturity status · /maturity summary · /maturity help social value · /maturity targets · "
+                    "/maturity export · /maturity report · /maturity close"
+                ),
+                "  ",
+            ),
             ("Every subcommand (with or without /maturity): " + " · ".join(SUBCOMMANDS) + ".", "  "),
             ("home shows your App Home; any other text is a direct message to the bot.", "  "),
-            (("Press Enter (or q) to finish: your teammates complete their answers and the sandbox posts "
-              "/maturity summary."), ""),
+            (
+                (
+                    "Press Enter (or q) to finish: your teammates complete their answers and the sandbox posts "
+                    "/maturity summary."
+                ),
+                "",
+            ),
         ]:
             self.para(paragraph, indent=indent)
         while True:
@@ -943,7 +1111,7 @@ class Session:
         line = line.strip()
         first = line.split(" ", 1)[0].lower()
         if line.startswith("/maturity") or first in SUBCOMMANDS:
-            text = line[len("/maturity"):].strip() if line.startswith("/maturity") else line
+            text = line[len("/maturity") :].strip() if line.startswith("/maturity") else line
             try:
                 self.command(YOU_ID, text, echo=False)  # the typed line is on the screen already
             except RequestFailed as error:
@@ -954,7 +1122,11 @@ class Session:
         elif first == "home":
             record = self.home_of(YOU_ID)
             self.heading("maturity-bot · Home")
-            self.say(render_view(record.view, self.names, self.style, width=self.width) if record else "  (not published yet)")
+            self.say(
+                render_view(record.view, self.names, self.style, width=self.width)
+                if record
+                else "  (not published yet)"
+            )
             return
         elif line:
             self.heading("Direct message to maturity-bot")
@@ -966,8 +1138,14 @@ class Session:
         """A modal opened for you: ask for each input in the terminal, then submit it (q cancels)."""
         view = record.view
         self.heading("maturity-bot · a form")
-        self.say(render_view({"title": view.get("title"), "blocks": [b for b in view.get("blocks", []) if b.get("type") != "input"]},
-                             self.names, self.style, width=self.width))
+        self.say(
+            render_view(
+                {"title": view.get("title"), "blocks": [b for b in view.get("blocks", []) if b.get("type") != "input"]},
+                self.names,
+                self.style,
+                width=self.width,
+            )
+        )
         answers: dict[str, str] = {}
         last_options = None
         for block in view.get("blocks", []):
@@ -979,11 +1157,19 @@ class Session:
             if element.get("type") == "static_select":
                 options = element.get("options") or []
                 if options != last_options:
-                    self.say("  " + "  ".join(f"[{o['value']}] {o['text']['text'].removeprefix(str(o['value']) + ' · ')}"
-                                              for o in options))
+                    self.say(
+                        "  "
+                        + "  ".join(
+                            f"[{o['value']}] {o['text']['text'].removeprefix(str(o['value']) + ' · ')}" for o in options
+                        )
+                    )
                     last_options = options
                 initial = element.get("initial_option")
-                hint = f"Enter keeps {initial['text']['text']}" if initial else ("Enter for none" if optional else "required")
+                hint = (
+                    f"Enter keeps {initial['text']['text']}"
+                    if initial
+                    else ("Enter for none" if optional else "required")
+                )
                 while True:
                     text = self.keys.line(f"  {label} ({hint}, q cancels): ")
                     if text is None or text.lower() == "q":
@@ -1003,7 +1189,9 @@ class Session:
                     self.say("  Type one of the values in brackets.")
             elif element.get("type") == "plain_text_input":
                 initial = element.get("initial_value")
-                text = self.keys.line(f"  {label} ({'Enter keeps the current text' if initial else 'Enter to leave empty'}, q cancels): ")
+                text = self.keys.line(
+                    f"  {label} ({'Enter keeps the current text' if initial else 'Enter to leave empty'}, q cancels): "
+                )
                 if text is None or text.lower() == "q":
                     self.say("  Form cancelled: nothing was sent.")
                     return
@@ -1022,7 +1210,7 @@ class Session:
         """Say what became of the comment, as the database has it."""
         try:
             area_id = json.loads(view.get("private_metadata") or "{}")["area_id"]
-            area = self.framework.area(area_id) if hasattr(self.framework, "area") else None
+            area = self.framework.area(area_id)
         except (ValueError, KeyError, TypeError):
             return
         title = area.title if area is not None else self.names.areas.get(area_id, area_id)
@@ -1105,5 +1293,7 @@ def modal_state(view: dict, answers: dict[str, str]) -> dict:
             option = next((o for o in element.get("options", []) if str(o["value"]) == str(answer)), None)
             state[block["block_id"]] = {action_id: {"type": "static_select", "selected_option": option}}
         else:
-            state[block["block_id"]] = {action_id: {"type": element.get("type", "plain_text_input"), "value": answer or None}}
+            state[block["block_id"]] = {
+                action_id: {"type": element.get("type", "plain_text_input"), "value": answer or None}
+            }
     return state
