@@ -592,7 +592,7 @@ def test_an_unreachable_database_is_not_called_unmigrated(tmp_path):
 
 
 def test_exports_are_written_for_colleagues_to_read(tmp_path, database):
-    out = tmp_path / "shared" / "round.csv"
+    out = tmp_path / "colleagues" / "round.csv"
     out.parent.mkdir()
     result = subprocess.run(
         [
