@@ -187,6 +187,11 @@ class Sender:
         if message is None:
             current = self.outbox.get(message_id)
             return current.ts if current else None
+        return self.send_leased(client, message)
+
+    def send_leased(self, client: WebClient, message: OutboxMessage) -> str | None:
+        """Send a message this process already holds the lease of: one it enqueued born leased in the
+        transaction that made it owed (a member's next prompt), so no transaction stands before the post."""
         self._hold(message)
         try:
             return self._send(client, message)

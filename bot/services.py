@@ -19,6 +19,7 @@ from storage import Stores
 
 from .home import Home
 from .outbox import Pacer, Sender
+from .parent_updates import ParentUpdates
 from .permissions import Permissions
 from .reminders import Reminders
 from .summaries import Summaries
@@ -50,7 +51,7 @@ class Services:
         stores, framework = core.stores, core.framework
         pacer = Pacer(channel_rate=settings.maturity_channel_rate, workspace_rate=settings.maturity_workspace_rate)
         sender = Sender(stores.outbox, pacer, slow_post_grace=timedelta(seconds=settings.maturity_slow_post_grace))
-        walkthrough = Walkthrough(stores, framework, sender)
+        walkthrough = Walkthrough(stores, framework, sender, ParentUpdates(settings.maturity_progress_delay))
         summaries = Summaries(stores, core.results, framework, sender)
         permissions = Permissions(stores.facilitators, settings.facilitator_ids)
         return cls(

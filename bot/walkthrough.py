@@ -11,24 +11,33 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from slack_sdk import WebClient
 
 from framework.models import Framework
 from framework.progress import Progress
 from storage import Stores
+from storage.answers import AnswerResult, PromptFor, Step
 from storage.kinds import MessageKind
-from storage.models import Participant, Round
+from storage.models import Answer, Participant, Prompt, Round
 from storage.outbox import Owed
 
 from . import outbox_keys
 from .blocks import walkthrough as blocks
 from .outbox import Sender
+from .parent_updates import ParentUpdates
 
 log = logging.getLogger(__name__)
 
 KICKOFF_SENDERS = 3
+
+
+class StoredButNotShown(Exception):
+    """What the member entered is stored; what failed after it is only Slack catching up with it (the next
+    prompt, the answered prompt), which the outbox and the clock finish. Raised from the original error so
+    the person is told that, not that nothing was saved."""
 
 
 @dataclass
@@ -36,6 +45,14 @@ class Walkthrough:
     stores: Stores
     framework: Framework
     sender: Sender
+    parents: ParentUpdates = field(default_factory=lambda: ParentUpdates(delay=0))
+
+    def __post_init__(self) -> None:
+        # A prompt's text and blocks depend only on the round and the area: built once, not on every click.
+        self._prompt_text = lru_cache(maxsize=4096)(self._build_prompt)
+
+    def _build_prompt(self, round_id: int, area_id: str) -> tuple[str, list[dict]]:
+        return blocks.area_prompt(round_id=round_id, framework=self.framework, area=self.framework.area(area_id))
 
     # -- the parent message ----------------------------------------------------------------------------
 
@@ -76,10 +93,23 @@ class Walkthrough:
         return self.stores.answers.participant(round_.team_id, round_.id, participant.user_id)
 
     def refresh_parent(self, client: WebClient, round_: Round, participant: Participant, progress: Progress) -> None:
+        """Show the member's progress at the top of their thread, at once."""
+        self.parents.now(
+            participant.id, _parent_state(progress), self._parent_update(client, round_, participant, progress)
+        )
+
+    def _refresh_parent_soon(
+        self, client: WebClient, round_: Round, participant: Participant, progress: Progress
+    ) -> None:
+        self.parents.soon(
+            participant.id, _parent_state(progress), self._parent_update(client, round_, participant, progress)
+        )
+
+    def _parent_update(self, client: WebClient, round_: Round, participant: Participant, progress: Progress):
         text, message_blocks = blocks.parent_message(
             round_id=round_.id, channel_id=round_.channel_id, framework=self.framework, progress=progress
         )
-        client.chat_update(
+        return lambda: client.chat_update(
             channel=participant.dm_channel_id, ts=participant.thread_ts, text=text, blocks=message_blocks
         )
 
@@ -93,45 +123,43 @@ class Walkthrough:
                 return "owed"  # Slack is failing; the kick-off stays owed and goes out later
         return self.advance(client, round_, participant, resuming=True)
 
-    def advance(
-        self,
-        client: WebClient,
-        round_: Round,
-        participant: Participant,
-        *,
-        resuming: bool = False,
-        progress: Progress | None = None,
-    ) -> str:
+    def advance(self, client: WebClient, round_: Round, participant: Participant, *, resuming: bool = False) -> str:
         """Post the next area if one is due. Returns what happened: posted, owed, waiting, complete or paused."""
-        progress = progress or self.progress(round_, participant.user_id)
-        area_id = progress.next_area(resuming=resuming)
-        if area_id is not None:
-            area = self.framework.area(area_id)
-            text, message_blocks = blocks.area_prompt(round_id=round_.id, framework=self.framework, area=area)
+        step = self.stores.answers.claim_next(
+            round_,
+            participant.user_id,
+            self.framework.area_ids,
+            self._prompt_for(round_, participant),
+            resuming=resuming,
+        )
+        outcome = self._post_step(client, participant, step, resuming=resuming)
+        if outcome == "posted" and _first_prompt(step.progress):
+            self.refresh_parent(client, round_, participant, step.progress)  # Start becomes Continue
+        self._show_unshown(client, round_, participant, step.unshown)
+        return outcome
 
-            def owed(prompt) -> Owed:
-                return Owed(
-                    key=outbox_keys.prompt(prompt.id),
-                    kind=MessageKind.PROMPT,
-                    ref_id=prompt.id,
-                    channel=participant.dm_channel_id,
-                    thread_ts=participant.thread_ts,
-                    text=text,
-                    blocks=message_blocks,
-                )
-
-            attempt = progress.posts(area_id) + 1
-            prompt = self.stores.answers.claim_prompt(
-                round_.team_id, round_.id, participant.user_id, area_id, attempt, owed
+    def _prompt_for(self, round_: Round, participant: Participant) -> PromptFor:
+        def owed(area_id: str, prompt: Prompt) -> Owed:
+            text, message_blocks = self._prompt_text(round_.id, area_id)
+            return Owed(
+                key=outbox_keys.prompt(prompt.id),
+                kind=MessageKind.PROMPT,
+                ref_id=prompt.id,
+                channel=participant.dm_channel_id,
+                thread_ts=participant.thread_ts,
+                text=text,
+                blocks=message_blocks,
             )
-            if prompt is None:
-                return "waiting"  # another request claimed it a moment ago
-            message = self.stores.outbox.by_key(round_.team_id, outbox_keys.prompt(prompt.id))
-            if self.sender.deliver(client, message.id) is None:
-                return "owed"
-            if not progress.started:
-                self.refresh_parent(client, round_, participant, self.progress(round_, participant.user_id))
-            return "posted"
+
+        return owed
+
+    def _post_step(self, client: WebClient, participant: Participant, step: Step, *, resuming: bool) -> str:
+        """Send the prompt a step claimed, or say why there is none."""
+        if step.message is not None:
+            return "posted" if self.sender.send_leased(client, step.message) is not None else "owed"
+        progress = step.progress
+        if step.lost_race:
+            return "waiting"  # another request claimed it a moment ago
         if progress.complete:
             return "complete"
         waiting = progress.waiting()
@@ -150,20 +178,23 @@ class Walkthrough:
     def answer(
         self, client: WebClient, round_: Round, participant: Participant, area_id: str, level: int, prompt_ts: str
     ) -> None:
+        """A level clicked: the answer and the next prompt's claim in one transaction, then the next prompt
+        (what the member waits for), then the answered prompt, then (later, coalesced) the progress."""
         result = self.stores.answers.record_answer(
-            round_=round_, user_id=participant.user_id, area_id=area_id, level=level
+            round_=round_,
+            user_id=participant.user_id,
+            area_id=area_id,
+            level=level,
+            next_prompt=self._prompt_for(round_, participant),
+            area_ids=self.framework.area_ids,
         )
-        if not result.changed:
-            return  # the same click again: nothing new to show or post
-        self._after_answer(
-            client,
-            round_,
-            participant,
-            area_id,
-            prompt_ts,
-            completed_now=result.completed_now,
-            revision=result.revision,
-        )
+        if not result.changed:  # the same click again: nothing new, unless its prompt missed the first one
+            self.show_pending(client, round_, participant)
+            return
+        try:
+            self.after_answer(client, round_, participant, area_id, prompt_ts, result)
+        except Exception as error:
+            raise StoredButNotShown() from error
 
     def set_comment(
         self,
@@ -175,44 +206,61 @@ class Walkthrough:
         level: int | None,
     ) -> None:
         result = self.stores.answers.record_answer(
-            round_=round_, user_id=participant.user_id, area_id=area_id, level=level, comment=comment, set_comment=True
+            round_=round_,
+            user_id=participant.user_id,
+            area_id=area_id,
+            level=level,
+            comment=comment,
+            set_comment=True,
+            next_prompt=self._prompt_for(round_, participant),
+            area_ids=self.framework.area_ids,
         )
+        try:
+            self.after_comment(client, round_, participant, area_id, result)
+        except Exception as error:
+            raise StoredButNotShown() from error
+
+    def after_comment(
+        self, client: WebClient, round_: Round, participant: Participant, area_id: str, result: AnswerResult
+    ) -> None:
+        """What Slack shows once a comment (and, for an area not answered yet, its level) is stored."""
+        if not result.changed:
+            return
         prompt = self.stores.answers.latest_prompt(round_.team_id, round_.id, participant.user_id, area_id)
         shown_ts = prompt.ts if prompt is not None else None
         if result.first:
-            self._after_answer(
-                client,
-                round_,
-                participant,
-                area_id,
-                shown_ts,
-                completed_now=result.completed_now,
-                revision=result.revision,
-            )
+            self.after_answer(client, round_, participant, area_id, shown_ts, result)
         elif shown_ts is not None:
-            self.show_answer(client, round_, participant, area_id, shown_ts, revision=result.revision)
+            self.show_answer(
+                client, round_, participant, area_id, shown_ts, answer=result.answer, revision=result.revision
+            )
 
-    def _after_answer(
+    def after_answer(
         self,
         client: WebClient,
         round_: Round,
         participant: Participant,
         area_id: str,
         shown_ts: str | None,
-        *,
-        completed_now: bool,
-        revision: int = 0,
+        result: AnswerResult,
     ) -> None:
-        """After an answer: the next area first (it is what the member waits for), then the answered
-        prompt and the progress at the top of the thread, or, at the end, the member's profile."""
-        progress = self.progress(round_, participant.user_id)
-        if not progress.complete:
-            self.advance(client, round_, participant, progress=progress)
+        """After an answer is stored: the next area first (it is what the member waits for), then the answered
+        prompt, then the progress at the top of the thread, or, at the end, the member's profile."""
+        step = result.step
+        if step is not None:
+            self._post_step(client, participant, step, resuming=False)
         if shown_ts is not None:
-            self.show_answer(client, round_, participant, area_id, shown_ts, revision=revision)
-        self.refresh_parent(client, round_, participant, progress)
-        if completed_now:
+            self.show_answer(
+                client, round_, participant, area_id, shown_ts, answer=result.answer, revision=result.revision
+            )
+        progress = step.progress if step is not None else self.progress(round_, participant.user_id)
+        if result.completed_now:
+            self.refresh_parent(client, round_, participant, progress)
             self._post_profile(client, round_, participant)
+        else:
+            self._refresh_parent_soon(client, round_, participant, progress)
+        if step is not None:
+            self._show_unshown(client, round_, participant, [p for p in step.unshown if p.area_id != area_id])
 
     def _post_profile(self, client: WebClient, round_: Round, participant: Participant) -> None:
         levels = {
@@ -233,10 +281,13 @@ class Walkthrough:
         area_id: str,
         prompt_ts: str,
         *,
+        answer: Answer | None = None,
         revision: int = 0,
     ) -> None:
-        """Update the prompt to show the stored answer; with the answer's revision, record it as shown."""
-        answer = self.stores.answers.answer(round_.team_id, round_.id, participant.user_id, area_id)
+        """Update the prompt to show the stored answer (read unless given); with the answer's revision,
+        record it as shown."""
+        if answer is None:
+            answer = self.stores.answers.answer(round_.team_id, round_.id, participant.user_id, area_id)
         text, message_blocks = blocks.answered_prompt(
             round_id=round_.id,
             framework=self.framework,
@@ -254,10 +305,15 @@ class Walkthrough:
         """Update the member's prompts whose stored answer Slack does not show yet (the database or Slack
         failed between storing an answer and updating its prompt). Run on the member's next action in the
         round; safe in several processes at once (chat.update is idempotent, the mark never moves back)."""
-        shown = 0
-        for prompt in self.stores.answers.pending_shows(round_.team_id, round_.id, participant.user_id):
-            shown += self._show_pending(client, round_, participant, prompt)
-        return shown
+        return self._show_unshown(
+            client,
+            round_,
+            participant,
+            self.stores.answers.pending_shows(round_.team_id, round_.id, participant.user_id),
+        )
+
+    def _show_unshown(self, client: WebClient, round_: Round, participant: Participant, prompts) -> int:
+        return sum(self._show_pending(client, round_, participant, prompt) for prompt in prompts)
 
     def show_pending_everywhere(self, client_for, limit: int = 100) -> int:
         """The clock's sweep: every workspace's prompts whose stored answer is not shown yet."""
@@ -286,12 +342,12 @@ class Walkthrough:
 
     def skip(self, client: WebClient, round_: Round, participant: Participant, area_id: str, prompt_ts: str) -> None:
         if not self.stores.answers.skip(round_.team_id, round_.id, participant.user_id, area_id):
+            self.show_pending(client, round_, participant)
             return  # already answered or skipped: a repeated click
         text, message_blocks = blocks.skipped_prompt(
             round_id=round_.id, framework=self.framework, area=self.framework.area(area_id)
         )
         client.chat_update(channel=participant.dm_channel_id, ts=prompt_ts, text=text, blocks=message_blocks)
-        self.stores.answers.touch(participant.id)
         self.advance(client, round_, participant)
 
     def reopen(self, client: WebClient, round_: Round, participant: Participant, area_id: str, prompt_ts: str) -> None:
@@ -304,3 +360,14 @@ class Walkthrough:
             current_level=answer.level if answer else None,
         )
         client.chat_update(channel=participant.dm_channel_id, ts=prompt_ts, text=text, blocks=message_blocks)
+        self.show_pending(client, round_, participant)
+
+
+def _parent_state(progress: Progress) -> tuple[int, bool, bool]:
+    """What the parent message shows of the progress: the count answered, Start or Continue, and done."""
+    return progress.done, progress.started, progress.complete
+
+
+def _first_prompt(progress: Progress) -> bool:
+    """The member has just been sent their first prompt (nothing answered, one prompt posted)."""
+    return not progress.answered and sum(state.posts for state in progress.prompts.values()) == 1

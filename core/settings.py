@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # due); only then does it post again.
     maturity_slack_timeout: float = Field(default=10.0, gt=0)
     maturity_slow_post_grace: float = Field(default=60.0, gt=0)
+    # How long a member must be quiet before the progress at the top of their thread is updated (a run of
+    # quick answers then costs one update); 0 updates it after every answer.
+    maturity_progress_delay: float = Field(default=2.0, ge=0, le=60)
     # Multi-workspace installs: with these (and no SLACK_BOT_TOKEN) the bot runs Slack's OAuth flow.
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None

@@ -38,7 +38,7 @@ class Stores:
         return cls(
             engine=engine,
             rounds=RoundStore(engine),
-            answers=AnswerStore(engine),
+            answers=AnswerStore(engine, outbox_lease),
             targets=TargetStore(engine),
             schedules=ScheduleStore(engine),
             facilitators=FacilitatorStore(engine),

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import Engine, func, update
 from sqlalchemy.exc import IntegrityError
@@ -22,8 +23,8 @@ from framework.progress import Progress, PromptState
 
 from .db import insert_once
 from .kinds import PromptStatus
-from .models import Answer, AnswerChange, Participant, Prompt, Round, utcnow
-from .outbox import Owed, add_owed
+from .models import Answer, AnswerChange, OutboxMessage, Participant, Prompt, Round, utcnow
+from .outbox import LEASE, Owed, add_owed
 
 _NEW_LINES = re.compile(r"\r\n?")
 
@@ -37,6 +38,25 @@ def clean_text(text: str) -> str:
     return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
 
 
+# What posts an area's prompt: (area id, the claimed prompt row) -> the owed message.
+PromptFor = Callable[[str, Prompt], Owed]
+
+
+@dataclass(frozen=True)
+class Step:
+    """Where a member's walk-through stands after one transaction, and the prompt it claimed, if any.
+
+    `message` is the claimed prompt's outbox row, born leased to the caller (attempt 1): the caller sends
+    it straight away without another transaction to take it, and if the caller dies the lease runs out and
+    any sender takes it over."""
+
+    progress: Progress
+    prompt: Prompt | None = None
+    message: OutboxMessage | None = None
+    lost_race: bool = False  # another request claimed the prompt this one wanted
+    unshown: tuple[Prompt, ...] = ()  # the member's other prompts whose stored answer Slack does not show yet
+
+
 @dataclass(frozen=True)
 class AnswerResult:
     answer: Answer
@@ -44,6 +64,7 @@ class AnswerResult:
     first: bool  # True when the area had no answer before
     completed_now: bool = False  # True when this answer completed the member's round
     revision: int = 0  # the answer_rev of the area's latest prompt after this change (0: no prompt)
+    step: Step | None = None  # with `next_prompt`: the progress after the answer and the next prompt claimed
 
 
 @dataclass(frozen=True)
@@ -61,8 +82,9 @@ class MemberProgress:
 class AnswerStore:
     """Participants, prompts and answers of rounds, scoped by workspace."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, outbox_lease: timedelta = LEASE):
         self.engine = engine
+        self.outbox_lease = outbox_lease
 
     # -- participants ----------------------------------------------------------------------------------
 
@@ -75,6 +97,22 @@ class AnswerStore:
                     Participant.user_id == user_id,
                 )
             ).first()
+
+    def member_in_round(self, team_id: str, round_id: int, user_id: str) -> tuple[Round | None, Participant | None]:
+        """The round of this workspace and the member's place in it (None where there is none), in one query:
+        what every click checks before acting."""
+        with Session(self.engine) as session:
+            row = session.exec(
+                select(Round, Participant)
+                .outerjoin(
+                    Participant,
+                    (Participant.round_id == Round.id)
+                    & (Participant.team_id == team_id)
+                    & (Participant.user_id == user_id),
+                )
+                .where(Round.team_id == team_id, Round.id == round_id)
+            ).first()
+            return (row[0], row[1]) if row is not None else (None, None)
 
     def participants(self, team_id: str, round_id: int) -> list[Participant]:
         with Session(self.engine) as session:
@@ -122,63 +160,60 @@ class AnswerStore:
 
     # -- prompts ---------------------------------------------------------------------------------------
 
-    def progress(self, team_id: str, round_id: int, user_id: str, area_ids: list[str]) -> Progress:
+    def progress(self, team_id: str, round_id: int, user_id: str, area_ids: Sequence[str]) -> Progress:
         with Session(self.engine) as session:
-            answered = session.exec(
-                select(Answer.area_id).where(
-                    Answer.team_id == team_id, Answer.round_id == round_id, Answer.user_id == user_id
-                )
-            ).all()
-            prompts = session.exec(
-                select(Prompt).where(Prompt.team_id == team_id, Prompt.round_id == round_id, Prompt.user_id == user_id)
-            ).all()
-        states: dict[str, PromptState] = {}
-        for prompt in sorted(prompts, key=lambda p: p.attempt):
-            before = states.get(prompt.area_id) or PromptState(prompt.area_id)
-            states[prompt.area_id] = PromptState(
-                area_id=prompt.area_id,
-                posts=before.posts + 1,
-                skips=before.skips + (prompt.state == PromptStatus.SKIPPED),
-                open=prompt.state == PromptStatus.OPEN,
-            )
-        return Progress(area_ids=area_ids, answered=frozenset(answered), prompts=states)
+            answered = _answered(session, team_id, round_id, user_id)
+            return _progress(area_ids, answered, _prompts(session, team_id, round_id, user_id))
 
-    def claim_prompt(
+    def claim_next(
+        self, round_: Round, user_id: str, area_ids: Sequence[str], prompt_for: PromptFor, *, resuming: bool = False
+    ) -> Step:
+        """Read where the member is and claim the prompt that comes next (with its message, born leased to
+        the caller), in one transaction. See `Step`."""
+        for _ in range(3):
+            with Session(self.engine, expire_on_commit=False) as session:
+                prompts = _prompts(session, round_.team_id, round_.id, user_id)
+                progress = _progress(area_ids, _answered(session, round_.team_id, round_.id, user_id), prompts)
+                try:
+                    step = self._claim(session, round_, user_id, progress, prompts, prompt_for, resuming=resuming)
+                    session.commit()
+                except IntegrityError:  # another request claimed the same attempt a moment ago: look again
+                    session.rollback()
+                    continue
+                return step
+        return Step(progress=self.progress(round_.team_id, round_.id, user_id, area_ids), lost_race=True)
+
+    def _claim(
         self,
-        team_id: str,
-        round_id: int,
+        session: Session,
+        round_: Round,
         user_id: str,
-        area_id: str,
-        attempt: int,
-        owed: Callable[[Prompt], Owed] | None = None,
-    ) -> Prompt | None:
-        """Reserve attempt number `attempt` of an area's prompt, and (with `owed`) the message that posts
-        it, in one transaction.
-
-        The caller passes the attempt its view of the progress expects; when two requests act on the same
-        view (two quick clicks, a retried request) the database's unique constraint lets exactly one of
-        them have it, across processes. Returns None for the loser.
-        """
-        with Session(self.engine) as session:
-            prompt = Prompt(team_id=team_id, round_id=round_id, user_id=user_id, area_id=area_id, attempt=attempt)
-            session.add(prompt)
-            try:
-                session.flush()
-                if owed is not None:
-                    add_owed(session, team_id, owed(prompt))
-                session.exec(
-                    update(Participant)
-                    .where(
-                        Participant.team_id == team_id, Participant.round_id == round_id, Participant.user_id == user_id
-                    )
-                    .values(last_active_at=utcnow())
-                )
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-                return None
-            session.refresh(prompt)
-            return prompt
+        progress: Progress,
+        prompts: list[Prompt],
+        prompt_for: PromptFor,
+        *,
+        resuming: bool = False,
+    ) -> Step:
+        """Claim the next prompt in the caller's transaction (whose commit may fail on the unique attempt,
+        when another request claimed it first); the member's activity is touched either way."""
+        unshown = tuple(p for p in prompts if p.ts is not None and p.shown_rev < p.answer_rev)
+        _touch(session, round_, user_id)
+        area_id = progress.next_area(resuming=resuming)
+        if area_id is None:
+            return Step(progress=progress, unshown=unshown)
+        prompt = Prompt(
+            team_id=round_.team_id,
+            round_id=round_.id,
+            user_id=user_id,
+            area_id=area_id,
+            attempt=progress.posts(area_id) + 1,
+        )
+        session.add(prompt)
+        session.flush()
+        message = add_owed(session, round_.team_id, prompt_for(area_id, prompt), leased_for=self.outbox_lease)
+        session.flush()
+        claimed = _progress(progress.area_ids, progress.answered, [*prompts, prompt])
+        return Step(progress=claimed, prompt=prompt, message=message, unshown=unshown)
 
     def latest_prompt(self, team_id: str, round_id: int, user_id: str, area_id: str) -> Prompt | None:
         with Session(self.engine) as session:
@@ -231,24 +266,35 @@ class AnswerStore:
         level: int | None = None,
         comment: str | None = None,
         set_comment: bool = False,
+        next_prompt: PromptFor | None = None,
+        area_ids: Sequence[str] = (),
     ) -> AnswerResult:
-        """Set a member's level (and/or comment) for an area, keeping the history of every change.
+        """Set a member's level (and/or comment) for an area, keeping the history of every change; with
+        `next_prompt` (and the framework's `area_ids`), also claim the prompt that comes next, in the same
+        transaction (the result's `step`), so a click costs one transaction before its next prompt is posted.
 
         Concurrent identical clicks end in one answer: the unique constraint rejects the second insert,
-        which is then applied as an update of the first. The comment is stored cleaned (`clean_text`).
+        which is then applied as an update of the first (and a prompt two requests both claimed goes to
+        one of them). The comment is stored cleaned (`clean_text`).
         """
         if set_comment and comment is not None:
             comment = clean_text(comment)
         for _ in range(3):
             try:
-                return self._record_answer_once(round_, user_id, area_id, level, comment, set_comment)
+                return self._record_answer_once(
+                    round_, user_id, area_id, level, comment, set_comment, next_prompt, area_ids
+                )
             except IntegrityError:
                 continue
         raise RuntimeError("could not record the answer after 3 attempts")
 
-    def _record_answer_once(self, round_, user_id, area_id, level, comment, set_comment) -> AnswerResult:
+    def _record_answer_once(
+        self, round_, user_id, area_id, level, comment, set_comment, next_prompt, area_ids
+    ) -> AnswerResult:
         team_id = round_.team_id
-        with Session(self.engine) as session:
+        # The rows read and written here (the answer, the member's prompts, the claimed prompt and its
+        # message) are handed back as they were committed, not reloaded.
+        with Session(self.engine, expire_on_commit=False) as session:
             answer = session.exec(
                 select(Answer)
                 .where(
@@ -282,50 +328,44 @@ class AnswerStore:
                     answer.comment = comment
                 answer.updated_at = utcnow()
             changed = first or (answer.level, answer.comment) != (old_level, old_comment)
-            if changed:
-                session.add(answer)
-                session.add(
-                    AnswerChange(
-                        team_id=team_id,
-                        round_id=round_.id,
-                        user_id=user_id,
-                        area_id=area_id,
-                        old_level=old_level,
-                        new_level=answer.level,
-                        old_comment=old_comment,
-                        new_comment=answer.comment,
-                        framework_id=round_.framework_id,
-                        framework_version=round_.framework_version,
-                    )
-                )
-            area_prompts = list(
-                session.exec(
-                    select(Prompt)
-                    .where(
-                        Prompt.team_id == team_id,
-                        Prompt.round_id == round_.id,
-                        Prompt.user_id == user_id,
-                        Prompt.area_id == area_id,
-                    )
-                    .order_by(col(Prompt.attempt))
+            if not changed:
+                return AnswerResult(answer=answer, changed=False, first=False)
+            session.add(answer)
+            session.add(
+                AnswerChange(
+                    team_id=team_id,
+                    round_id=round_.id,
+                    user_id=user_id,
+                    area_id=area_id,
+                    old_level=old_level,
+                    new_level=answer.level,
+                    old_comment=old_comment,
+                    new_comment=answer.comment,
+                    framework_id=round_.framework_id,
+                    framework_version=round_.framework_version,
                 )
             )
+            prompts = _prompts(session, team_id, round_.id, user_id)
+            area_prompts = [p for p in prompts if p.area_id == area_id]
             for prompt in area_prompts:
-                if prompt.state != PromptStatus.ANSWERED:
-                    prompt.state = PromptStatus.ANSWERED
-                    session.add(prompt)
+                prompt.state = PromptStatus.ANSWERED
             revision = 0
             if area_prompts:
                 latest = area_prompts[-1]
-                if changed:  # the latest prompt must now show this answer (see show_pending)
-                    latest.answer_rev += 1
-                    session.add(latest)
+                latest.answer_rev += 1  # the latest prompt must now show this answer (see show_pending)
                 revision = latest.answer_rev
-            completed_now = self._mark_activity(session, round_, user_id, count_answers=first)
+            session.flush()
+            answered = _answered(session, team_id, round_.id, user_id)
+            completed_now = first and len(answered) >= round_.area_count and _complete(session, round_, user_id)
+            step = None
+            if next_prompt is not None:
+                progress = _progress(area_ids, answered, prompts)
+                step = self._claim(session, round_, user_id, progress, prompts, next_prompt)
+            else:
+                _touch(session, round_, user_id)
             session.commit()
-            session.refresh(answer)
             return AnswerResult(
-                answer=answer, changed=changed, first=first, completed_now=completed_now, revision=revision
+                answer=answer, changed=True, first=first, completed_now=completed_now, revision=revision, step=step
             )
 
     def mark_shown(self, team_id: str, round_id: int, user_id: str, area_id: str, revision: int) -> None:
@@ -354,33 +394,6 @@ class AnswerStore:
             if team_id is not None:
                 query = query.where(Prompt.team_id == team_id, Prompt.round_id == round_id, Prompt.user_id == user_id)
             return list(session.exec(query.order_by(Prompt.id).limit(limit)))
-
-    @staticmethod
-    def _mark_activity(session: Session, round_: Round, user_id: str, *, count_answers: bool) -> bool:
-        """Keep the participant's last activity and completion up to date in the caller's transaction, so
-        that participation is one cheap query on the participant table. True when the round was completed
-        just now."""
-        participant = session.exec(
-            select(Participant).where(
-                Participant.team_id == round_.team_id, Participant.round_id == round_.id, Participant.user_id == user_id
-            )
-        ).first()
-        if participant is None:
-            return False
-        participant.last_active_at = utcnow()
-        completed_now = False
-        if count_answers and participant.completed_at is None:
-            session.flush()
-            answered = session.exec(
-                select(func.count())
-                .select_from(Answer)
-                .where(Answer.team_id == round_.team_id, Answer.round_id == round_.id, Answer.user_id == user_id)
-            ).one()
-            if answered >= round_.area_count:
-                participant.completed_at = participant.last_active_at
-                completed_now = True
-        session.add(participant)
-        return completed_now
 
     def answers(self, team_id: str, round_id: int, user_id: str | None = None) -> list[Answer]:
         with Session(self.engine) as session:
@@ -464,3 +477,64 @@ class AnswerStore:
                 ).where(Participant.team_id == team_id, Participant.round_id == round_id)
             ).one()
         return members, complete, started
+
+
+# -- the walk-through's reads and writes inside a caller's transaction --------------------------------------
+
+
+def _prompts(session: Session, team_id: str, round_id: int, user_id: str) -> list[Prompt]:
+    """A member's prompts in a round, oldest attempt first."""
+    return list(
+        session.exec(
+            select(Prompt)
+            .where(Prompt.team_id == team_id, Prompt.round_id == round_id, Prompt.user_id == user_id)
+            .order_by(col(Prompt.area_id), col(Prompt.attempt))
+        )
+    )
+
+
+def _answered(session: Session, team_id: str, round_id: int, user_id: str) -> frozenset[str]:
+    return frozenset(
+        session.exec(
+            select(Answer.area_id).where(
+                Answer.team_id == team_id, Answer.round_id == round_id, Answer.user_id == user_id
+            )
+        ).all()
+    )
+
+
+def _progress(area_ids: Sequence[str], answered: frozenset[str], prompts: list[Prompt]) -> Progress:
+    states: dict[str, PromptState] = {}
+    for prompt in sorted(prompts, key=lambda p: p.attempt):
+        before = states.get(prompt.area_id) or PromptState(prompt.area_id)
+        states[prompt.area_id] = PromptState(
+            area_id=prompt.area_id,
+            posts=before.posts + 1,
+            skips=before.skips + (prompt.state == PromptStatus.SKIPPED),
+            open=prompt.state == PromptStatus.OPEN,
+        )
+    return Progress(area_ids=area_ids, answered=answered, prompts=states)
+
+
+def _member(round_: Round, user_id: str):
+    return (
+        Participant.team_id == round_.team_id,
+        Participant.round_id == round_.id,
+        Participant.user_id == user_id,
+    )
+
+
+def _touch(session: Session, round_: Round, user_id: str) -> None:
+    """The member's last activity, kept on the participant row so that participation is one cheap query."""
+    session.exec(update(Participant).where(*_member(round_, user_id)).values(last_active_at=utcnow()))
+
+
+def _complete(session: Session, round_: Round, user_id: str) -> bool:
+    """Mark the member's round complete (with their activity); True when it was not complete before."""
+    now = utcnow()
+    done = session.exec(
+        update(Participant)
+        .where(*_member(round_, user_id), col(Participant.completed_at).is_(None))
+        .values(completed_at=now, last_active_at=now)
+    )
+    return done.rowcount == 1

@@ -38,9 +38,12 @@ class Owed:
     ref_id: int | None = None
 
 
-def add_owed(session: Session, team_id: str, owed: Owed) -> OutboxMessage:
-    """Record an owed message inside the caller's transaction."""
+def add_owed(session: Session, team_id: str, owed: Owed, *, leased_for: timedelta | None = None) -> OutboxMessage:
+    """Record an owed message inside the caller's transaction; with `leased_for`, born leased to the caller
+    (its first attempt taken), who sends it at once without a second transaction to lease it."""
+    leased = {} if leased_for is None else {"attempts": 1, "next_attempt_at": utcnow() + leased_for}
     message = OutboxMessage(
+        **leased,
         team_id=team_id,
         key=owed.key,
         kind=owed.kind,

@@ -165,6 +165,8 @@ def make_settings(slack, **overrides) -> Settings:
         # Members here click faster than people do: lift the per-channel pacing (tests of pacing set it back).
         maturity_channel_rate=100.0,
         maturity_workspace_rate=200.0,
+        # ...and see their progress at once (tests of the coalesced progress updates set a delay).
+        maturity_progress_delay=0,
     )
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -125,6 +125,10 @@ def not_saved_lines(slack):
     return [e for e in slack.ephemerals if NOT_SAVED in (e.get("text") or "")]
 
 
+def saved_lines(slack):
+    return [e for e in slack.ephemerals if "Your answer is saved" in (e.get("text") or "")]
+
+
 def test_while_the_database_is_down_every_click_and_command_is_acknowledged_and_the_person_told(outage, slack):
     proxy, workspace = outage
     workspace.command("U1", "start")
@@ -195,7 +199,9 @@ def test_an_answer_stored_just_before_the_database_went_is_shown_once_it_is_back
 
     services.stores.answers.record_answer = record_then_lose_the_database
     assert workspace.click("U2", prompt, values.answer_action_id(3)).status == 200
-    wait_for(lambda: not_saved_lines(slack), timeout=20, what="the person told")
+    # Told that the answer is kept (it is), never that nothing was saved.
+    wait_for(lambda: saved_lines(slack), timeout=20, what="the person told")
+    assert not_saved_lines(slack) == []
     services.stores.answers.record_answer = record
 
     def shown(message_ts) -> bool:
@@ -234,7 +240,8 @@ def test_the_members_next_message_shows_a_stored_answer_its_prompt_missed(outage
 
     services.stores.answers.record_answer = record_then_lose_the_database
     workspace.click("U2", prompt, values.answer_action_id(4))
-    wait_for(lambda: not_saved_lines(slack), timeout=20, what="the person told")
+    wait_for(lambda: saved_lines(slack), timeout=20, what="the person told")
+    assert not_saved_lines(slack) == []
     services.stores.answers.record_answer = record
     proxy.restore()
     thread_ts = parent(slack, "U2").ts

@@ -67,15 +67,26 @@ def test_a_prompt_is_claimed_once_even_by_concurrent_requests(engine, nps):
 
     def claim():
         barrier.wait()
-        results.append(stores.answers.claim_prompt("T1", round_.id, "U1", "working-with-partners", 1))
+        results.append(stores.answers.claim_next(round_, "U1", nps.area_ids, _prompt_message))
 
     threads = [threading.Thread(target=claim) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    claimed = [r for r in results if r is not None]
-    assert len(claimed) == 1 and claimed[0].attempt == 1
+    claimed = [step.prompt for step in results if step.prompt is not None]
+    assert len(claimed) == 1 and (claimed[0].area_id, claimed[0].attempt) == (nps.area_ids[0], 1)
+    assert all(step.progress.waiting() == nps.area_ids[0] for step in results)
+    # The winner's message is born leased to it: no other sender may take it while the lease runs.
+    [winner] = [step for step in results if step.prompt is not None]
+    assert winner.message.attempts == 1 and stores.outbox.lease(winner.message.id) is None
+
+
+def _prompt_message(area_id, prompt):
+    from storage.kinds import MessageKind
+    from storage.outbox import Owed
+
+    return Owed(key=f"prompt:{prompt.id}", kind=MessageKind.PROMPT, channel="D1", text=area_id, ref_id=prompt.id)
 
 
 def test_concurrent_first_answers_end_as_one_answer(engine, nps):
@@ -113,7 +124,7 @@ def test_team_progress_counts_answers_per_member(engine, nps):
     round_ = _start(stores, nps, members=("U1", "U2", "U3"))
     for area_id in nps.area_ids:
         stores.answers.record_answer(round_=round_, user_id="U1", area_id=area_id, level=3)
-    stores.answers.claim_prompt("T1", round_.id, "U2", nps.area_ids[0], 1)
+    stores.answers.claim_next(round_, "U2", nps.area_ids, _prompt_message)
     team = {m.user_id: m.status(len(nps.areas)) for m in stores.answers.team_progress("T1", round_.id)}
     assert team == {"U1": "complete", "U2": "in progress", "U3": "not started"}
 
@@ -139,8 +150,8 @@ def _fill_workspace(stores, framework, team):
         kickoff=lambda r, p: owed(MessageKind.KICKOFF, p.id, f"kickoff:{r.id}:{p.user_id}"),
     )
     area = framework.area_ids[0]
-    stores.answers.claim_prompt(
-        team, round_.id, "U1", area, 1, lambda p: owed(MessageKind.PROMPT, p.id, f"prompt:{p.id}")
+    stores.answers.claim_next(
+        round_, "U1", framework.area_ids, lambda area_id, p: owed(MessageKind.PROMPT, p.id, f"prompt:{p.id}")
     )
     stores.answers.record_answer(round_=round_, user_id="U1", area_id=area, level=3)
     stores.targets.replace(team, "C1", framework.id, {area: 4}, "U1")

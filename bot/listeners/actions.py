@@ -55,11 +55,9 @@ def read_click(
     except values.BadValue as error:
         log.info("refused a click with a bad value: %s", error)
         raise Refusal(UNREADABLE) from None
-    round_ = services.stores.rounds.get(context.team_id, value.round_id)
+    round_, participant = services.stores.answers.member_in_round(context.team_id, value.round_id, body["user"]["id"])
     if round_ is None or round_.framework_id != services.framework.id:
         raise Refusal(UNREADABLE)
-    user_id = body["user"]["id"]
-    participant = services.stores.answers.participant(context.team_id, round_.id, user_id)
     container = body.get("container") or {}
     if participant is None or (
         participant.dm_channel_id is not None and container.get("channel_id") not in (None, participant.dm_channel_id)
@@ -70,7 +68,10 @@ def read_click(
     return Click(round=round_, participant=participant, value=value, message_ts=container.get("message_ts"))
 
 
-def _handle(services: Services, body: dict, context, respond, work, **read_options) -> None:
+def _handle(services: Services, body: dict, context, respond, work, *, repairs: bool = True, **read_options) -> None:
+    """Read and check the click, then do its work; then (unless the work does it itself, `repairs=False`)
+    update any of the member's prompts whose stored answer Slack does not show yet (the database or Slack
+    failed in between), after the work, so that the member's wait is not spent on it."""
     try:
         click = read_click(services, body, context, **read_options)
     except Refusal as refusal:
@@ -79,9 +80,9 @@ def _handle(services: Services, body: dict, context, respond, work, **read_optio
         else:  # a click on the App Home, which has no response_url: say it there
             services.home.publish(context.client, context.team_id, body["user"]["id"], notice=str(refusal))
         return
-    # An answer stored earlier whose prompt was never updated (the database or Slack failed in between).
-    services.walkthrough.show_pending(context.client, click.round, click.participant)
     work(click)
+    if repairs:
+        services.walkthrough.show_pending(context.client, click.round, click.participant)
 
 
 def answer(services: Services, ack, body: dict, client: WebClient, context, respond) -> None:
@@ -93,7 +94,7 @@ def answer(services: Services, ack, body: dict, client: WebClient, context, resp
             client, click.round, click.participant, click.value.area_id, click.value.level, click.message_ts
         )
 
-    _handle(services, body, context, respond, record, needs_level=True)
+    _handle(services, body, context, respond, record, needs_level=True, repairs=False)
 
 
 def skip(services: Services, ack, body: dict, client: WebClient, context, respond) -> None:
@@ -104,6 +105,7 @@ def skip(services: Services, ack, body: dict, client: WebClient, context, respon
         context,
         respond,
         lambda c: services.walkthrough.skip(client, c.round, c.participant, c.value.area_id, c.message_ts),
+        repairs=False,
     )
 
 
@@ -115,6 +117,7 @@ def change(services: Services, ack, body: dict, client: WebClient, context, resp
         context,
         respond,
         lambda c: services.walkthrough.reopen(client, c.round, c.participant, c.value.area_id, c.message_ts),
+        repairs=False,
     )
 
 
@@ -127,6 +130,7 @@ def continue_(services: Services, ack, body: dict, client: WebClient, context, r
         respond,
         lambda c: services.walkthrough.resume(client, c.round, c.participant),
         value_is_round=True,
+        repairs=False,
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ..services import Services
+from ..walkthrough import StoredButNotShown
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,13 @@ FAILED = (
 # The database is unreachable (stopped, restarting, the network to it down): the listener could not
 # record anything, so the person is told that plainly and asked to try again.
 NOT_RECORDED = "I couldn't record that just now, so nothing was saved. Please try again in a minute."
+
+# What the person entered is stored; only showing it (the next prompt, the answered prompt) failed, and the
+# outbox and the clock's sweep finish that without them.
+STORED_NOT_SHOWN = (
+    "Your answer is saved, but I couldn't update this conversation just now. It will catch up within a "
+    "minute; there is no need to answer again."
+)
 
 
 def _database_unreachable(error: BaseException) -> bool:
@@ -49,10 +57,13 @@ def tell_person_it_failed(
         _what(body),
         user_id or "nobody",
         getattr(context, "team_id", None) or "?",
-        type(error).__name__,
+        type(error.__cause__ if isinstance(error, StoredButNotShown) else error).__name__,
         exc_info=error,
     )
-    text = NOT_RECORDED if _database_unreachable(error) else FAILED
+    if isinstance(error, StoredButNotShown):
+        text = STORED_NOT_SHOWN
+    else:
+        text = NOT_RECORDED if _database_unreachable(error) else FAILED
     try:
         if respond is not None and getattr(respond, "response_url", None):  # a modal's submission has none
             respond(text=text, response_type="ephemeral", replace_original=False)
