@@ -276,7 +276,7 @@ class Sender:
                 follow_ups = hook(message, channel, ts)
             except Exception:
                 log.exception("could not prepare what follows message %s", message.key)
-        for follow_up in self.outbox.mark_sent(message.id, channel, ts, follow_ups):
+        for follow_up in self.outbox.mark_sent(message, channel, ts, follow_ups):
             self.deliver(client, follow_up.id)
         return ts
 

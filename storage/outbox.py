@@ -122,22 +122,27 @@ class OutboxStore:
             session.commit()
         return renewed
 
-    def mark_sent(self, message_id: int, channel: str, ts: str, follow_ups: list[Owed] = ()) -> list[OutboxMessage]:
-        """Record Slack's ts on the message and on what it belongs to, and enqueue the messages its being
-        in Slack makes owed (a long summary's rest and its chart, in its thread), in one transaction.
-        Returns the follow-ups (an already-enqueued key is not enqueued twice)."""
+    def mark_sent(
+        self, message: OutboxMessage, channel: str, ts: str, follow_ups: list[Owed] = ()
+    ) -> list[OutboxMessage]:
+        """Record Slack's ts on the message and on what it belongs to (the member's thread, the prompt), and
+        enqueue the messages its being in Slack makes owed (a long summary's rest and its chart, in its
+        thread), in one transaction of plain UPDATEs (the sender already holds the row). Returns the
+        follow-ups (an already-enqueued key is not enqueued twice)."""
         with Session(self.engine) as session:
-            message = session.get(OutboxMessage, message_id)
-            message.ts, message.sent_channel, message.sent_at, message.last_error = ts, channel, utcnow(), None
-            session.add(message)
+            session.exec(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message.id)
+                .values(ts=ts, sent_channel=channel, sent_at=utcnow(), last_error=None)
+            )
             if message.kind == MessageKind.KICKOFF and message.ref_id is not None:
-                participant = session.get(Participant, message.ref_id)
-                participant.dm_channel_id, participant.thread_ts = channel, ts
-                session.add(participant)
+                session.exec(
+                    update(Participant)
+                    .where(Participant.id == message.ref_id)
+                    .values(dm_channel_id=channel, thread_ts=ts)
+                )
             elif message.kind == MessageKind.PROMPT and message.ref_id is not None:
-                prompt = session.get(Prompt, message.ref_id)
-                prompt.ts = ts
-                session.add(prompt)
+                session.exec(update(Prompt).where(Prompt.id == message.ref_id).values(ts=ts))
             known = (
                 set(
                     session.exec(

@@ -104,3 +104,13 @@ class Workspace(Driver):
     def click(self, user_id: str, message, action_id: str, *, value: str | None = None, **options) -> Reply:
         find_button(message, action_id)  # a missing button is a failed assertion, not a library error
         return super().click(user_id, message, action_id, value=value, **options)
+
+
+def wait_for(condition, timeout: float = 20.0, what: str = "condition") -> None:
+    """Wait until `condition()` holds (polling every 50 ms); fail naming `what` after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)

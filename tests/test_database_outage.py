@@ -6,6 +6,7 @@ the worst case for a bot: every connection attempt waits for its timeout."""
 
 from __future__ import annotations
 
+import functools
 import socket
 import threading
 import time
@@ -20,7 +21,10 @@ from bot.services import Services
 from storage.db import make_engine
 from tests.conftest import POSTGRES_URL, SCHEMAS, TEAM, make_settings
 from tests.harness import BotServer, Workspace
+from tests.harness import wait_for as harness_wait_for
 from tests.walk import dm, has_button, open_prompt, parent, prompts
+
+wait_for = functools.partial(harness_wait_for, timeout=15.0)
 
 NOT_SAVED = "nothing was saved"
 
@@ -112,13 +116,6 @@ def outage(slack, postgres_engine):
     server.stop()
     proxy.close()
     proxied.dispose()
-
-
-def wait_for(condition, timeout=15.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def not_saved_lines(slack):

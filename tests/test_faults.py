@@ -19,6 +19,7 @@ from bot.app import web_client
 from bot.outbox import Pacer
 from storage.models import utcnow
 from tests.conftest import make_settings
+from tests.harness import wait_for
 from tests.walk import area_of, dm, open_prompt, parent, prompts
 
 
@@ -76,15 +77,6 @@ def test_twenty_concurrent_double_clicks_record_one_answer_and_one_next_prompt_e
     print(
         f"clicks 40, answers stored {len(answers)}, history rows {history}, next prompts {sum(len(p) - 1 for p in posted.values())}, duplicates 0"
     )
-
-
-def wait_for(condition, timeout=20.0):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.05)
 
 
 def test_a_kickoff_to_200_members_with_30_percent_failures_prompts_everyone_exactly_once(make_bot, slack):

@@ -3,6 +3,7 @@ PostgreSQL), and two bot processes plus two clock processes on one PostgreSQL da
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import socket
@@ -17,7 +18,10 @@ from bot import values
 from storage.outbox import OutboxStore
 from tests.conftest import POSTGRES_URL, SCHEMAS
 from tests.harness import SIGNING_SECRET, Workspace
+from tests.harness import wait_for as harness_wait_for
 from tests.walk import dm, open_prompt, parent, prompts
+
+wait_for = functools.partial(harness_wait_for, timeout=60.0)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -86,13 +90,6 @@ class BotProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         self.log.close()
-
-
-def wait_for(condition, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def parents(slack, members):
