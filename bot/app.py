@@ -3,13 +3,16 @@
 Two modes. With SLACK_BOT_TOKEN the bot serves one workspace. With SLACK_CLIENT_ID and SLACK_CLIENT_SECRET
 instead it runs Slack's OAuth flow (/slack/install, /slack/oauth_redirect) through bolt's OAuthSettings,
 keeping installations and OAuth state in the product's database with slack_sdk's SQLAlchemy stores, and
-each request is answered with the token of the workspace it came from.
+each request is answered with the token of the workspace it came from. Installations are read through
+bot.installations' cache (60 s, and the last one read while the database is unreachable), which the App and
+the clock of a process share.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 
@@ -29,6 +32,7 @@ from sqlalchemy import Engine
 from core.settings import Settings
 
 from . import listeners
+from .installations import CachedInstallationStore
 from .services import Services
 
 log = logging.getLogger(__name__)
@@ -128,15 +132,30 @@ class ThreadPerListener(Executor):
         return future
 
 
-def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstallationStore:
+# One installation store per database and client id in a process, so that the App (which saves and deletes
+# installations) and the clock (which only reads them) share one cache: an uninstall seen by the App is at
+# once seen by the clock of the same process.
+_STORES: weakref.WeakKeyDictionary[Engine, dict[str | None, CachedInstallationStore]] = weakref.WeakKeyDictionary()
+_STORES_LOCK = threading.Lock()
+
+
+def installation_store(settings: Settings, engine: Engine) -> CachedInstallationStore:
     """slack_sdk's SQLAlchemy installation store, in the product's database (its tables come from migration
-    0003)."""
-    return SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
+    0003), behind bot.installations' cache; the same one for every caller with this engine and client id."""
+    with _STORES_LOCK:
+        stores = _STORES.setdefault(engine, {})
+        store = stores.get(settings.slack_client_id)
+        if store is None:
+            store = stores[settings.slack_client_id] = CachedInstallationStore(
+                SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
+            )
+        return store
 
 
 def client_resolver(settings: Settings, engine: Engine) -> ClientFor:
     """How the clock (which answers no request) gets a client for a workspace: the single bot token, or
-    the workspace's installation; None once the app has been uninstalled there."""
+    the workspace's installation (through the installation store the App uses, cached); None once the app
+    has been uninstalled there."""
     if not settings.oauth_mode:
         client = web_client(settings)
         return lambda team_id: client

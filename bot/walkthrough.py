@@ -129,7 +129,7 @@ class Walkthrough:
             round_,
             participant.user_id,
             self.framework.area_ids,
-            self._prompt_for(round_, participant),
+            self.prompt_for(round_, participant),
             resuming=resuming,
         )
         outcome = self._post_step(client, participant, step, resuming=resuming)
@@ -138,7 +138,7 @@ class Walkthrough:
         self._show_unshown(client, round_, participant, step.unshown)
         return outcome
 
-    def _prompt_for(self, round_: Round, participant: Participant) -> PromptFor:
+    def prompt_for(self, round_: Round, participant: Participant) -> PromptFor:
         def owed(area_id: str, prompt: Prompt) -> Owed:
             text, message_blocks = self._prompt_text(round_.id, area_id)
             return Owed(
@@ -185,7 +185,7 @@ class Walkthrough:
             user_id=participant.user_id,
             area_id=area_id,
             level=level,
-            next_prompt=self._prompt_for(round_, participant),
+            next_prompt=self.prompt_for(round_, participant),
             area_ids=self.framework.area_ids,
         )
         if not result.changed:  # the same click again: nothing new, unless its prompt missed the first one
@@ -193,30 +193,6 @@ class Walkthrough:
             return
         try:
             self.after_answer(client, round_, participant, area_id, prompt_ts, result)
-        except Exception as error:
-            raise StoredButNotShown() from error
-
-    def set_comment(
-        self,
-        client: WebClient,
-        round_: Round,
-        participant: Participant,
-        area_id: str,
-        comment: str | None,
-        level: int | None,
-    ) -> None:
-        result = self.stores.answers.record_answer(
-            round_=round_,
-            user_id=participant.user_id,
-            area_id=area_id,
-            level=level,
-            comment=comment,
-            set_comment=True,
-            next_prompt=self._prompt_for(round_, participant),
-            area_ids=self.framework.area_ids,
-        )
-        try:
-            self.after_comment(client, round_, participant, area_id, result)
         except Exception as error:
             raise StoredButNotShown() from error
 

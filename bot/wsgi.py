@@ -11,7 +11,13 @@ request Slack did not send:
 1. the body is read, at most MAX_BODY_BYTES of it (a Content-Length over the cap is refused unread);
 2. the signature is checked on those raw bytes (Slack's v0 HMAC, the 5-minute window): 401 when it is absent,
    malformed, stale or wrong;
-3. the signed body must be readable the way bolt will read it (UTF-8; a form, a JSON object or a form whose
+3. a signed form with no `payload` field whose raw text still contains the word "payload" (a slash command
+   such as `/maturity help payload`, or one sent from a channel named "payload-team") is spelt so that bolt
+   reads it as the form it is: bolt takes any form body containing "payload" for an interactive payload and,
+   finding no such field, would read nothing. Each literal "payload" becomes "%70ayload", which decodes to the
+   same fields, and the body is signed again with the app's signing secret and the request's own timestamp,
+   since bolt checks the signature once more on what it receives (its check stays as a second line);
+4. the signed body must be readable the way bolt will read it (UTF-8; a form, a JSON object or a form whose
    `payload` is a JSON object, nested no deeper than MAX_JSON_DEPTH) and carry what a payload of its kind
    must (`user.id` and `actions` for block_actions, `user_id`, `command` and `channel_id` for a command,
    `event` for event_callback...): 400 otherwise.
@@ -112,8 +118,9 @@ def wsgi_app(app: App, engine: Engine | None = None):
 
 
 def _admit(environ, verifier: _RawBodyVerifier | None) -> bytes:
-    """The body of a request to /slack/events that is signed, not too large, readable and well formed; or
-    _Refused with the status to answer."""
+    """The body of a request to /slack/events that is signed, not too large, readable and well formed, as bolt
+    is to get it (a form that only mentions "payload" spelt so that bolt reads its fields, and its signature
+    header replaced in `environ` by that body's); or _Refused with the status to answer."""
     unsigned = _unsigned_headers(environ, verifier)  # what is wrong with the signature headers, if anything
     try:
         body = _read_body(environ)
@@ -132,10 +139,30 @@ def _admit(environ, verifier: _RawBodyVerifier | None) -> bytes:
     except UnicodeDecodeError:
         raise _Refused(400, "a body that is not UTF-8") from None
     content_type = (environ.get("CONTENT_TYPE") or "").split(";")[0]
-    problem = _malformed(*_parse_like_bolt(decoded, content_type))
+    spelt = _without_the_word_payload(decoded, content_type)
+    problem = _malformed(*_parse_like_bolt(spelt, content_type))
     if problem:
         raise _Refused(400, problem)
+    if spelt is decoded:
+        return body
+    body = spelt.encode("utf-8")
+    if verifier is not None:  # bolt verifies again, on this body: sign it as Slack signed the original
+        timestamp = environ["HTTP_X_SLACK_REQUEST_TIMESTAMP"]
+        environ["HTTP_X_SLACK_SIGNATURE"] = verifier.generate_signature(timestamp=timestamp, body=body)
     return body
+
+
+def _without_the_word_payload(body: str, content_type: str) -> str:
+    """A form body that holds the word "payload" but no `payload` field, with each "payload" spelt "%70ayload"
+    (the same fields once decoded: "p" is no hex digit, so no escape can take it in, and "%70" is one whole
+    escape); any other body as it is (the same object). bolt's parse_body takes a form containing the word
+    for an interactive payload and reads nothing of it when it has no such field; spelt this way, bolt reads
+    the fields, just as they were sent."""
+    if not body or "payload" not in body or content_type == "application/json" or body.startswith("{"):
+        return body
+    if "payload" in _form(body):
+        return body  # an interactive payload: bolt reads its field
+    return body.replace("payload", "%70ayload")
 
 
 def _unsigned_headers(environ, verifier: _RawBodyVerifier | None) -> str | None:
@@ -188,7 +215,8 @@ def _read_body(environ) -> bytes:
 def _parse_like_bolt(body: str, content_type: str) -> tuple[object, str]:
     """The body parsed the way bolt parses it (slack_bolt.request.internals.parse_body), so what is checked
     here is what its listeners get; and where it came from: "json" (a JSON body or a `payload` field) or
-    "form" (a slash command's or ssl_check's fields)."""
+    "form" (a slash command's or ssl_check's fields). It is given the body as bolt will receive it (see
+    _without_the_word_payload), in which a form that holds the word "payload" has a `payload` field."""
     if not body:
         raise _Refused(400, "an empty body")
     if content_type == "application/json" or body.startswith("{"):

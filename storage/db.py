@@ -8,13 +8,15 @@ URL (``postgresql+psycopg://...``) and is what several processes should share.
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,7 @@ def make_engine(url: str | None = None) -> Engine:
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        _one_writer_at_a_time(engine)
         return engine
     return create_engine(
         url,
@@ -79,6 +82,51 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def _one_writer_at_a_time(engine: Engine) -> None:
+    """Writers of this process queue on a lock, each from its first write to its commit or rollback.
+
+    SQLite has one writer at a time. Left to itself, a writer that finds the database locked sleeps in
+    SQLite's busy handler, in steps growing to 100 ms, however soon the lock is free: under a burst of clicks
+    that turned a 20 ms click into 700 ms at the 95th percentile. A lock in the process wakes the next
+    writer the moment the last one commits. (The driver begins its transaction at the first write, so no
+    reader holds a snapshot across the wait; other processes on the same file still meet the busy handler.)"""
+    lock = threading.Lock()
+
+    def before(connection, _cursor, statement, *_args) -> None:
+        info = connection.info
+        if not info.get("writing") and statement.lstrip()[:7].upper().startswith(_WRITES):
+            lock.acquire()
+            info["writing"] = True
+
+    def after(info: dict) -> None:
+        if info.pop("writing", False):
+            lock.release()
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "commit", lambda connection: after(connection.info))
+    event.listen(engine, "rollback", lambda connection: after(connection.info))
+    # A connection handed back to the pool without either (its thread failed mid-way) must not keep it.
+    event.listen(engine.pool, "checkin", lambda _dbapi, record: after(record.info) if record else None)
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """The driver could not reach the database (OperationalError, InterfaceError, or any DBAPIError that
+    lost its connection: refused, reset, timed out), or the pool gave up waiting for a connection; anywhere
+    in the error's chain. A constraint or a bad value is a bug of ours, not this."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, (OperationalError, InterfaceError, PoolTimeout)):
+            return True
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def insert_once(engine: Engine, row) -> bool:

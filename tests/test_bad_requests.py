@@ -497,3 +497,53 @@ def test_a_wrong_signature_is_still_401_and_a_stale_one_too(workspace, watched):
     stale = int(time.time()) - 6 * 60
     headers = {"X-Slack-Request-Timestamp": str(stale), "X-Slack-Signature": sign(body.decode(), stale)}
     watched(401, lambda: _post(workspace.url, headers=headers, body=body))
+
+
+# -- slash commands that happen to carry the word "payload" ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "channel_name", "shows"),
+    [
+        ("help payload", None, "No area matches “payload”"),
+        ("help payloads risk", None, "Managing Strategic Risk"),
+        ("help risk", "payload-team", "Managing Strategic Risk"),
+    ],
+    ids=["in-the-text", "beside-an-area", "in-the-channel-name"],
+)
+def test_a_slash_command_carrying_the_word_payload_is_answered_like_any_other(
+    workspace, slack, caplog, text, channel_name, shows
+):
+    """bolt takes any form body containing "payload" for an interactive payload and, finding no `payload`
+    field, reads nothing; the gate must hand it over so that bolt reads the command's fields."""
+    caplog.set_level(logging.INFO)
+    if channel_name is not None:
+        slack.add_channel("T1", "C7", name=channel_name, members=["U1", "U2", "U3"])
+    fields = workspace.command_body("U2", text, "C7" if channel_name else "C1")
+    if channel_name is not None:
+        fields["channel_name"] = channel_name  # the suite's driver pins channel names to "channel"
+    body = _form(fields)
+    assert b"payload" in body
+    status, content, elapsed = _post(workspace.url, headers=_slack_headers(body), body=body)
+    assert status == 200, content[:300]
+    assert elapsed < QUICK
+    assert shows in _answer_text(json.loads(content))
+    assert not [r for r in caplog.records if r.name == "bot.wsgi" and r.getMessage().startswith("refused")]
+    # Through the driver too, and a forged signature on such a body is still refused.
+    fields["response_url"] = slack.new_response_url(team_id="T1", channel=fields["channel_id"], user="U2")
+    reply = workspace.post_form(fields)
+    assert reply.status == 200 and shows in _answer_text(reply.json)
+    assert _post(workspace.url, headers=_slack_headers(body, signed=False), body=body)[0] == 401
+
+
+def _answer_text(answer: dict) -> str:
+    """A command's immediate answer as the member reads it: its text and its blocks' text."""
+    return "\n".join(
+        [answer.get("text", ""), *(str(b.get("text", {}).get("text", "")) for b in answer.get("blocks", []))]
+    )
+
+
+def test_a_signed_form_that_only_mentions_payload_is_still_no_command(workspace, watched):
+    """Rewritten or not, a form without a command or a payload field is refused as before."""
+    for body in (b"payloads=1&a=2", b"note=payload", b"payload_x=%7B%7D"):
+        watched(400, lambda body=body: _post(workspace.url, headers=_slack_headers(body), body=body))

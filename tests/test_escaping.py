@@ -191,18 +191,38 @@ def test_a_comment_is_shown_escaped_and_cut_whole_and_the_form_is_prefilled_with
     assert initial == [comment]  # plain_text input: the member's own text, never escaped
 
 
-def test_a_comment_that_fails_after_the_modal_closed_is_not_met_with_silence(workspace, slack, monkeypatch):
-    from bot.listeners.errors import FAILED
+def test_a_comment_that_fails_after_the_modal_closed_is_not_met_with_silence(workspace, slack, monkeypatch, nps):
+    from bot.listeners.errors import STORED_NOT_SHOWN
 
-    _answer_first_area(workspace, slack)
+    round_ = _answer_first_area(workspace, slack)
 
     def broken(*args, **kwargs):
-        raise RuntimeError("the database went away")
+        raise RuntimeError("Slack went away")
 
-    monkeypatch.setattr(workspace.services.walkthrough, "set_comment", broken)
+    # The comment is stored before the modal closes (bot/listeners/views.py); what can fail after it is
+    # showing it in Slack.
+    monkeypatch.setattr(workspace.services.walkthrough, "after_comment", broken)
     _submit_comment(workspace, slack, "We pool budgets")
-    told = [m for m in slack.top_level(dm(slack, "U1"), team_id="T1") if m.text == FAILED]
+    assert _stored_comment(workspace, round_, nps) == "We pool budgets"
+    told = [m for m in slack.top_level(dm(slack, "U1"), team_id="T1") if m.text == STORED_NOT_SHOWN]
     assert len(told) == 1  # a modal submission has no response_url: the member is told in our DM
+
+
+def test_a_comment_whose_save_fails_on_a_bug_is_not_met_with_silence(workspace, slack, monkeypatch, nps):
+    """Not an outage (the form would stay open, asking to press Save again): an error of ours while storing
+    the comment, before the modal is answered, is told to the member in our DM as any listener's failure."""
+    from bot.listeners.errors import FAILED
+
+    round_ = _answer_first_area(workspace, slack)
+
+    def broken(**kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(workspace.services.stores.answers, "record_answer", broken)
+    _submit_comment(workspace, slack, "We pool budgets")
+    assert _stored_comment(workspace, round_, nps) is None
+    told = [m for m in slack.top_level(dm(slack, "U1"), team_id="T1") if m.text == FAILED]
+    assert len(told) == 1
 
 
 def test_record_answer_cleans_a_comment_whoever_stores_it(engine, nps):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 
 from slack_sdk import WebClient
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from storage.db import database_unreachable
 
 from ..services import Services
 from ..walkthrough import StoredButNotShown
@@ -31,21 +31,6 @@ STORED_NOT_SHOWN = (
 )
 
 
-def _database_unreachable(error: BaseException) -> bool:
-    """The driver could not reach the database (OperationalError, InterfaceError, or any DBAPIError that
-    lost its connection: refused, reset, timed out), or the pool gave up waiting for a connection; anywhere
-    in the error's chain. A constraint or a bad value is a bug of ours, not this."""
-    seen = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        if isinstance(error, (OperationalError, InterfaceError, PoolTimeout)):
-            return True
-        if isinstance(error, DBAPIError) and error.connection_invalidated:
-            return True
-        error = error.__cause__ or error.__context__
-    return False
-
-
 def tell_person_it_failed(
     services: Services, error: Exception, body: dict, context, respond, client: WebClient
 ) -> None:
@@ -63,7 +48,7 @@ def tell_person_it_failed(
     if isinstance(error, StoredButNotShown):
         text = STORED_NOT_SHOWN
     else:
-        text = NOT_RECORDED if _database_unreachable(error) else FAILED
+        text = NOT_RECORDED if database_unreachable(error) else FAILED
     try:
         if respond is not None and getattr(respond, "response_url", None):  # a modal's submission has none
             respond(text=text, response_type="ephemeral", replace_original=False)

@@ -1,29 +1,59 @@
-"""Modal submissions: the comment form."""
+"""Modal submissions: the comment form and the targets form."""
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from storage.answers import clean_text
+from storage.answers import AnswerResult, clean_text
+from storage.db import database_unreachable
+from storage.models import Participant, Round
 
 from .. import values
 from ..blocks import views as view_blocks
 from ..services import Services
+from ..walkthrough import StoredButNotShown
 from .binding import listener
 
 log = logging.getLogger(__name__)
 
+# How long the comment form's database work may take before Slack is answered: within Slack's 3 s with room
+# for the request's way in and out (and for bot.installations' wait in multi-workspace mode); long enough for
+# one connection attempt to time out (2 s, storage/db.py) and be told as the database being unreachable, too
+# short for a second one.
+PRE_ACK_SECONDS = 2.25
+
+# The database could not take the comment in time: the form stays open with what was typed in it.
+COMMENT_NOT_SAVED = (
+    "I couldn't save this just now. Your comment is still in the box: please press Save again in a minute."
+)
+
+
+class _TooSlow(Exception):
+    """The work before the ack did not finish within PRE_ACK_SECONDS."""
+
 
 def submit_comment(services: Services, ack, body: dict, view: dict, client: WebClient, context) -> None:
-    """Store the comment (and the level, for an area not answered yet) with the member's answer.
+    """Store the comment (and the level, for an area not answered yet) with the member's answer, then close
+    the form; then show it in Slack.
 
     The comment is cleaned first (`clean_text`: no NUL or other control characters, no lone surrogates),
     so that what is checked against the limit is what is stored. A comment that cleaning leaves empty is
-    refused in the form rather than taken as "remove my comment"."""
+    refused in the form rather than taken as "remove my comment".
+
+    It is stored before Slack is answered, so that the form closes only on a stored comment: when the
+    database cannot be reached, or does not answer within PRE_ACK_SECONDS, the form stays open with the
+    comment in it and one line asking to press Save again in a minute. A save that finishes after that
+    answer is kept (the clock shows it, and sends the next prompt it claimed, as for any answer whose
+    showing failed), and the second press then changes nothing. Only showing it in Slack comes after the ack."""
     state = view.get("state", {}).get("values", {})
     typed = ((state.get(view_blocks.COMMENT_BLOCK) or {}).get(view_blocks.COMMENT_INPUT) or {}).get("value")
     if typed is not None and not isinstance(typed, str):
@@ -61,23 +91,86 @@ def submit_comment(services: Services, ack, body: dict, view: dict, client: WebC
         )
         return
     user_id = body["user"]["id"]
-    round_ = services.stores.rounds.get(context.team_id, value.round_id)
-    participant = services.stores.answers.participant(context.team_id, value.round_id, user_id) if round_ else None
-    if participant is None or round_.status != "open":
-        ack(
-            response_action="errors",
-            errors={view_blocks.COMMENT_BLOCK: "This round is closed or not yours. Nothing was saved."},
+    try:
+        recorded = _within(
+            PRE_ACK_SECONDS,
+            lambda: _record_comment(
+                services, context.team_id, user_id, value.round_id, value.area_id, comment, value.level
+            ),
+            what=f"the comment of {user_id} in workspace {context.team_id}",
         )
-        return
-    has_answer = services.stores.answers.answer(round_.team_id, round_.id, user_id, value.area_id) is not None
-    if not has_answer and value.level is None:
-        ack(
-            response_action="errors",
-            errors={view_blocks.LEVEL_BLOCK: "Choose a level: a comment is stored with your answer."},
+    except Exception as error:
+        if not (isinstance(error, _TooSlow) or database_unreachable(error)):
+            raise
+        log.warning(
+            "comment of %s in workspace %s not saved, the form kept open: %s",
+            user_id,
+            context.team_id,
+            "the database took too long" if isinstance(error, _TooSlow) else type(error).__name__,
         )
+        ack(response_action="errors", errors={view_blocks.COMMENT_BLOCK: COMMENT_NOT_SAVED})
         return
+    if isinstance(recorded, dict):
+        ack(response_action="errors", errors=recorded)
+        return
+    round_, participant, result = recorded
     ack()
-    services.walkthrough.set_comment(client, round_, participant, value.area_id, comment, value.level)
+    try:
+        services.walkthrough.after_comment(client, round_, participant, value.area_id, result)
+    except Exception as error:
+        raise StoredButNotShown() from error
+
+
+def _record_comment(
+    services: Services, team_id: str, user_id: str, round_id: int, area_id: str, comment: str | None, level: int | None
+) -> dict[str, str] | tuple[Round, Participant, AnswerResult]:
+    """The storage half of a comment, run before the ack: the member's round checked, then the
+    comment (and the level) recorded with the next prompt's claim in the same transaction. Returns what the form should say instead, or what Walkthrough.after_comment shows."""
+    round_ = services.stores.rounds.get(team_id, round_id)
+    participant = services.stores.answers.participant(team_id, round_id, user_id) if round_ else None
+    if participant is None or round_.status != "open":
+        return {view_blocks.COMMENT_BLOCK: "This round is closed or not yours. Nothing was saved."}
+    has_answer = services.stores.answers.answer(round_.team_id, round_.id, user_id, area_id) is not None
+    if not has_answer and level is None:
+        return {view_blocks.LEVEL_BLOCK: "Choose a level: a comment is stored with your answer."}
+    result = services.stores.answers.record_answer(
+        round_=round_,
+        user_id=user_id,
+        area_id=area_id,
+        level=level,
+        comment=comment,
+        set_comment=True,
+        next_prompt=services.walkthrough.prompt_for(round_, participant),
+        area_ids=services.framework.area_ids,
+    )
+    return round_, participant, result
+
+
+def _within(seconds: float, work: Callable[[], Any], *, what: str) -> Any:
+    """work() in a thread of its own, waited for at most `seconds`: its result or its error, or _TooSlow.
+    Work that outlives the wait runs to its end and its outcome is logged."""
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as error:
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="before-ack", daemon=True).start()
+    try:
+        return future.result(timeout=seconds)
+    except FutureTimeout:
+        future.add_done_callback(lambda done: _late(done, what))
+        raise _TooSlow() from None
+
+
+def _late(done: Future, what: str) -> None:
+    error = done.exception()
+    if error is None:
+        log.info("%s: its database work finished after the form had been answered (kept; the clock shows it)", what)
+    else:
+        log.warning("%s, given up on before the ack, then failed: %s", what, type(error).__name__)
 
 
 def submit_targets(services: Services, ack, body: dict, view: dict, client: WebClient, context) -> None:
