@@ -129,25 +129,41 @@ class Database:
         self.kind = kind
         self._tmp = None
         self._schema = None
+        self._others = []
         if kind == "sqlite":
             self._tmp = tempfile.TemporaryDirectory(prefix="bench-")
-            self.engine = make_engine(f"sqlite:///{Path(self._tmp.name) / 'bench.db'}")
         elif kind == "postgres":
             self._schema = f"bench_{uuid.uuid4().hex[:12]}"
             self._admin = make_engine(postgres_url())
             with self._admin.begin() as connection:
                 connection.execute(text(f'CREATE SCHEMA "{self._schema}"'))
-            self.engine = make_engine(postgres_url())
-            schema = self._schema
-
-            @event.listens_for(self.engine, "connect")
-            def _search_path(dbapi_connection, _record):
-                with dbapi_connection.cursor() as cursor:
-                    cursor.execute(f'SET search_path TO "{schema}"')
-                dbapi_connection.commit()
         else:
             raise ValueError(kind)
+        self.engine = self._new_engine()
         migrate(self.engine)
+
+    def _new_engine(self):
+        from storage.db import make_engine
+
+        if self.kind == "sqlite":
+            return make_engine(f"sqlite:///{Path(self._tmp.name) / 'bench.db'}")
+        engine = make_engine(postgres_url())
+        schema = self._schema
+
+        @event.listens_for(engine, "connect")
+        def _search_path(dbapi_connection, _record):
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f'SET search_path TO "{schema}"')
+            dbapi_connection.commit()
+
+        return engine
+
+    def another_engine(self):
+        """A second engine on the same database, set up as the bot's is (the floor app's, so that its
+        statements are counted apart from the bot's); disposed with the database."""
+        engine = self._new_engine()
+        self._others.append(engine)
+        return engine
 
     def analyze(self) -> None:
         """Refresh the planner's statistics after a bulk load (autovacuum would, a little later)."""
@@ -159,6 +175,8 @@ class Database:
                 connection.execute(text("ANALYZE"))
 
     def close(self) -> None:
+        for engine in self._others:
+            engine.dispose()
         self.engine.dispose()
         if self._schema:
             with self._admin.begin() as connection:

@@ -3,7 +3,9 @@
 `PromptWatch` is a SimulatedSlack granting the bot its BOT_SCOPES that listens to its own events: when a
 chat.postMessage with a thread_ts is stored, it wakes whoever registered for that conversation, with the moment
 it arrived (time.perf_counter) and the message. The listener runs when the message is stored, just before the
-HTTP answer goes back to the bot. `bot_server` and `workspace` are Slack's other side: the app served over HTTP
+HTTP answer goes back to the bot. Top-level posts (kick-off DMs) can be awaited the same way (`expect_top_level`).
+Every answered Web API call is stamped too (`last_call_at`, and a log while `record_calls` is on), so a benchmark
+can see from outside when the app is quiet and which calls a click caused. `bot_server` and `workspace` are Slack's other side: the app served over HTTP
 and signed requests to it (simulated_slack.Driver), with the benchmarks' signing secret.
 """
 
@@ -70,12 +72,53 @@ class Arrival:
         return False
 
 
+class StampedCall:
+    """One answered Web API call as the simulated Slack recorded it, with the moment (time.perf_counter)."""
+
+    __slots__ = ("at", "channel", "method", "status", "thread_ts")
+
+    def __init__(self, at: float, method: str, args: dict[str, Any], status: int) -> None:
+        self.at, self.method, self.status = at, method, status
+        self.channel = str(args.get("channel", "")) or None
+        self.thread_ts = str(args.get("thread_ts", "")) or None
+
+
 class PromptWatch(SimulatedSlack):
     def __init__(self, **options: Any) -> None:
         self._watch_lock = threading.Lock()
         self._waiting: dict[str, Arrival] = {}
+        self._waiting_top: dict[str, Arrival] = {}
+        self._call_log: list[StampedCall] | None = None
         self.thread_posts = 0
+        self.last_call_at = 0.0
         super().__init__(scopes=bot_scopes(), listener=self._arrived, **options)
+
+    def expect_top_level(self, channel: str) -> Arrival:
+        """Register for the next top-level message in `channel` (e.g. a kick-off DM)."""
+        arrival = Arrival()
+        with self._watch_lock:
+            self._waiting_top[channel] = arrival
+        return arrival
+
+    def record_calls(self) -> None:
+        """Start a fresh log of answered calls (read it with `recorded_calls`)."""
+        with self._watch_lock:
+            self._call_log = []
+
+    def recorded_calls(self) -> list[StampedCall]:
+        """The calls answered since `record_calls`, in the order they were answered; stops the log."""
+        with self._watch_lock:
+            log, self._call_log = self._call_log or [], None
+        return log
+
+    def _record(self, method: str, args: dict[str, Any], team_id: str | None, reply) -> None:
+        # SimulatedSlack's one place where every answered request passes (after its listeners ran).
+        super()._record(method, args, team_id, reply)
+        now = time.perf_counter()
+        with self._watch_lock:
+            self.last_call_at = now
+            if self._call_log is not None:
+                self._call_log.append(StampedCall(now, method, args, reply.status))
 
     def expect(self, channel: str) -> Arrival:
         """Register for the next thread message in `channel` (a DM id); call before causing it."""
@@ -89,12 +132,15 @@ class PromptWatch(SimulatedSlack):
             self._waiting.pop(channel, None)
 
     def _arrived(self, event: Event) -> None:
-        if event.kind != "post" or event.method != "chat.postMessage" or not event.message.thread_ts:
+        if event.kind != "post" or event.method != "chat.postMessage":
             return
         now = time.perf_counter()
         with self._watch_lock:
-            self.thread_posts += 1
-            arrival = self._waiting.pop(event.channel, None)
+            if event.message.thread_ts:
+                self.thread_posts += 1
+                arrival = self._waiting.pop(event.channel, None)
+            else:
+                arrival = self._waiting_top.pop(event.channel, None)
         if arrival is not None:
             arrival.at, arrival.message = now, event.message
             arrival.event.set()

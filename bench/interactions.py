@@ -1,35 +1,36 @@
 """Figure 1: interaction latency and throughput, the real bot over HTTP against the simulated Slack.
 
 The real App (production mode: process_before_response=False, so bolt acknowledges at once and does the
-work in its listener thread pool) is served by simulated_slack.AppServer, the threaded wsgiref server around
+work in its listener threads) is served by simulated_slack.AppServer, the threaded wsgiref server around
 bot.wsgi.wsgi_app. Members are enrolled the way Slack users are: a facilitator types `/maturity start` in
-a channel, every member gets the kick-off in a DM, and every member clicks Continue, which posts their
-first prompt. Only then does timing start.
+a channel, every member gets the kick-off in a DM, and every member clicks its button (Continue/Start), which
+posts their first prompt. Only then does timing start. Everything is observed from outside: signed requests
+in, the calls arriving at the simulated Slack out, SQLAlchemy events on the bot's engine; never the bot's
+internals, so the benchmark holds while the click path changes.
 
-A client is a person at a keyboard going through members' threads: it clicks a level on a member's open
-prompt (a signed block_actions request), waits until the bot's next message lands in that member's thread
-at the simulated Slack (the next area's prompt; for a member's last area, their profile), then moves to its
-next member, round-robin. Each client owns several members so that it always has a fresh prompt to click,
-and it never clicks the same member more often than once per MEMBER_MIN_GAP seconds (Slack allows one
-message per second per conversation, and nobody reads an area in less): the figure is the bot's, not
-Slack's per-channel limit's. Time a client spends waiting for that gap is reported as idle.
+The clients (bench/clients.py) click a level on a member's open prompt and wait for the next message in that
+member's thread, at 1, 8 and 32 concurrent clients. Beside the bot, in the same run and over the same server
+class, signing and clients:
 
-The baseline, in the same run and over the same server class: a bare slack_bolt App with the same signing
-secret and one block_actions listener that only acks, driven by the same number of clients sending the
-same signed clicks back to back; its latency is the HTTP answer.
+- the bare app: a slack_bolt App that only acks (clicks/s goal: the bot >= 0.5x its throughput);
+- the floor app (bench/floor.py): a slack_bolt App doing only what a click cannot avoid (ack, one
+  transaction, the next prompt, the update); goal: the bot's clicks/s >= the floor's / 1.3.
+
+Then, once per database, a sequential pass counting SQL statements, transactions and Slack calls per click,
+before and after the next prompt (bench/counts.py), for the bot and the floor; and the kick-off burst,
+50 members clicking Start within 5 s of `/maturity start` at Slack's limits (bench/burst.py).
 """
 
 from __future__ import annotations
 
-import http.client
-import random
 import re
-import threading
 import time
-import urllib.error
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from bench import counts, floor
+from bench.burst import kickoff_burst
+from bench.clients import ARRIVAL_TIMEOUT, Member, Run, click, drive, drive_bare
 from bench.common import (
     TEAM,
     Database,
@@ -47,25 +48,9 @@ from bench.fake import SIGNING_SECRET, PromptWatch, bot_server, workspace
 FACILITATOR = "UFACILITATOR"
 # The diagnostic run: the product's own pacing settings, set beyond anything a benchmark reaches.
 UNPACED = {"maturity_channel_rate": 1e9, "maturity_workspace_rate": 1e9}
-MEMBER_MIN_GAP = 1.0  # seconds between two clicks in one member's thread
-ARRIVAL_TIMEOUT = 30.0
-LATENCY_TARGET = 0.100  # p95 at 8 clients
+LATENCY_TARGETS = {8: 0.100, 32: 0.250}  # p95, by clients
 THROUGHPUT_TARGET = 0.5  # x the bare app's
-
-
-CONNECTION_ERRORS = (ConnectionError, urllib.error.URLError, http.client.HTTPException)
-MAX_ATTEMPTS = 10
-
-
-def click(workspace, user_id: str, message, action_id: str):
-    """A signed click; connections the server resets (its listen backlog is 5, as in `python -m bot`) are
-    sent again at once. Returns the reply and how many resets it took."""
-    for resets in range(MAX_ATTEMPTS):
-        try:
-            return workspace.click(user_id, message, action_id), resets
-        except CONNECTION_ERRORS:
-            continue
-    raise RuntimeError(f"{MAX_ATTEMPTS} connection resets in a row")
+FLOOR_FACTOR = 1.3  # the bot's clicks/s >= the floor's / this
 
 
 @dataclass(frozen=True)
@@ -76,56 +61,44 @@ class Level:
     bare_requests_per_client: int
 
 
-FULL_LEVELS = [Level(1, 48, 96, 300), Level(8, 8, 24, 100), Level(32, 4, 12, 40)]
-QUICK_LEVELS = [Level(1, 12, 12, 60), Level(8, 4, 4, 20)]
+@dataclass(frozen=True)
+class Sizes:
+    levels: list[Level]
+    count_members: int  # the counting pass
+    count_clicks: int
+    burst_members: int
+    burst_window: float  # seconds
 
 
-@dataclass
-class Member:
-    user_id: str
-    dm: str
-    prompt: object  # simulated_slack.Message
-    ready_at: float
-    clicks: int = 0
-    done: bool = False
-
-
-@dataclass
-class Run:
-    latencies: list[float] = field(default_factory=list)  # click sent -> next message in the thread
-    acks: list[float] = field(default_factory=list)  # click sent -> HTTP answer
-    wall: float = 0.0
-    idle: float = 0.0
-    resets: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def throughput(self) -> float:
-        return len(self.latencies) / self.wall if self.wall else 0.0
-
-
-def guarded(client, run: Run, lock: threading.Lock):
-    """A client thread that records its crash (which makes the benchmark fail) instead of dying quietly."""
-
-    def target(*args):
-        try:
-            client(*args)
-        except BaseException as error:
-            with lock:
-                run.errors.append(f"client crashed: {error!r}")
-
-    return target
+FULL = Sizes(
+    levels=[Level(1, 96, 192, 300), Level(8, 16, 32, 100), Level(32, 8, 16, 40)],
+    count_members=4,
+    count_clicks=12,
+    burst_members=50,
+    burst_window=5.0,
+)
+QUICK = Sizes(
+    levels=[Level(1, 12, 12, 60), Level(8, 4, 4, 20)],
+    count_members=1,
+    count_clicks=1,
+    burst_members=8,
+    burst_window=1.0,
+)
 
 
 class Rig:
-    """The simulated Slack, the real bot and the bare app, each behind its own threaded WSGI server."""
+    """The simulated Slack, the real bot, the bare app and the floor app, each behind its own threaded WSGI
+    server, all on one simulated workspace."""
 
-    def __init__(self, db: Database, *, unpaced: bool = False):
+    team, facilitator = TEAM, FACILITATOR
+
+    def __init__(self, db: Database, *, unpaced: bool = False, with_floor: bool = True):
         from slack_bolt import App
 
         from bot.app import create_app, web_client
         from core.settings import Settings
 
+        self.kind = db.kind
         self.slack = PromptWatch()
         self.slack.add_team(TEAM, bot_token="xoxb-T1", bot_user_id="UBOT")
         self.slack.add_user(TEAM, FACILITATOR, name="facilitator", real_name="Facilitator")
@@ -140,10 +113,13 @@ class Rig:
             process_before_response=False,
             **{k: v for k, v in overrides.items() if k in Settings.model_fields},
         )
+        # The bot defers the progress at the top of a thread by this much on purpose (0 where it does not).
+        self.deferred = float(getattr(settings, "maturity_progress_delay", 0.0) or 0.0)
+        self.tally = counts.Tally(db.engine)  # attached before the bot opens a connection
         self.services = production_services(settings, db.engine)
         self.pacing = describe_pacer(self.services)
-        self.server = bot_server(create_app(self.services))
-        self.workspace = workspace(self.slack, self.server.url, TEAM)
+        self.servers = [bot_server(create_app(self.services))]
+        self.workspace = workspace(self.slack, self.servers[0].url, TEAM)
 
         bare = App(client=web_client(settings), signing_secret=SIGNING_SECRET, process_before_response=False)
 
@@ -151,44 +127,57 @@ class Rig:
         def _only_ack(ack):
             ack()
 
-        self.bare_server = bot_server(bare)
-        self.bare = workspace(self.slack, self.bare_server.url, TEAM)
+        self.servers.append(bot_server(bare))
+        self.bare = workspace(self.slack, self.servers[-1].url, TEAM)
+
+        self.floor = self.floor_tally = None
+        if with_floor:
+            engine = db.another_engine()
+            floor.create_tables(engine)
+            self.floor_tally = counts.Tally(engine)
+            self.servers.append(bot_server(floor.create_floor_app(web_client(settings), SIGNING_SECRET, engine)))
+            self.floor = workspace(self.slack, self.servers[-1].url, TEAM)
 
     def close(self) -> None:
-        self.server.stop()
-        self.bare_server.stop()
+        for server in self.servers:
+            server.stop()
         self.slack.stop()
+
+    @property
+    def tallies(self) -> list:
+        return [t for t in (self.tally, self.floor_tally) if t is not None]
+
+    def settle(self, *, deferred: bool = False) -> None:
+        """Until the apps are quiet (no statement, no Slack call), so that one phase's tail work (the answer
+        shown, Home published; with `deferred`, the bot's deferred progress too) is not the next phase's."""
+        quiet = counts.QUIET + (self.deferred if deferred else 0.0)
+        counts.wait_quiet(self.slack, self.tallies, time.perf_counter(), quiet=quiet, timeout=quiet + 15)
 
     # -- enrolment -------------------------------------------------------------------------------------
 
     def enrol(self, channel: str, count: int, *, timeout: float = 300.0) -> list[Member]:
-        """Start a round for `count` new members in `channel` and have each click Continue."""
+        """Start a round for `count` new members in `channel` and have each click the kick-off's button."""
         from bot import values
 
         users = [f"U{channel}{i:04d}" for i in range(count)]
         for user_id in users:
             self.slack.add_user(TEAM, user_id, name=user_id.lower())
         self.slack.add_channel(TEAM, channel, name=channel.lower(), members=[FACILITATOR, *users])
+        dms = {user_id: self.slack.dm_channel(TEAM, user_id) for user_id in users}
+        kickoffs = {user_id: self.slack.expect_top_level(dm) for user_id, dm in dms.items()}
         reply = self.workspace.command(FACILITATOR, "start", channel_id=channel)
         if reply.status != 200:
             raise RuntimeError(f"/maturity start answered {reply.status}: {reply.body[:200]}")
         deadline = time.monotonic() + timeout
-        round_ = None
-        while True:
-            round_ = round_ or self.services.stores.rounds.open_in_channel(TEAM, channel)
-            if round_ is not None:
-                participants = self.services.stores.answers.participants(TEAM, round_.id)
-                if len(participants) == count + 1 and all(p.thread_ts for p in participants):
-                    break
-            if time.monotonic() > deadline:
+        for user_id in users:
+            if not kickoffs[user_id].wait(max(0.0, deadline - time.monotonic())):
                 raise RuntimeError(f"the kick-off of {count} members did not finish in {timeout:.0f} s")
-            time.sleep(0.1)
+        self.settle()
 
         def start(user_id: str) -> Member:
-            dm = self.slack.dm_channel(TEAM, user_id)
-            parent = self.slack.top_level(dm, team_id=TEAM)[0]
+            dm = dms[user_id]
             arrival = self.slack.expect(dm)
-            reply = self.workspace.click(user_id, parent, values.CONTINUE)
+            reply, _ = click(self.workspace, user_id, kickoffs[user_id].message, values.CONTINUE)
             if reply.status != 200:
                 raise RuntimeError(f"Continue for {user_id} answered HTTP {reply.status}")
             if not arrival.wait(ARRIVAL_TIMEOUT):
@@ -200,119 +189,14 @@ class Rig:
         with ThreadPoolExecutor(8) as pool:
             return list(pool.map(start, users))
 
-    # -- the bot ---------------------------------------------------------------------------------------
+    def floor_members(self, count: int, prompt, prefix: str = "UFLOOR") -> list[Member]:
+        return floor.seed_members(self.slack, TEAM, "UBOT", count, prompt, prefix=prefix)
 
-    def drive(self, groups: list[list[Member]], clicks_per_client: int, seed: int) -> Run:
-        """Each group of members is one client; all clients start together."""
-        from bot import values
-
-        run = Run()
-        lock = threading.Lock()
-        barrier = threading.Barrier(len(groups) + 1)
-
-        def client(index: int, members: list[Member]) -> None:
-            rng = random.Random(seed * 1000 + index)
-            active = [m for m in members if not m.done]
-            latencies, acks, errors, idle, turn, resets = [], [], [], 0.0, 0, 0
-            barrier.wait()
-            for _ in range(clicks_per_client):
-                if not active:
-                    errors.append("client ran out of members")
-                    break
-                member = active[turn % len(active)]
-                turn += 1
-                gap = member.ready_at + MEMBER_MIN_GAP - time.perf_counter()
-                if gap > 0:
-                    idle += gap
-                    time.sleep(gap)
-                arrival = self.slack.expect(member.dm)
-                sent = time.perf_counter()
-                try:
-                    reply, reset = click(
-                        self.workspace, member.user_id, member.prompt, values.answer_action_id(rng.randint(1, 5))
-                    )
-                except RuntimeError as error:
-                    errors.append(str(error))
-                    self.slack.forget(member.dm)
-                    continue
-                resets += reset
-                acks.append(time.perf_counter() - sent)
-                if reply.status != 200:
-                    errors.append(f"click answered HTTP {reply.status}")
-                    self.slack.forget(member.dm)
-                    continue
-                if not arrival.wait(ARRIVAL_TIMEOUT):
-                    errors.append(f"no message in {member.user_id}'s thread within {ARRIVAL_TIMEOUT:.0f} s")
-                    self.slack.forget(member.dm)
-                    active.remove(member)
-                    continue
-                latencies.append(arrival.at - sent)
-                member.clicks += 1
-                if arrival.is_prompt:
-                    member.prompt, member.ready_at = arrival.message, arrival.at
-                else:  # the profile: this member is complete
-                    member.done = True
-                    active.remove(member)
-            with lock:
-                run.latencies += latencies
-                run.acks += acks
-                run.errors += errors
-                run.idle += idle
-                run.resets += resets
-
-        threads = [
-            threading.Thread(target=guarded(client, run, lock), args=(i, g), daemon=True) for i, g in enumerate(groups)
-        ]
-        for thread in threads:
-            thread.start()
-        barrier.wait()
-        started = time.perf_counter()
-        for thread in threads:
-            thread.join()
-        run.wall = time.perf_counter() - started
-        return run
-
-    # -- the bare app ----------------------------------------------------------------------------------
-
-    def drive_bare(self, clients: int, requests_per_client: int, prompt) -> Run:
-        from bot import values
-
-        run = Run()
-        lock = threading.Lock()
-        barrier = threading.Barrier(clients + 1)
-
-        def client(index: int) -> None:
-            latencies, errors, resets = [], [], 0
-            user_id = f"UBARE{index}"
-            barrier.wait()
-            for _ in range(requests_per_client):
-                sent = time.perf_counter()
-                try:
-                    reply, reset = click(self.bare, user_id, prompt, values.answer_action_id(3))
-                except RuntimeError as error:
-                    errors.append(str(error))
-                    continue
-                resets += reset
-                took = time.perf_counter() - sent
-                if reply.status != 200:
-                    errors.append(f"bare app answered HTTP {reply.status}")
-                    continue
-                latencies.append(took)
-            with lock:
-                run.latencies += latencies
-                run.acks += latencies
-                run.errors += errors
-                run.resets += resets
-
-        threads = [threading.Thread(target=guarded(client, run, lock), args=(i,), daemon=True) for i in range(clients)]
-        for thread in threads:
-            thread.start()
-        barrier.wait()
-        started = time.perf_counter()
-        for thread in threads:
-            thread.join()
-        run.wall = time.perf_counter() - started
-        return run
+    def warm_floor(self, member: Member) -> None:
+        """One click, so that the floor app's first request (bolt's auth.test) is not in a timed run."""
+        run = drive(self.slack, self.floor, [[member]], 1, seed=0)
+        if run.errors:
+            raise RuntimeError(f"the floor app's warm-up click failed: {run.errors[0]}")
 
 
 def pacer_configurable() -> bool:
@@ -322,21 +206,26 @@ def pacer_configurable() -> bool:
     return all(name in Settings.model_fields for name in UNPACED)
 
 
-def settle(rig: Rig, timeout: float = 10.0) -> None:
-    """Let the listener threads' tail work (answer shown, Home published) finish before the next phase."""
-    deadline = time.monotonic() + timeout
-    last = -1
-    while time.monotonic() < deadline:
-        count = rig.slack.call_count
-        if count == last:
-            return
-        last = count
-        time.sleep(0.3)
+def one_level(
+    rig: Rig, lv: Level, groups, floor_groups, prompt, repeat: int, *, deferred: bool = True
+) -> tuple[Run, Run, Run | None]:
+    """One run of each app at one level, one after the other, each starting when the others are quiet (with
+    `deferred`, also after the bot's deferred work; --quick does not wait for it)."""
+    rig.settle()
+    bare = drive_bare(rig.bare, lv.clients, lv.bare_requests_per_client, prompt)
+    rig.settle()
+    bot = drive(rig.slack, rig.workspace, groups, lv.clicks_per_client, seed=repeat)
+    if rig.floor is None:
+        return bare, bot, None
+    rig.settle(deferred=deferred)
+    low = drive(rig.slack, rig.floor, floor_groups, lv.clicks_per_client, seed=repeat)
+    return bare, bot, low
 
 
 def measure(db: Database, *, quick: bool, repeats: int, unpaced: bool = False, log=print) -> tuple[list[Row], dict]:
-    levels = QUICK_LEVELS if quick else FULL_LEVELS
-    rig = Rig(db, unpaced=unpaced)
+    sizes = QUICK if quick else FULL
+    levels = sizes.levels
+    rig = Rig(db, unpaced=unpaced, with_floor=not unpaced)
     label = f"{db.kind}, pacer off" if unpaced else db.kind
     try:
         # One pool of members, enrolled once; each level has its own members, every repeat moves them on.
@@ -344,8 +233,9 @@ def measure(db: Database, *, quick: bool, repeats: int, unpaced: bool = False, l
         clicks_per_member = max(-(-lv.clicks_per_client * repeats // lv.members_per_client) for lv in levels)
         if clicks_per_member > 12:
             raise ValueError("too few members per client for this many clicks and repeats")
+        extra = 0 if unpaced else sizes.count_members
         started = time.perf_counter()
-        members = rig.enrol("CBENCH", sum(need.values()))
+        members = rig.enrol("CBENCH", sum(need.values()) + extra)
         log(
             f"  [{label}] {rig.pacing}; enrolled {len(members)} members (kick-off + Continue) in "
             f"{time.perf_counter() - started:.1f} s"
@@ -355,39 +245,106 @@ def measure(db: Database, *, quick: bool, repeats: int, unpaced: bool = False, l
         for lv in levels:
             pools[lv.clients] = members[offset : offset + need[lv.clients]]
             offset += need[lv.clients]
+        counted = members[offset:]
         sample_prompt = members[0].prompt
+        floor_pool: list[Member] = []
+        if rig.floor is not None:
+            floor_pool = rig.floor_members(max(need.values()) + 1, sample_prompt)
+            rig.warm_floor(floor_pool.pop())
 
         bot_runs: dict[int, list[Run]] = {lv.clients: [] for lv in levels}
         bare_runs: dict[int, list[Run]] = {lv.clients: [] for lv in levels}
+        floor_runs: dict[int, list[Run]] = {lv.clients: [] for lv in levels}
         for repeat in range(repeats):
             for lv in levels:
-                settle(rig)
-                bare = rig.drive_bare(lv.clients, lv.bare_requests_per_client, sample_prompt)
+                groups = [pools[lv.clients][i :: lv.clients] for i in range(lv.clients)]
+                floor_groups = [floor_pool[: need[lv.clients]][i :: lv.clients] for i in range(lv.clients)]
+                bare, bot, low = one_level(rig, lv, groups, floor_groups, sample_prompt, repeat, deferred=not quick)
                 bare_runs[lv.clients].append(bare)
-                settle(rig)
-                pool = pools[lv.clients]
-                groups = [pool[i :: lv.clients] for i in range(lv.clients)]
-                bot = rig.drive(groups, lv.clicks_per_client, seed=repeat)
                 bot_runs[lv.clients].append(bot)
+                note = ""
+                if low is not None:
+                    floor_runs[lv.clients].append(low)
+                    note = (
+                        f"; floor p95 {ms(percentile(low.latencies, 95))}, {low.throughput:.1f}/s "
+                        f"(idle {low.idle:.1f} s, {len(low.errors)} errors)"
+                    )
                 log(
                     f"  [{label}] run {repeat + 1}/{repeats}, {lv.clients:>2} clients: bot {len(bot.latencies)} clicks, "
                     f"p95 {ms(percentile(bot.latencies, 95))}, {bot.throughput:.1f}/s (idle {bot.idle:.1f} s, "
-                    f"{len(bot.errors)} errors, {bot.resets} resets); bare {bare.throughput:.0f}/s ({bare.resets} resets)"
+                    f"{len(bot.errors)} errors, {bot.resets} resets); bare {bare.throughput:.0f}/s "
+                    f"({bare.resets} resets){note}"
                 )
-                if bot.errors or bare.errors:
-                    log(f"  [{label}]   errors: {sorted(set(bot.errors + bare.errors))[:3]}")
-        return rows(label, levels, bot_runs, bare_runs, diagnostic=unpaced)
+                errors = bot.errors + bare.errors + (low.errors if low is not None else [])
+                if errors:
+                    log(f"  [{label}]   errors: {sorted(set(errors))[:3]}")
+        out, data = rows(label, levels, bot_runs, bare_runs, floor_runs if rig.floor else None, diagnostic=unpaced)
+        if unpaced:
+            return out, data
+
+        # Per click, sequentially: statements, transactions and Slack calls, the bot beside the floor. (The
+        # bot's deferred work was waited out before the last floor run, except in --quick.)
+        rig.settle(deferred=quick)
+        bot_counts = counts.count_clicks(
+            rig.slack, rig.workspace, rig.tally, counted, sizes.count_clicks, app="bot", deferred=rig.deferred
+        )
+        rig.settle()
+        floor_counts = counts.count_clicks(
+            rig.slack, rig.floor, rig.floor_tally, floor_pool[: sizes.count_members], sizes.count_clicks, app="floor"
+        )
+        for who, c in (("bot", bot_counts), ("floor", floor_counts)):
+            sql_text, slack_text = counts.sentence(c)
+            log(f"  [{label}] {who:<5} {sql_text}; {slack_text}")
+            log(f"  [{label}] {who:<5} statements by kind: {counts.verbs_text(c)}")
+            log(f"  [{label}] {who:<5} {counts.timing_text(c)}")
+            if c.errors:
+                log(f"  [{label}] {who:<5} counting errors: {c.errors[:3]}")
+        out += counts.rows(label, bot_counts, floor_counts)
+        data["counts"] = {"bot": counts.summary(bot_counts), "floor": counts.summary(floor_counts)}
+
+        # Last, because it switches Slack's rate limits on for the rest of this rig's life.
+        rig.settle()
+        out.append(kickoff_burst(rig, members=sizes.burst_members, window=sizes.burst_window, log=log))
+        return out, data
     finally:
         rig.close()
 
 
+def check(kind: str, clients: int, runs: list[Run], what: str) -> None:
+    """A crashed client, or more than 5% of clicks failing, makes the benchmark fail."""
+    crashes = [e for r in runs for e in r.errors if e.startswith("client crashed")]
+    if crashes:
+        raise RuntimeError(f"{kind}, {clients} clients, {what}: {crashes[0]}")
+    errors = sum(len(r.errors) for r in runs)
+    attempted = sum(len(r.latencies) for r in runs) + errors
+    if attempted == 0 or errors > 0.05 * attempted:
+        raise RuntimeError(f"{kind}, {clients} clients, {what}: {errors} errors in {attempted} clicks")
+
+
+def _clients(n: int) -> str:
+    return f"{n} client{'s' if n > 1 else ''}"
+
+
+def _range(values: list[float], fmt: str) -> str:
+    return f" ({min(values):{fmt}}-{max(values):{fmt}})" if len(values) > 1 else ""
+
+
 def rows(
-    kind: str, levels: list[Level], bot_runs: dict, bare_runs: dict, *, diagnostic: bool = False
+    kind: str,
+    levels: list[Level],
+    bot_runs: dict,
+    bare_runs: dict,
+    floor_runs: dict | None = None,
+    *,
+    diagnostic: bool = False,
 ) -> tuple[list[Row], dict]:
-    """Two rows per level: latency and throughput. Diagnostic rows carry no target."""
+    """Per level: latency, HTTP ack and throughput against the bare app; with the floor app, its latency and
+    the bot's throughput against it. Diagnostic rows carry no target."""
     out, data = [], {}
     for lv in levels:
         bots, bares = bot_runs[lv.clients], bare_runs[lv.clients]
+        check(kind, lv.clients, bots, "bot")
+        check(kind, lv.clients, bares, "bare app")
         lat = [x for r in bots for x in r.latencies]
         acks = [x for r in bots for x in r.acks]
         bare_lat = [x for r in bares for x in r.latencies]
@@ -396,28 +353,21 @@ def rows(
         bare_tps = [r.throughput for r in bares]
         clicks = len(lat)
         errors = sum(len(r.errors) for r in bots + bares)
-        attempted = clicks + sum(len(r.errors) for r in bots)
-        crashes = [e for r in bots + bares for e in r.errors if e.startswith("client crashed")]
-        if crashes:
-            raise RuntimeError(f"{kind}, {lv.clients} clients: {crashes[0]}")
-        if attempted == 0 or errors > 0.05 * attempted:
-            raise RuntimeError(f"{kind}, {lv.clients} clients: {errors} errors in {attempted} clicks")
         p50, p95, p99 = (percentile(lat, p) for p in (50, 95, 99))
         b50, b95 = percentile(bare_lat, 50), percentile(bare_lat, 95)
         runs = f", p95 {ms(min(p95s))}-{ms(max(p95s))} over {len(bots)} runs" if len(bots) > 1 else ""
         resets, bare_resets = sum(r.resets for r in bots), sum(r.resets for r in bares)
         if resets:
             runs += f", {resets} conn. resets resent"
-        judged = lv.clients == 8 and not diagnostic
-        target = f"p95 <= {LATENCY_TARGET * 1000:.0f} ms" if judged else ""
+        goal = None if diagnostic else LATENCY_TARGETS.get(lv.clients)
         out.append(
             Row(
-                figure=f"click -> next prompt, {lv.clients} client{'s' if lv.clients > 1 else ''} [{kind}]",
-                target=target,
+                figure=f"click -> next prompt, {_clients(lv.clients)} [{kind}]",
+                target=f"p95 <= {goal * 1000:.0f} ms" if goal else "",
                 measured=f"{ms(p50)} / {ms(p95)} / p99 {ms(p99)} ({clicks} clicks{runs})",
                 baseline=f"bare ack {ms(b50)} / {ms(b95)}" + (f" ({bare_resets} resets)" if bare_resets else ""),
                 ratio=fmt_ratio(ratio(p95, b95)),
-                met=(p95 <= LATENCY_TARGET) if judged else None,
+                met=(p95 <= goal) if goal else None,
                 data={
                     "db": kind,
                     "clients": lv.clients,
@@ -441,7 +391,7 @@ def rows(
         a50, a95 = percentile(acks, 50), percentile(acks, 95)
         out.append(
             Row(
-                figure=f"click HTTP ack, {lv.clients} client{'s' if lv.clients > 1 else ''} [{kind}]",
+                figure=f"click HTTP ack, {_clients(lv.clients)} [{kind}]",
                 target="(Slack allows 3 s)",
                 measured=f"{ms(a50)} / {ms(a95)} / p99 {ms(percentile(acks, 99))}",
                 baseline=f"bare ack {ms(b50)} / {ms(b95)}",
@@ -451,18 +401,55 @@ def rows(
             )
         )
         tp, btp = median(tps), median(bare_tps)
-        tp_range = f" ({min(tps):.1f}-{max(tps):.1f})" if len(tps) > 1 else ""
-        btp_range = f" ({min(bare_tps):.0f}-{max(bare_tps):.0f})" if len(bare_tps) > 1 else ""
         out.append(
             Row(
-                figure=f"clicks per second, {lv.clients} client{'s' if lv.clients > 1 else ''} [{kind}]",
+                figure=f"clicks per second, {_clients(lv.clients)} [{kind}]",
                 target="" if diagnostic else f">= {THROUGHPUT_TARGET}x bare",
-                measured=f"{tp:.1f}/s{tp_range}",
-                baseline=f"bare {btp:.0f}/s{btp_range}",
+                measured=f"{tp:.1f}/s{_range(tps, '.1f')}",
+                baseline=f"bare {btp:.0f}/s{_range(bare_tps, '.0f')}",
                 ratio=fmt_ratio(ratio(tp, btp)),
                 met=None if diagnostic else ratio(tp, btp) >= THROUGHPUT_TARGET,
                 data={"db": kind, "clients": lv.clients, "clicks_per_s": tps, "bare_per_s": bare_tps},
             )
         )
         data[lv.clients] = {"bot_p95_s": p95, "bot_per_s": tp, "bare_per_s": btp}
+        if floor_runs is not None:
+            out += floor_rows(kind, lv, floor_runs[lv.clients], p50, p95, tp, data[lv.clients])
     return out, data
+
+
+def floor_rows(kind: str, lv: Level, lows: list[Run], p50: float, p95: float, tp: float, data: dict) -> list[Row]:
+    """The floor app's latency beside the bot's, and the bot's clicks/s against the floor's (the goal)."""
+    check(kind, lv.clients, lows, "floor app")
+    lat = [x for r in lows for x in r.latencies]
+    f50, f95, f99 = (percentile(lat, p) for p in (50, 95, 99))
+    ftps = [r.throughput for r in lows]
+    ftp = median(ftps)
+    idle = sum(r.idle for r in lows)
+    data.update({"floor_p50_s": f50, "floor_p95_s": f95, "floor_per_s": ftp})
+    return [
+        Row(
+            figure=f"floor app: click -> next prompt, {_clients(lv.clients)} [{kind}]",
+            measured=f"{ms(f50)} / {ms(f95)} / p99 {ms(f99)} ({len(lat)} clicks, idle {idle:.1f} s)",
+            baseline=f"bot {ms(p50)} / {ms(p95)}",
+            ratio=fmt_ratio(ratio(p95, f95)),
+            data={
+                "db": kind,
+                "clients": lv.clients,
+                "floor_p50_s": f50,
+                "floor_p95_s": f95,
+                "floor_p99_s": f99,
+                "floor_idle_s": idle,
+                "bot_p95_over_floor_p95": ratio(p95, f95),
+            },
+        ),
+        Row(
+            figure=f"clicks per second, bot vs floor app, {_clients(lv.clients)} [{kind}]",
+            target=f">= floor / {FLOOR_FACTOR} ({1 / FLOOR_FACTOR:.2f}x)",
+            measured=f"bot {tp:.1f}/s",
+            baseline=f"floor {ftp:.1f}/s{_range(ftps, '.1f')}",
+            ratio=fmt_ratio(ratio(tp, ftp)),
+            met=ratio(tp, ftp) >= 1 / FLOOR_FACTOR,
+            data={"db": kind, "clients": lv.clients, "bot_per_s": tp, "floor_per_s": ftps},
+        ),
+    ]

@@ -10,6 +10,7 @@ per request.
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -119,9 +120,20 @@ class Walkthrough:
         """Pick up where the member left off (Continue, a second start, a direct message)."""
         if participant.thread_ts is None:
             participant = self.send_parent(client, round_, participant)
+        if participant.thread_ts is None:
+            # Another sender may hold the kick-off right now: posted, not yet marked sent (a click on a DM
+            # that has just arrived). Give it a moment rather than leave the click unanswered.
+            participant = self._thread_of(round_, participant)
             if participant.thread_ts is None:
                 return "owed"  # Slack is failing; the kick-off stays owed and goes out later
         return self.advance(client, round_, participant, resuming=True)
+
+    def _thread_of(self, round_: Round, participant: Participant, wait: float = 3.0) -> Participant:
+        deadline = time.monotonic() + wait
+        while participant.thread_ts is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+            participant = self.stores.answers.participant(round_.team_id, round_.id, participant.user_id)
+        return participant
 
     def advance(self, client: WebClient, round_: Round, participant: Participant, *, resuming: bool = False) -> str:
         """Post the next area if one is due. Returns what happened: posted, owed, waiting, complete or paused."""
