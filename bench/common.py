@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, text
 
 LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEAM = "T1"
@@ -147,16 +147,7 @@ class Database:
 
         if self.kind == "sqlite":
             return make_engine(f"sqlite:///{Path(self._tmp.name) / 'bench.db'}")
-        engine = make_engine(postgres_url())
-        schema = self._schema
-
-        @event.listens_for(engine, "connect")
-        def _search_path(dbapi_connection, _record):
-            with dbapi_connection.cursor() as cursor:
-                cursor.execute(f'SET search_path TO "{schema}"')
-            dbapi_connection.commit()
-
-        return engine
+        return make_engine(postgres_url(), schema=self._schema)
 
     def another_engine(self):
         """A second engine on the same database, set up as the bot's is (the floor app's, so that its

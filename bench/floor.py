@@ -22,8 +22,6 @@ bolt's five pooled threads when the bot is not.
 from __future__ import annotations
 
 import re
-import threading
-from concurrent.futures import Executor, Future
 
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +29,7 @@ from sqlalchemy.orm import registry
 from sqlmodel import Field, Session, SQLModel
 
 from bench.clients import Member
+from bot.app import ThreadPerListener
 
 _REGISTRY = registry()  # the floor's tables stay out of the bot's SQLModel metadata
 
@@ -57,24 +56,6 @@ class FloorClaim(_FloorModel, table=True):
     team_id: str
     user_id: str
     after_ts: str
-
-
-class ThreadPerListener(Executor):
-    """Each listener in a thread of its own, started at once (the bot's model of running listeners)."""
-
-    def submit(self, fn, /, *args, **kwargs) -> Future:
-        future: Future = Future()
-
-        def run() -> None:
-            if not future.set_running_or_notify_cancel():
-                return
-            try:
-                future.set_result(fn(*args, **kwargs))
-            except BaseException as error:
-                future.set_exception(error)
-
-        threading.Thread(target=run, name="floor-listener", daemon=True).start()
-        return future
 
 
 def create_tables(engine) -> None:

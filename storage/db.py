@@ -42,14 +42,28 @@ def default_database_url() -> str:
     return f"sqlite:///{Path(DEFAULT_DATABASE_FILE).resolve()}"
 
 
-def make_engine(url: str | None = None) -> Engine:
-    """An engine for `url` (or the default SQLite file), with SQLite set up for concurrent use."""
+def make_engine(url: str | None = None, *, schema: str | None = None) -> Engine:
+    """An engine for `url` (or the default SQLite file), with SQLite set up for concurrent use; on PostgreSQL,
+    with `schema`, every connection works in that schema (the tests' and benchmarks' databases of their own)."""
     url = normalise_url(url or default_database_url())
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         _one_writer_at_a_time(engine)
         return engine
+    engine = _postgres_engine(url)
+    if schema is not None:
+
+        @event.listens_for(engine, "connect")
+        def _search_path(dbapi_connection, _record) -> None:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f'SET search_path TO "{schema}"')
+            dbapi_connection.commit()
+
+    return engine
+
+
+def _postgres_engine(url: str) -> Engine:
     return create_engine(
         url,
         pool_pre_ping=True,

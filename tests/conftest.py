@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, text
 
 from framework.loader import load_framework
 from storage.db import make_engine, migrate, normalise_url
@@ -49,15 +49,7 @@ def pytest_terminal_summary(terminalreporter):
 
 
 def _postgres_engine(schema: str):
-    engine = make_engine(POSTGRES_URL)
-
-    @event.listens_for(engine, "connect")
-    def _search_path(dbapi_connection, _record):
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute(f'SET search_path TO "{schema}"')
-        dbapi_connection.commit()
-
-    return engine
+    return make_engine(POSTGRES_URL, schema=schema)
 
 
 def _fresh_database(request, tmp_path, *, migrated: bool):

@@ -12,7 +12,6 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import event
 
 from bot import values
 from bot.app import create_app
@@ -99,14 +98,7 @@ def outage(slack, postgres_engine):
     engine = postgres_engine
     schema = SCHEMAS[engine]
     proxy = Proxy()
-    proxied = make_engine(POSTGRES_URL.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"))
-
-    @event.listens_for(proxied, "connect")
-    def _search_path(dbapi_connection, _record):
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute(f'SET search_path TO "{schema}"')
-        dbapi_connection.commit()
-
+    proxied = _proxied_engine(proxy, schema)
     services = Services.compose(
         make_settings(slack, process_before_response=False), engine=proxied, migrate_database=False
     )
@@ -301,15 +293,7 @@ OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET = "111.222", "client-secret-for-tests"
 
 
 def _proxied_engine(proxy, schema):
-    proxied = make_engine(POSTGRES_URL.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"))
-
-    @event.listens_for(proxied, "connect")
-    def _search_path(dbapi_connection, _record):
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute(f'SET search_path TO "{schema}"')
-        dbapi_connection.commit()
-
-    return proxied
+    return make_engine(POSTGRES_URL.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"), schema=schema)
 
 
 @pytest.fixture

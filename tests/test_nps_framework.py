@@ -6,10 +6,8 @@ of framework text in framework/data/nps-2018-draft.yaml, that it is a whole cell
 layout repairs are applied: nothing reworded, nothing added, nothing cut short. Each descriptor is also shown
 to sit in its own area's table and in its own level's column.
 
-Both fixtures are byte-for-byte copies of the project's seed material, kept beside the checkout in
-../shared/seed/ (nps-2018-draft.txt and NOTES.md), so that the repository carries what these tests need. A
-missing fixture is a failure, never a skip. Where ../shared/seed/ exists, one test checks that the copies
-are still identical to it (and skips, saying so, where it does not).
+Both fixtures are byte-for-byte copies of the framework's source text and its extraction notes, carried in
+the repository so that these tests need nothing beside it. A missing fixture is a failure, never a skip.
 """
 
 from __future__ import annotations
@@ -27,8 +25,6 @@ FRAMEWORK_PATH = TESTS_DIR.parent / "framework" / "data" / "nps-2018-draft.yaml"
 SOURCE_PATH = TESTS_DIR / "data" / "nps-2018-draft-source.txt"
 NOTES_PATH = TESTS_DIR / "data" / "nps-2018-draft-source-notes.md"
 # Where the fixtures were copied from: the seed folder beside the checkout (absent in a stranger's clone).
-SEED_DIR = TESTS_DIR.parents[1] / "shared" / "seed"
-SEED_COPIES = {SOURCE_PATH: SEED_DIR / "nps-2018-draft.txt", NOTES_PATH: SEED_DIR / "NOTES.md"}
 
 LEVEL_NAMES = ["Minimum", "Developing", "Mature", "Leader", "Innovator"]
 
@@ -251,19 +247,6 @@ def test_key_areas_have_description_and_help_enablers_have_neither(framework: Fr
                 # Omitted, not present-but-empty: the source has no such text for the enablers.
                 assert "description" not in area_data and "help" not in area_data, area.id
                 assert area.description is None and area.help is None, area.id
-
-
-# -- the fixtures -----------------------------------------------------------------------------------
-
-
-def test_fixtures_are_byte_identical_to_the_seed_copies():
-    """The only test that looks outside the repository: it skips (saying why) where the seed folder is absent."""
-    if not SEED_DIR.is_dir():
-        pytest.skip(f"{SEED_DIR} is absent (a clone with nothing beside it): nothing to compare the fixtures with")
-    for fixture, seed in SEED_COPIES.items():
-        assert fixture.is_file(), f"test fixture {fixture} is missing from the repository"
-        assert seed.is_file(), f"{seed} is missing from the seed folder"
-        assert fixture.read_bytes() == seed.read_bytes(), f"{fixture} differs from {seed}; copy it again"
 
 
 # -- verbatim ---------------------------------------------------------------------------------------
