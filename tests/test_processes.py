@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bot import values
 from storage.outbox import OutboxStore
-from tests.conftest import POSTGRES_URL, SCHEMAS
+from tests.conftest import MEMBERS, POSTGRES_URL, SCHEMAS
 from tests.harness import SIGNING_SECRET, Workspace
 from tests.harness import wait_for as harness_wait_for
 from tests.walk import dm, open_prompt, parent, prompts
@@ -231,7 +231,8 @@ def test_a_prompt_claimed_by_a_bot_killed_before_sending_it_arrives_soon_after_a
     try:
         workspace = first.wait_ready(slack)
         workspace.command("U1", "start")
-        wait_for(lambda: parents(slack, ["U2"])["U2"] == 1, what="the kick-off")
+        # Every kick-off first: the one fault below must meet the prompt's post, not another member's kick-off.
+        wait_for(lambda: set(parents(slack, MEMBERS).values()) == {1}, what="the kick-offs")
         slack.fail("chat.postMessage", delay=20.0, drop=True, times=1)  # the prompt's post hangs, then is lost
         workspace.click("U2", parent(slack, "U2"), values.CONTINUE)
         wait_for(lambda: OutboxStore(engine).owed_count("T1") == 1, timeout=10, what="the prompt claimed")
