@@ -33,6 +33,7 @@ from core.settings import Settings
 
 from . import listeners
 from .installations import CachedInstallationStore
+from .pacing import Pacer, pace_every_listener, paced
 from .services import Services
 
 log = logging.getLogger(__name__)
@@ -60,11 +61,12 @@ BOT_SCOPES = [
 ClientFor = Callable[[str], "WebClient | None"]
 
 
-def web_client(settings: Settings, token: str | None = None) -> WebClient:
-    """A WebClient that waits out Slack's Retry-After and retries connection errors and 5xx answers."""
+def web_client(settings: Settings, token: str | None = None, *, pacer: Pacer | None = None) -> WebClient:
+    """A WebClient that waits out Slack's Retry-After and retries connection errors and 5xx answers; with
+    `pacer`, one whose every call keeps the workspace's rate limits (bot.pacing)."""
     if token is None and settings.slack_bot_token is not None:
         token = settings.slack_bot_token.get_secret_value()
-    return WebClient(
+    client = WebClient(
         token=token,
         base_url=settings.api_url,
         timeout=settings.maturity_slack_timeout,
@@ -78,6 +80,7 @@ def web_client(settings: Settings, token: str | None = None) -> WebClient:
             ),
         ],
     )
+    return paced(client, pacer) if pacer is not None else client
 
 
 def oauth_settings(services: Services) -> OAuthSettings:
@@ -98,12 +101,13 @@ def create_app(services: Services) -> App:
     settings = services.settings
     settings.require_credentials()
     app = App(
-        client=web_client(settings),
+        client=web_client(settings, pacer=services.pacer),
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None,
         oauth_settings=oauth_settings(services) if settings.oauth_mode else None,
         process_before_response=settings.process_before_response,
         listener_executor=ThreadPerListener(),
     )
+    app.use(pace_every_listener(services.pacer))
     listeners.register(app, services)
     return app
 
@@ -152,17 +156,17 @@ def installation_store(settings: Settings, engine: Engine) -> CachedInstallation
         return store
 
 
-def client_resolver(settings: Settings, engine: Engine) -> ClientFor:
+def client_resolver(settings: Settings, engine: Engine, pacer: Pacer | None = None) -> ClientFor:
     """How the clock (which answers no request) gets a client for a workspace: the single bot token, or
     the workspace's installation (through the installation store the App uses, cached); None once the app
     has been uninstalled there."""
     if not settings.oauth_mode:
-        client = web_client(settings)
+        client = web_client(settings, pacer=pacer)
         return lambda team_id: client
     store = installation_store(settings, engine)
 
     def client_for(team_id: str) -> WebClient | None:
         bot = store.find_bot(enterprise_id=None, team_id=team_id)
-        return web_client(settings, token=bot.bot_token) if bot else None
+        return web_client(settings, token=bot.bot_token, pacer=pacer) if bot else None
 
     return client_for

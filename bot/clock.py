@@ -44,7 +44,14 @@ class Clock:
     def tick(self) -> None:
         """Do whatever is due now. Safe to call from several processes at once."""
         now = self.now()
-        for step in (self.send_owed, self.show_stored_answers, self.post_scheduled_summaries, self.close_due_rounds):
+        steps = (
+            self.send_owed,
+            self.show_stored_answers,
+            self.post_scheduled_summaries,
+            self.close_due_rounds,
+            self.forget_idle_rate_limits,
+        )
+        for step in steps:
             try:
                 step(now)
             except Exception:
@@ -58,6 +65,10 @@ class Clock:
     def show_stored_answers(self, now: datetime) -> int:
         """Prompts whose stored answer Slack does not show yet (the database went away in between)."""
         return self.services.walkthrough.show_pending_everywhere(self.client_for)
+
+    def forget_idle_rate_limits(self, now: datetime) -> int:
+        """A rate-limit bucket idle for an hour is full again: its row can go (one per member's DM)."""
+        return self.services.pacer.slots.forget_stale()
 
     def post_scheduled_summaries(self, now: datetime) -> int:
         posted = 0

@@ -25,11 +25,13 @@ def run_clock(settings: Settings | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     clock.start()
+    started.senders.start()
     try:
         stop.wait()
     except KeyboardInterrupt:
         pass
     finally:
+        started.senders.stop()
         clock.stop()
     return 0
 
@@ -52,6 +54,7 @@ def run(settings: Settings | None = None) -> int:
     app, clock, settings = started.app, started.clock, started.services.settings
     if settings.maturity_clock:
         clock.start()
+    started.senders.start()
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -74,5 +77,6 @@ def run(settings: Settings | None = None) -> int:
         pass
     finally:
         server.server_close()
+        started.senders.stop()
         clock.stop()
     return 0

@@ -6,9 +6,10 @@ message carries its idempotency key as Slack message metadata. When a message is
 earlier attempt (the process was killed, the answer was lost, Slack failed), the sender first looks in the
 conversation for a message with that key, and only posts when Slack does not have it yet.
 
-Pacing: at most `channel_rate` messages per second into one channel (Slack's published limit for
-chat.postMessage, with a short burst allowed) and `workspace_rate` per second per workspace. On top of that
-the WebClient's RateLimitErrorRetryHandler waits out any 429's Retry-After, and what still fails stays owed.
+Several senders may work side by side, in one process or in many: each takes the next due message with
+`OutboxStore.claim_due` (one statement; SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL), so no two ever
+hold the same message. Pacing is the client's: every call goes through bot.pacing's limits, shared by every
+process; what still fails stays owed.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TypeVar
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -33,68 +33,12 @@ from storage.models import OutboxMessage, utcnow
 from storage.outbox import OutboxStore, Owed
 
 from . import outbox_keys
+from .pacing import Pacer, copy_client, paced
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 METADATA_EVENT = "maturity_outbox"
 HISTORY_LOOKBACK = 200
-
-
-class Pacer:
-    """Token buckets per channel and per workspace; `wait` blocks until a message may go."""
-
-    def __init__(
-        self,
-        channel_rate: float = 1.0,
-        workspace_rate: float = 19.0,
-        burst: int = 3,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ):
-        self.channel_interval = 1.0 / channel_rate
-        self.workspace_interval = 1.0 / workspace_rate
-        self.burst = burst
-        self.clock, self.sleep = clock, sleep
-        self._channel_next: dict[tuple[str, str], float] = {}
-        self._workspace_next: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def wait(self, team_id: str, channel: str, *, bulk: bool = True) -> float:
-        """Reserve the next slot for this channel (and, for bulk sends, the workspace); sleep until it
-        comes. Returns the wait. A member's next prompt is not bulk: it answers their own click, so only
-        the per-channel limit applies to it and it never queues behind a kick-off."""
-        with self._lock:
-            now = self.clock()
-            credit = (self.burst - 1) * self.channel_interval  # an idle channel may take a short burst
-            ready = max(self._channel_next.get((team_id, channel), now - credit), now - credit)
-            slot = max(now, ready, self._workspace_next.get(team_id, now) if bulk else now)
-            self._channel_next[(team_id, channel)] = max(ready, slot - credit) + self.channel_interval
-            if bulk:
-                self._workspace_next[team_id] = slot + self.workspace_interval
-        delay = slot - now
-        if delay > 0:
-            self.sleep(delay)
-        return max(delay, 0.0)
-
-    def done(self, team_id: str, channel: str) -> None:
-        """A post has just completed. Slack counts a channel's posts from when it handled them (after any
-        retry), so the channel's next post waits a full interval from now; the workspace pace stays on its
-        schedule (Slack allows short bursts), so a long run of kick-offs goes at the chosen rate."""
-        with self._lock:
-            now = self.clock()
-            key = (team_id, channel)
-            self._channel_next[key] = max(
-                self._channel_next.get(key, now), now + self.channel_interval - (self.burst - 1) * self.channel_interval
-            )
-
-    def paced(self, team_id: str, channel: str, post: Callable[[], T], *, bulk: bool = True) -> T:
-        """Run one post within the limits."""
-        self.wait(team_id, channel, bulk=bulk)
-        try:
-            return post()
-        finally:
-            self.done(team_id, channel)
 
 
 QUICK_RETRIES = 2
@@ -105,15 +49,7 @@ def safe_to_repeat_only(client: WebClient) -> WebClient:
     have posted the message before either, so the sender retries those itself, after looking first.
     Retries of 429s stay (a throttled call was not carried out)."""
     handlers = [h for h in (client.retry_handlers or []) if isinstance(h, RateLimitErrorRetryHandler)]
-    return WebClient(
-        token=client.token,
-        base_url=client.base_url,
-        timeout=client.timeout,
-        headers=client.headers,
-        team_id=getattr(client, "team_id", None),
-        logger=client.logger,
-        retry_handlers=handlers,
-    )
+    return copy_client(client, retry_handlers=handlers)
 
 
 def _may_have_been_done(error: Exception) -> bool:
@@ -230,17 +166,33 @@ class Sender:
             except Exception as error:
                 log.warning("could not renew %d outbox lease(s): %s", len(held), type(error).__name__)
 
+    def send_next(self, client_for: Callable[[str], WebClient | None], *, team_id: str | None = None) -> bool | None:
+        """Claim the oldest due message (of one workspace, or of any) and send it: True when it went out,
+        False when it is still owed, None when nothing was due. A workspace with no client (uninstalled,
+        or its installation out of reach) keeps its messages owed, tried again later."""
+        claimed = self.outbox.claim_due(team_id=team_id)
+        if not claimed:
+            return None
+        message = claimed[0]
+        client = client_for(message.team_id)
+        if client is None:
+            self.outbox.mark_failed(message.id, "no token for the workspace", utcnow() + backoff(message.attempts))
+            return False
+        return self.send_leased(client, message) is not None
+
     def flush_due(self, client_for: Callable[[str], WebClient | None], limit: int = 500) -> int:
-        """Send whatever is owed and due (after a restart, after failures). Returns how many went out."""
+        """Send whatever is owed and due, up to `limit` messages (after a restart, after failures). Returns
+        how many went out."""
         sent = 0
-        for message in self.outbox.due(limit=limit):
-            client = client_for(message.team_id)
-            if client is not None and self.deliver(client, message.id):
-                sent += 1
+        for _ in range(limit):
+            outcome = self.send_next(client_for)
+            if outcome is None:
+                break
+            sent += outcome
         return sent
 
     def _send(self, client: WebClient, message: OutboxMessage) -> str | None:
-        careful = safe_to_repeat_only(client)
+        careful = safe_to_repeat_only(paced(client, self.pacer))
         try:
             found = self._already_in_slack(careful, message) if message.attempts > 1 else None
             for attempt in range(QUICK_RETRIES + 1):
@@ -283,17 +235,12 @@ class Sender:
     def _post(self, client: WebClient, message: OutboxMessage) -> tuple[str, str]:
         if message.kind == MessageKind.FILE:
             return self._upload(client, message)
-        response = self.pacer.paced(
-            message.team_id,
-            message.channel,
-            lambda: client.chat_postMessage(
-                channel=message.channel,
-                thread_ts=message.thread_ts,
-                text=message.text,
-                blocks=json.loads(message.blocks) if message.blocks else None,
-                metadata={"event_type": METADATA_EVENT, "event_payload": {"key": message.key}},
-            ),
-            bulk=message.kind != MessageKind.PROMPT,
+        response = client.chat_postMessage(
+            channel=message.channel,
+            thread_ts=message.thread_ts,
+            text=message.text,
+            blocks=json.loads(message.blocks) if message.blocks else None,
+            metadata={"event_type": METADATA_EVENT, "event_payload": {"key": message.key}},
         )
         return response["channel"], response["ts"]
 
@@ -313,12 +260,8 @@ class Sender:
                 "title": drawn.title,
                 "alt_txt": drawn.alt_text,
             }
-        response = self.pacer.paced(
-            message.team_id,
-            channel,
-            lambda: client.files_upload_v2(
-                channel=channel, thread_ts=message.thread_ts, initial_comment=drawn.comment, **options
-            ),
+        response = client.files_upload_v2(
+            channel=channel, thread_ts=message.thread_ts, initial_comment=drawn.comment, **options
         )
         return channel, (response.get("file") or response["files"][0])["id"]
 

@@ -16,9 +16,11 @@ from core import Core, Settings, open_core
 from framework.models import Framework
 from results.figures import Results
 from storage import Stores
+from storage.rate_slots import rate_slots_for
 
 from .home import Home
-from .outbox import Pacer, Sender
+from .outbox import Sender
+from .pacing import Pacer
 from .parent_updates import ParentUpdates
 from .permissions import Permissions
 from .reminders import Reminders
@@ -49,7 +51,12 @@ class Services:
     ) -> Services:
         core = open_core(settings, engine=engine, framework=framework, migrate_database=migrate_database)
         stores, framework = core.stores, core.framework
-        pacer = Pacer(channel_rate=settings.maturity_channel_rate, workspace_rate=settings.maturity_workspace_rate)
+        pacer = Pacer(
+            rate_slots_for(core.engine),
+            channel_rate=settings.maturity_channel_rate,
+            workspace_rate=settings.maturity_workspace_rate,
+            tier_scale=settings.maturity_tier_scale,
+        )
         sender = Sender(stores.outbox, pacer, slow_post_grace=timedelta(seconds=settings.maturity_slow_post_grace))
         walkthrough = Walkthrough(stores, framework, sender, ParentUpdates(settings.maturity_progress_delay))
         summaries = Summaries(stores, core.results, framework, sender)
@@ -77,6 +84,10 @@ class Services:
     @property
     def framework(self) -> Framework:
         return self.core.framework
+
+    @property
+    def pacer(self) -> Pacer:
+        return self.sender.pacer
 
     @property
     def engine(self) -> Engine:

@@ -26,6 +26,7 @@ from storage.db import describe
 from .app import client_resolver, create_app
 from .clock import Clock
 from .logs import configure_logging
+from .outbox_workers import OutboxWorkers
 from .services import Services
 
 log = logging.getLogger("bot")
@@ -39,6 +40,7 @@ class CannotStart(Exception):
 class Started:
     services: Services
     clock: Clock
+    senders: OutboxWorkers
     app: App | None = None  # None for the clock alone: it answers no request
 
 
@@ -51,9 +53,12 @@ def start(settings: Settings, serving: str | None = None) -> Started:
         app = None if serving == "clock" else _app(services)
     except (ConfigurationError, FrameworkError) as error:
         raise CannotStart(str(error)) from None
-    client_for = client_resolver(settings, services.engine)
+    client_for = client_resolver(settings, services.engine, services.pacer)
     clock = Clock(services, client_for, tick_seconds=settings.maturity_clock_tick)
-    return Started(services=services, clock=clock, app=app)
+    senders = OutboxWorkers(
+        services.sender, client_for, threads=settings.maturity_senders, poll=settings.maturity_sender_poll
+    )
+    return Started(services=services, clock=clock, senders=senders, app=app)
 
 
 def start_or_explain(serving: str | None = None, settings: Settings | None = None) -> Started | None:

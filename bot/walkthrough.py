@@ -79,13 +79,21 @@ class Walkthrough:
         )
 
     def kickoff(self, client: WebClient, round_: Round) -> int:
-        """Send the round's owed kick-off messages; returns how many went out (the rest stay owed).
+        """Send the round's owed kick-off messages (and whatever else the workspace owes, oldest first);
+        returns how many this process sent (the rest stay owed, or were sent by other processes).
 
         A few senders work side by side so that each message's database work and round trip overlap with
-        the next one's; the pacer keeps them, together, within Slack's limits."""
-        owed = self.stores.outbox.unsent_kickoffs(round_.team_id, round_.id)
+        the next one's; every other process's outbox workers join in through the same queue, and the
+        shared pacing keeps them, together, within Slack's limits."""
+
+        def drain(_: int) -> int:
+            sent = 0
+            while (outcome := self.sender.send_next(lambda _team: client, team_id=round_.team_id)) is not None:
+                sent += outcome
+            return sent
+
         with ThreadPoolExecutor(max_workers=KICKOFF_SENDERS, thread_name_prefix="kickoff") as pool:
-            return sum(1 for ts in pool.map(lambda message: self.sender.deliver(client, message.id), owed) if ts)
+            return sum(pool.map(drain, range(KICKOFF_SENDERS)))
 
     def send_parent(self, client: WebClient, round_: Round, participant: Participant) -> Participant:
         """Make sure the member has their parent message (enqueue it if need be, and send it)."""

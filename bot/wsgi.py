@@ -366,6 +366,7 @@ def __getattr__(name: str):
         started = start_or_explain("http")
         if started is None:
             raise SystemExit(2)
+        started.senders.start()  # each worker sends owed messages too (the clock runs in its own process)
         globals()["application"] = wsgi_app(started.app, started.services.engine)
         return globals()["application"]
     raise AttributeError(name)

@@ -44,9 +44,15 @@ class Settings(BaseSettings):
     # per workspace (our own choice: 5% under the 20 a second we plan for, so timing jitter never trips it).
     maturity_channel_rate: float = Field(default=1.0, gt=0)
     maturity_workspace_rate: float = Field(default=19.0, gt=0)
+    # The other methods are paced at Slack's published tiers (bot/pacing.py) times this: Slack grants some
+    # apps more, and newer unlisted apps less (conversations.history), than the published figures.
+    maturity_tier_scale: float = Field(default=1.0, gt=0)
     # How often the clock runs, and how long a sender holds an owed message before another may retry it.
     maturity_clock_tick: float = Field(default=30.0, gt=0)
     maturity_outbox_lease: float = Field(default=15.0, gt=0)
+    # Outbox senders per process (bot/outbox_workers.py) and how often an idle one looks for work.
+    maturity_senders: int = Field(default=2, ge=0, le=32)
+    maturity_sender_poll: float = Field(default=1.0, gt=0, le=60)
     # How long the bot waits for Slack's answer to one call, and, when a post timed out, how long it waits
     # before looking whether Slack posted it after all (Slack sometimes posts long after the answer is
     # due); only then does it post again.

@@ -301,3 +301,18 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow)
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+
+
+class RateSlot(SQLModel, table=True):
+    """One of Slack's rate limits for one workspace, shared by every process on the database.
+
+    `tat` (the generic cell rate algorithm's "theoretical arrival time") is the moment, in seconds since the
+    epoch by the database server's clock, at which the bucket is empty again; a call may go once the
+    bucket's burst allowance covers it. One row per workspace and method, and per channel for
+    chat.postMessage. Rows are tiny and go stale within seconds; the clock deletes old ones.
+    """
+
+    __tablename__ = "rate_slot"
+
+    key: str = Field(primary_key=True, max_length=200)
+    tat: float = 0.0

@@ -1,8 +1,9 @@
 """The outbox: messages the bot owes people, recorded before they are sent.
 
 A message is enqueued in the same transaction as the state that makes it owed (a round's participants, a
-claimed prompt), so a crash can never lose one. A sender leases a message before sending it (a conditional
-UPDATE, so one process sends it at a time), then marks it sent with Slack's ts, and in the same
+claimed prompt), so a crash can never lose one. The outbox is also the work queue of every process: a
+sender leases a message before sending it (a conditional UPDATE, or `claim_due`'s SKIP LOCKED claim of the
+next due one, so one process sends it at a time), then marks it sent with Slack's ts, and in the same
 transaction records that ts where it belongs (the member's thread, the prompt). A message whose sending
 failed stays owed, with the reason, and is tried again later.
 """
@@ -168,18 +169,37 @@ class OutboxStore:
             session.add(message)
             session.commit()
 
-    def due(self, now: datetime | None = None, *, limit: int = 500) -> list[OutboxMessage]:
-        """Unsent messages of every workspace whose time has come, oldest first."""
+    def claim_due(
+        self, now: datetime | None = None, *, limit: int = 1, team_id: str | None = None
+    ) -> list[OutboxMessage]:
+        """Lease up to `limit` unsent, due messages (of one workspace, or of any), oldest first.
+
+        One statement: UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING, so on
+        PostgreSQL senders in any number of processes each take different messages, never wait for one
+        another's rows, and never take the same message twice (SQLite runs one writer at a time, which gives
+        the same). An idle SQLite database is only read, so that idle senders never take its write lock."""
         now = now or utcnow()
-        with Session(self.engine) as session:
-            return list(
-                session.exec(
-                    select(OutboxMessage)
-                    .where(col(OutboxMessage.ts).is_(None), OutboxMessage.next_attempt_at <= now)
-                    .order_by(OutboxMessage.id)
-                    .limit(limit)
+        due = select(OutboxMessage.id).where(
+            col(OutboxMessage.sent_at).is_(None), col(OutboxMessage.ts).is_(None), OutboxMessage.next_attempt_at <= now
+        )
+        if team_id is not None:
+            due = due.where(OutboxMessage.team_id == team_id)
+        with Session(self.engine, expire_on_commit=False) as session:
+            if self.engine.dialect.name == "sqlite" and session.exec(due.limit(1)).first() is None:
+                return []
+            claimed = session.scalars(
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.id).in_(
+                        due.order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
+                    )
                 )
-            )
+                .values(next_attempt_at=now + self.lease_time, attempts=OutboxMessage.attempts + 1)
+                .returning(OutboxMessage)
+                .execution_options(synchronize_session=False)
+            ).all()
+            session.commit()
+            return sorted(claimed, key=lambda message: message.id)
 
     def owed_count(self, team_id: str | None = None) -> int:
         with Session(self.engine) as session:
@@ -187,23 +207,6 @@ class OutboxStore:
             if team_id is not None:
                 query = query.where(OutboxMessage.team_id == team_id)
             return session.exec(query).one()
-
-    def unsent_kickoffs(self, team_id: str, round_id: int) -> list[OutboxMessage]:
-        """A round's kick-off messages that Slack does not have yet."""
-        with Session(self.engine) as session:
-            return list(
-                session.exec(
-                    select(OutboxMessage)
-                    .join(Participant, Participant.id == OutboxMessage.ref_id)
-                    .where(
-                        OutboxMessage.team_id == team_id,
-                        OutboxMessage.kind == MessageKind.KICKOFF,
-                        Participant.round_id == round_id,
-                        col(OutboxMessage.ts).is_(None),
-                    )
-                    .order_by(OutboxMessage.id)
-                )
-            )
 
     def sent_file(self, team_id: str, file_id: str) -> bool:
         """Whether a file row has already recorded this Slack file as the one it sent."""

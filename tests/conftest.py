@@ -8,11 +8,13 @@ answers). When no PostgreSQL server is reachable those runs are skipped, and the
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from framework.loader import load_framework
 from storage.db import make_engine, migrate, normalise_url
@@ -74,8 +76,15 @@ def _fresh_database(request, tmp_path, *, migrated: bool):
     yield engine
     engine.dispose()
     SCHEMAS.pop(engine, None)
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    for attempt in range(5):  # a listener thread of the test may still hold a row lock for a moment
+        try:
+            with admin.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            break
+        except OperationalError:
+            if attempt == 4:
+                raise
+            time.sleep(0.5)
     admin.dispose()
 
 
@@ -157,6 +166,7 @@ def make_settings(slack, **overrides) -> Settings:
         # Members here click faster than people do: lift the per-channel pacing (tests of pacing set it back).
         maturity_channel_rate=100.0,
         maturity_workspace_rate=200.0,
+        maturity_tier_scale=100.0,
         # ...and see their progress at once (tests of the coalesced progress updates set a delay).
         maturity_progress_delay=0,
     )

@@ -56,6 +56,7 @@ class BotProcess:
             MATURITY_CLOCK_TICK="0.5",
             MATURITY_OUTBOX_LEASE="2",
             MATURITY_WORKSPACE_RATE="200",
+            MATURITY_TIER_SCALE="100",
         )
         env.update({name: value for name, value in settings.items() if value is not None})
         for name in [name for name, value in settings.items() if value is None]:  # None: the default

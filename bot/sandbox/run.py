@@ -136,6 +136,7 @@ def sandbox_settings(*, api_url: str, secret: str, database_url: str | None, fra
         maturity_clock=False,
         maturity_channel_rate=100,
         maturity_workspace_rate=200,
+        maturity_tier_scale=100,
         log_level="WARNING",
     )
     return Settings(_env_file=None, **fields)

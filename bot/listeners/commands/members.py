@@ -94,9 +94,7 @@ def start(services: Services, *, ack, args: str, command: dict, client: WebClien
         closes_on=closing[0] if closing else None,
     )
     try:
-        services.sender.pacer.paced(
-            team_id, channel_id, lambda: client.chat_postMessage(channel=channel_id, text=text, blocks=blocks)
-        )
+        client.chat_postMessage(channel=channel_id, text=text, blocks=blocks)
     except SlackApiError as error:
         services.stores.rounds.discard(team_id, round_.id)
         if error.response.get("error") in INVITE_ERRORS:

@@ -1,0 +1,153 @@
+"""Rate-limit buckets: in this process (the single-process SQLite default) or in the shared database.
+
+Slack counts an app's calls per workspace, whichever process makes them, so several processes must draw on
+one set of buckets. Each bucket follows the generic cell rate algorithm (GCRA): it is one number, the moment
+it is empty again (`tat`), so that reserving a call is one locked read and one write of a row, with no
+background refill. A call is charged to every bucket it falls under (a channel's and the workspace's) at the
+first moment all of them allow, and the caller sleeps until then. Reserving rather than polling keeps the
+calls of every process in one queue per bucket: nobody retries in a loop, and nobody starves.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import Engine, bindparam, delete, func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlmodel import Session, col, select
+
+from .models import RateSlot
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """`per_second` calls a second on average, `burst` of them at once after a quiet spell."""
+
+    key: str
+    per_second: float
+    burst: int = 3
+
+    @property
+    def interval(self) -> float:
+        return 1.0 / self.per_second
+
+    @property
+    def credit(self) -> float:
+        """How far ahead of its schedule a bucket may run: the burst beyond the first call."""
+        return (self.burst - 1) * self.interval
+
+
+def next_slot(now: float, tats: dict[str, float], buckets: Sequence[Bucket]) -> tuple[float, dict[str, float]]:
+    """The first moment every bucket allows one more call, and each bucket's `tat` once it is charged."""
+    start = max([now] + [tats.get(b.key, 0.0) - b.credit for b in buckets])
+    return start, {b.key: max(tats.get(b.key, 0.0), start) + b.interval for b in buckets}
+
+
+def held_off(now: float, tats: dict[str, float], buckets: Sequence[Bucket], seconds: float) -> dict[str, float]:
+    """Each bucket's `tat` such that no call goes for `seconds` (Slack's Retry-After)."""
+    return {b.key: max(tats.get(b.key, 0.0), now + seconds + b.credit) for b in buckets}
+
+
+class RateSlotStore(Protocol):
+    def reserve(self, buckets: Sequence[Bucket]) -> float:
+        """Charge one call to every bucket; the seconds to wait before making it."""
+
+    def hold_off(self, buckets: Sequence[Bucket], seconds: float) -> None:
+        """No call in these buckets for `seconds`, in every process that shares them."""
+
+    def forget_stale(self, older_than: float = 3600.0) -> int:
+        """Drop buckets idle for longer than `older_than` seconds (an idle bucket is a full one)."""
+
+
+class MemoryRateSlots:
+    """The buckets of one process (the single-process default)."""
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self._tats: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def reserve(self, buckets: Sequence[Bucket]) -> float:
+        with self._lock:
+            now = self.clock()
+            start, tats = next_slot(now, self._tats, buckets)
+            self._tats.update(tats)
+        return start - now
+
+    def hold_off(self, buckets: Sequence[Bucket], seconds: float) -> None:
+        with self._lock:
+            self._tats.update(held_off(self.clock(), self._tats, buckets, seconds))
+
+    def forget_stale(self, older_than: float = 3600.0) -> int:
+        with self._lock:
+            cutoff = self.clock() - older_than
+            stale = [key for key, tat in self._tats.items() if tat < cutoff]
+            for key in stale:
+                del self._tats[key]
+        return len(stale)
+
+
+_NOW = func.extract("epoch", func.clock_timestamp())
+
+
+class DatabaseRateSlots:
+    """The buckets in PostgreSQL, shared by every process on the database. Times are the database
+    server's clock, so processes on machines whose clocks differ still agree. Rows are locked in key order
+    (SELECT ... FOR UPDATE), so two calls that share buckets never deadlock."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def _locked(self, session: Session, keys: list[str]) -> tuple[float, dict[str, float]]:
+        query = (
+            select(RateSlot.key, RateSlot.tat, _NOW)
+            .where(col(RateSlot.key).in_(keys))
+            .order_by(RateSlot.key)
+            .with_for_update()
+        )
+        rows = session.exec(query).all()
+        if len(rows) < len(keys):
+            known = {row[0] for row in rows}
+            session.exec(
+                pg_insert(RateSlot)
+                .values([{"key": k, "tat": 0.0} for k in keys if k not in known])
+                .on_conflict_do_nothing()
+            )
+            rows = session.exec(query).all()
+        return float(rows[0][2]), {key: tat for key, tat, _ in rows}
+
+    def _write(self, session: Session, tats: dict[str, float]) -> None:
+        statement = update(RateSlot).where(RateSlot.key == bindparam("k")).values(tat=bindparam("t"))
+        session.connection().execute(statement, [{"k": key, "t": tat} for key, tat in tats.items()])
+
+    def reserve(self, buckets: Sequence[Bucket]) -> float:
+        keys = sorted({b.key for b in buckets})
+        with Session(self.engine) as session:
+            now, tats = self._locked(session, keys)
+            start, charged = next_slot(now, tats, buckets)
+            self._write(session, charged)
+            session.commit()
+        return start - now
+
+    def hold_off(self, buckets: Sequence[Bucket], seconds: float) -> None:
+        keys = sorted({b.key for b in buckets})
+        with Session(self.engine) as session:
+            now, tats = self._locked(session, keys)
+            self._write(session, held_off(now, tats, buckets, seconds))
+            session.commit()
+
+    def forget_stale(self, older_than: float = 3600.0) -> int:
+        with Session(self.engine) as session:
+            result = session.exec(delete(RateSlot).where(col(RateSlot.tat) < _NOW - older_than))
+            session.commit()
+            return result.rowcount
+
+
+def rate_slots_for(engine: Engine) -> RateSlotStore:
+    """Shared buckets where several processes can share the database (PostgreSQL); this process's own on
+    SQLite, which serves one process."""
+    return DatabaseRateSlots(engine) if engine.dialect.name == "postgresql" else MemoryRateSlots()
