@@ -62,10 +62,9 @@ def test_two_processes_posting_at_once_keep_the_workspace_limit_only_with_shared
     may. With the buckets in the database Slack never answers 429; with a pacer each, as before, the two
     together go at twice the limit and Slack throttles them."""
     slack.enforce_rate_limits("chat.postMessage", per_channel=1.0, per_workspace=WORKSPACE_LIMIT)
-    settings = make_settings(slack, maturity_workspace_rate=WORKSPACE_LIMIT, maturity_channel_rate=1.0)
-    pacers = [
-        Pacer(DatabaseRateSlots(engine) if shared else MemoryRateSlots(), workspace_rate=WORKSPACE_LIMIT)
-        for engine in (postgres_engine, second_engine)
+    settings = make_settings(slack)
+    pacers = [  # the production pacing: 19 a second per workspace, 1 a second per channel
+        Pacer(DatabaseRateSlots(engine) if shared else MemoryRateSlots()) for engine in (postgres_engine, second_engine)
     ]
     clients = [web_client(settings, pacer=pacer) for pacer in pacers]
     started = time.monotonic()
@@ -127,7 +126,7 @@ def test_two_bot_processes_kick_off_two_channels_at_once_within_the_workspace_li
     slack.enforce_rate_limits("chat.postMessage", per_channel=1.0, per_workspace=WORKSPACE_LIMIT)
     north = _members(slack, "UN", 60, "CNORTH")
     south = _members(slack, "US", 60, "CSOUTH")
-    everyone = [*north, *south, "U1"]
+    everyone = [*north, *south, "U1"]  # the facilitator is in both channels: a kick-off for each round
     # The production pacing (19 a second per workspace by default), no clock: the processes' own senders.
     pacing = dict(MATURITY_WORKSPACE_RATE=None, MATURITY_TIER_SCALE=None, MATURITY_CLOCK="false")
     processes = [BotProcess(slack, postgres_engine, tmp_path, name=f"web{n}", **pacing) for n in (1, 2)]
@@ -140,7 +139,11 @@ def test_two_bot_processes_kick_off_two_channels_at_once_within_the_workspace_li
         ]
         for command in commands:
             command.start()
-        wait_for(lambda: min(parents(slack, everyone).values()) >= 1, timeout=60, what="every member's kick-off")
+        wait_for(
+            lambda: min(parents(slack, everyone).values()) >= 1 and parents(slack, ["U1"])["U1"] == 2,
+            timeout=60,
+            what="every member's kick-off",
+        )
         took = time.monotonic() - started
         for command in commands:
             command.join()
@@ -149,6 +152,7 @@ def test_two_bot_processes_kick_off_two_channels_at_once_within_the_workspace_li
         for process in processes:
             process.stop()
     counts = parents(slack, everyone)
+    assert counts.pop("U1") == 2
     assert set(counts.values()) == {1}, {u: n for u, n in counts.items() if n != 1}
     assert slack.throttled == 0
     print(
