@@ -48,6 +48,10 @@ TIERS: dict[str, float] = {
 }
 POST = "chat.postMessage"
 BURST = 3  # Slack: "short bursts are allowed"
+# How late a call may go after the moment reserved for it. A thread that wakes later than this (a busy
+# machine, a slow database answer) has lost its place: sent now, it would arrive right behind calls that kept
+# theirs and together they would run ahead of Slack's limit, so it reserves a new moment instead.
+LATE = 0.02
 
 
 def token_key(token: str) -> str:
@@ -68,40 +72,52 @@ class Pacer:
         tiers: dict[str, float] = TIERS,
         tier_scale: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self.slots = slots
         self.channel_rate = channel_rate
         self.workspace_rate = workspace_rate
         self.tiers = {method: per_minute * tier_scale for method, per_minute in tiers.items()}
         self.sleep = sleep
+        self.clock = clock
         # Used while the shared buckets are out of reach (the database is away): this process's calls still
         # keep the limits by themselves, and a person's click is never refused for it.
         self.fallback = MemoryRateSlots()
 
     def buckets(self, team: str, method: str, channel: str | None = None) -> list[Bucket]:
+        """The buckets a call is charged to. Each keeps spare calls below Slack's burst (two workspace-wide,
+        one per channel), for the jitter between a call's reserved moment and its arrival at Slack when
+        several threads and processes send at once."""
         if method == POST:
-            # One call less than Slack's burst workspace-wide: at 20 a second the calls of several threads and
-            # processes arrive with tens of milliseconds of jitter, and the spare call absorbs it.
-            buckets = [Bucket(f"{team}:{method}", self.workspace_rate, BURST - 1)]
+            buckets = [Bucket(f"{team}:{method}", self.workspace_rate, BURST - 2)]
             if channel:
-                buckets.append(Bucket(f"{team}:{method}:{channel}", self.channel_rate, BURST))
+                buckets.append(Bucket(f"{team}:{method}:{channel}", self.channel_rate, BURST - 1))
             return buckets
         per_minute = self.tiers.get(method)
-        return [Bucket(f"{team}:{method}", per_minute / 60.0, BURST)] if per_minute else []
+        return [Bucket(f"{team}:{method}", per_minute / 60.0, BURST - 1)] if per_minute else []
 
     def wait(self, team: str, method: str, channel: str | None = None) -> float:
-        """Reserve the call's slot and sleep until it comes; returns the wait."""
+        """Reserve the call's moment and sleep until it comes; returns the time waited. A call that wakes
+        more than `LATE` after its moment reserves another (at most three times, then it goes)."""
         buckets = self.buckets(team, method, channel)
         if not buckets:
             return 0.0
+        started = self.clock()
+        for _ in range(3):
+            asked = self.clock()
+            delay = max(self._reserve(buckets), 0.0)
+            if delay > 0:
+                self.sleep(delay)
+            if self.clock() - (asked + delay) <= LATE:
+                break
+        return self.clock() - started
+
+    def _reserve(self, buckets: list[Bucket]) -> float:
         try:
-            delay = self.slots.reserve(buckets)
+            return self.slots.reserve(buckets)
         except Exception as error:
             log.warning("shared rate limits out of reach (%s): pacing this process alone", type(error).__name__)
-            delay = self.fallback.reserve(buckets)
-        if delay > 0:
-            self.sleep(delay)
-        return max(delay, 0.0)
+            return self.fallback.reserve(buckets)
 
     def throttled(self, team: str, method: str, channel: str | None, seconds: float) -> None:
         """Slack answered 429: hold every process's calls of this method back for `seconds`."""

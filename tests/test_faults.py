@@ -123,19 +123,37 @@ def test_posts_into_one_channel_are_paced_to_one_a_second_after_a_short_burst():
         channel_rate=1.0,
         workspace_rate=20.0,
         sleep=lambda d: now.__setitem__(0, now[0] + d),
+        clock=lambda: now[0],
     )
     for _ in range(6):
         pacer.wait("T1", "chat.postMessage", "C1")
         moments.append(now[0])
     gaps = [round(b - a, 2) for a, b in zip(moments, moments[1:])]
-    # A burst (three into the channel, two at once workspace-wide), then one a second.
-    assert gaps == [0.0, 0.05, 0.95, 1.0, 1.0]
+    # A burst of two into the channel (Slack allows three: one is kept spare), then one a second.
+    assert gaps == [0.05, 0.95, 1.0, 1.0, 1.0]
     now[0] += 10  # a quiet spell
     start = now[0]
     for n in range(43):
         pacer.wait("T1", "chat.postMessage", f"D{n}")
-    # The workspace-wide pace, 20 a second, after a burst of two: the 43rd post goes 41 / 20 s later.
-    assert now[0] - start == pytest.approx(41 / 20.0, abs=0.01)
+    # The workspace-wide pace, 20 a second, with no burst (Slack's is kept spare): the 43rd post goes 42 / 20 s later.
+    assert now[0] - start == pytest.approx(42 / 20.0, abs=0.01)
+
+
+def test_a_call_that_wakes_late_takes_a_new_moment_instead_of_crowding_the_ones_behind_it():
+    now = [0.0]
+    oversleep = [0.3]  # the first sleep overruns by 0.3 s (a busy machine)
+
+    def sleep(seconds):
+        now[0] += seconds + (oversleep.pop() if oversleep else 0.0)
+
+    slots = MemoryRateSlots(clock=lambda: now[0])
+    pacer = Pacer(slots, channel_rate=1.0, workspace_rate=20.0, sleep=sleep, clock=lambda: now[0])
+    pacer.wait("T1", "chat.postMessage", "D0")  # goes at once
+    pacer.wait("T1", "chat.postMessage", "D1")  # reserved 0.05, woke at 0.35: reserves again
+    assert now[0] == pytest.approx(0.35, abs=0.001)
+    pacer.wait("T1", "chat.postMessage", "D2")
+    # Had D1 kept its spent moment, D2 would go at once, right behind it; it keeps Slack's pace after D1's new one.
+    assert now[0] == pytest.approx(0.40, abs=0.001)
 
 
 def test_throttled_calls_wait_for_retry_after_and_nothing_is_lost(make_bot, slack):
