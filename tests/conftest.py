@@ -109,6 +109,12 @@ def postgres_engine(request, tmp_path):
     yield from _fresh_database(request, tmp_path, migrated=True)
 
 
+@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.postgres)])
+def postgres_unmigrated_engine(request, tmp_path):
+    """An empty PostgreSQL schema with no tables yet."""
+    yield from _fresh_database(request, tmp_path, migrated=False)
+
+
 @pytest.fixture
 def second_engine(engine):
     """Another engine (its own connection pool) on the same database: what a second process would have."""

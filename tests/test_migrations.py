@@ -3,6 +3,8 @@ to change, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 
 from alembic import command
@@ -10,6 +12,7 @@ from sqlalchemy import inspect, text
 
 from storage import Stores
 from storage.db import alembic_config, migrate
+from tests.conftest import SCHEMAS
 
 
 def _upgrade(engine, revision: str) -> None:
@@ -67,3 +70,20 @@ def test_0005_drops_the_unread_round_columns_and_keeps_the_rounds(unmigrated_eng
         team_id="T1", enterprise_id=None, channel_id="C1", framework=nps, started_by="U1", members=["U1"]
     )
     assert fresh.id != old and stores.rounds.number(fresh) == 2
+
+
+def test_processes_starting_at_once_on_an_empty_postgres_database_migrate_it_once(postgres_unmigrated_engine):
+    """Every process migrates at start-up; several web workers, senders and a clock starting together on a
+    new PostgreSQL database must not trip over each other's CREATE TABLE."""
+    url = postgres_unmigrated_engine.url.render_as_string(hide_password=False)
+    script = (
+        "import sys; from storage.db import make_engine, migrate; migrate(make_engine(sys.argv[1], schema=sys.argv[2]))"
+    )
+    command = [sys.executable, "-c", script, url, SCHEMAS[postgres_unmigrated_engine]]
+    processes = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    errors = [process.communicate(timeout=120)[1] for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0, 0], errors
+    with postgres_unmigrated_engine.connect() as connection:
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    assert len(versions) == 1
+    assert "rate_slot" in inspect(postgres_unmigrated_engine).get_table_names()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from alembic import context
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -12,6 +13,9 @@ from storage.db import make_engine
 
 target_metadata = SQLModel.metadata
 SLACK_SDK_TABLES = {"slack_installations", "slack_bots", "slack_oauth_states"}
+# Every process migrates at start-up, and several may start at once on one PostgreSQL database: the first
+# takes this transaction-scoped advisory lock and migrates; the others wait for it, then find nothing to do.
+MIGRATION_LOCK = 0x6D617475  # "matu"
 
 
 def include_object(obj, name, type_, reflected, compare_to):
@@ -23,6 +27,8 @@ def include_object(obj, name, type_, reflected, compare_to):
 def run_migrations_online() -> None:
     engine = context.config.attributes.get("engine") or make_engine(os.environ.get("DATABASE_URL"))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
