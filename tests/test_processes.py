@@ -138,11 +138,14 @@ def test_two_bot_processes_and_two_clocks_on_one_postgres_database(slack, postgr
     for user_id in members:
         slack.add_user("T1", user_id, name=user_id.lower())
     slack.add_channel("T1", "CM", name="multi", members=["U1", *members])
+    # Slack's limits, and the production pacing in every process: together they must keep them.
+    slack.enforce_rate_limits("chat.postMessage", per_channel=1.0, per_workspace=20.0)
+    pacing = dict(MATURITY_WORKSPACE_RATE=None, MATURITY_TIER_SCALE=None)
     processes = [
-        BotProcess(slack, engine, tmp_path, with_clock=False, name="web1"),
-        BotProcess(slack, engine, tmp_path, with_clock=False, name="web2"),
-        BotProcess(slack, engine, tmp_path, clock_only=True, name="clock1"),
-        BotProcess(slack, engine, tmp_path, clock_only=True, name="clock2"),
+        BotProcess(slack, engine, tmp_path, with_clock=False, name="web1", **pacing),
+        BotProcess(slack, engine, tmp_path, with_clock=False, name="web2", **pacing),
+        BotProcess(slack, engine, tmp_path, clock_only=True, name="clock1", **pacing),
+        BotProcess(slack, engine, tmp_path, clock_only=True, name="clock2", **pacing),
     ]
     try:
         web = [p.wait_ready(slack) for p in processes[:2]]
@@ -181,6 +184,7 @@ def test_two_bot_processes_and_two_clocks_on_one_postgres_database(slack, postgr
     assert len(answers) == 10 and sorted(a.user_id for a in answers) == sorted(members)
     assert all(len(prompts(slack, u)) == 2 for u in members)
     assert len(summaries()) == 1
+    assert slack.throttled == 0
     print("web processes 2, clocks 2: answers stored 10 of 20 clicks, prompts 2 per member, summaries 1, duplicates 0")
 
 
