@@ -82,6 +82,36 @@ def test_two_processes_posting_at_once_keep_the_workspace_limit_only_with_shared
         print(f"60 posts from two processes with a pacer each: {slack.throttled} x 429")
 
 
+def test_summaries_into_one_channel_from_two_processes_keep_one_a_second(slack, postgres_engine, second_engine):
+    """Two processes posting into one team channel at once (two facilitators asking for summaries, a
+    scheduled one): the channel's limit is shared too, so Slack never sees more than its short burst."""
+    slack.enforce_rate_limits("chat.postMessage", per_channel=1.0, per_workspace=WORKSPACE_LIMIT)
+    slack.add_channel("T1", "CTEAM", name="team", members=["U1"])
+    settings = make_settings(slack)
+    clients = [
+        web_client(settings, pacer=Pacer(DatabaseRateSlots(engine))) for engine in (postgres_engine, second_engine)
+    ]
+
+    answered: list[float] = []
+
+    def post(client) -> None:
+        for n in range(3):
+            client.chat_postMessage(channel="CTEAM", text=f"summary part {n}")
+            answered.append(time.monotonic())
+
+    workers = [threading.Thread(target=post, args=(clients[n % 2],)) for n in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    posted = slack.top_level("CTEAM", team_id="T1")
+    assert len(posted) == 6
+    assert slack.throttled == 0
+    moments = sorted(answered)
+    busiest = max(sum(1 for m in moments if start <= m < start + 1.0) for start in moments)
+    assert busiest <= 3, f"{busiest} posts into one channel within one second"
+
+
 def test_a_429_seen_by_one_process_holds_back_the_others(slack, postgres_engine, second_engine):
     settings = make_settings(slack)
     first, second = (
