@@ -240,6 +240,37 @@ def test_a_kickoff_under_slacks_rate_limits_is_paced_not_throttled(make_bot, sla
     print(f"members 30, prompted once 30, throttled 0, owed 0, {elapsed:.2f} s")
 
 
+def test_thirty_members_clicking_at_once_get_their_next_prompts_within_slacks_limits(make_bot, slack, nps):
+    """A member's next prompt jumps the outbox's queue but not Slack's limit: 30 answers at the same moment
+    draw no 429 (it was 42 when next prompts skipped the workspace pace)."""
+    members = [f"UC{i:02d}" for i in range(30)]
+    for user_id in members:
+        slack.add_user("T1", user_id, name=user_id.lower())
+    slack.add_channel("T1", "CC", name="clicks", members=members)
+    workspace = make_bot(process_before_response=False, maturity_channel_rate=1.0, maturity_workspace_rate=19.0)
+    workspace.command("U1", "start", channel_id="CC")
+    wait_for(lambda: all(parents_per_member(slack, members)[u] == 1 for u in members))
+    for user_id in members:
+        workspace.click(user_id, parent(slack, user_id), values.CONTINUE)
+    wait_for(lambda: all(len(prompts(slack, u)) == 1 for u in members))
+    first_prompts = {u: open_prompt(slack, u) for u in members}
+    slack.enforce_rate_limits("chat.postMessage", per_channel=1.0, per_workspace=20.0)
+    barrier = threading.Barrier(len(members))
+
+    def click(user_id):
+        barrier.wait()
+        assert workspace.click(user_id, first_prompts[user_id], values.answer_action_id(2)).status == 200
+
+    threads = [threading.Thread(target=click, args=(u,)) for u in members]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wait_for(lambda: all(len(prompts(slack, u)) == 2 for u in members), timeout=30)
+    assert slack.throttled == 0
+    assert all([area_of(m) for m in prompts(slack, u)] == nps.area_ids[:2] for u in members)
+
+
 @pytest.mark.parametrize("ack_first", [True, False], ids=["ack-first", "process-before-response"])
 def test_a_failure_after_the_ack_tells_the_member_in_one_line_and_keeps_the_answer(
     make_bot, slack, nps, caplog, ack_first
