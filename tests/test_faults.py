@@ -44,18 +44,23 @@ def test_every_event_delivered_three_times_acts_once(workspace, slack, nps):
     print("events delivered 3, acted on 1, duplicate prompts 0")
 
 
-def test_twenty_concurrent_double_clicks_record_one_answer_and_one_next_prompt_each(make_bot, slack, nps):
-    members = [f"UD{i:02d}" for i in range(20)]
+def _members_at_their_first_prompt(workspace, slack, members: list[str], channel: str) -> dict:
+    """A round started in a new channel of `members`, each of whom pressed Start: their first prompts."""
     for user_id in members:
         slack.add_user("T1", user_id, name=user_id.lower())
-    slack.add_channel("T1", "CD", name="double", members=members)
-    workspace = make_bot(process_before_response=False)
-    workspace.command("U1", "start", channel_id="CD")
+    slack.add_channel("T1", channel, name=channel.lower(), members=members)
+    workspace.command("U1", "start", channel_id=channel)
     wait_for(lambda: all(parents_per_member(slack, members)[u] == 1 for u in members))
     for user_id in members:
         workspace.click(user_id, parent(slack, user_id), values.CONTINUE)
     wait_for(lambda: all(len(prompts(slack, u)) == 1 for u in members))
-    first_prompts = {u: open_prompt(slack, u) for u in members}
+    return {u: open_prompt(slack, u) for u in members}
+
+
+def test_twenty_concurrent_double_clicks_record_one_answer_and_one_next_prompt_each(make_bot, slack, nps):
+    members = [f"UD{i:02d}" for i in range(20)]
+    workspace = make_bot(process_before_response=False)
+    first_prompts = _members_at_their_first_prompt(workspace, slack, members, "CD")
     barrier = threading.Barrier(40)
 
     def click(user_id):
@@ -244,16 +249,8 @@ def test_thirty_members_clicking_at_once_get_their_next_prompts_within_slacks_li
     """A member's next prompt jumps the outbox's queue but not Slack's limit: 30 answers at the same moment
     draw no 429 (it was 42 when next prompts skipped the workspace pace)."""
     members = [f"UC{i:02d}" for i in range(30)]
-    for user_id in members:
-        slack.add_user("T1", user_id, name=user_id.lower())
-    slack.add_channel("T1", "CC", name="clicks", members=members)
     workspace = make_bot(process_before_response=False, maturity_channel_rate=1.0, maturity_workspace_rate=19.0)
-    workspace.command("U1", "start", channel_id="CC")
-    wait_for(lambda: all(parents_per_member(slack, members)[u] == 1 for u in members))
-    for user_id in members:
-        workspace.click(user_id, parent(slack, user_id), values.CONTINUE)
-    wait_for(lambda: all(len(prompts(slack, u)) == 1 for u in members))
-    first_prompts = {u: open_prompt(slack, u) for u in members}
+    first_prompts = _members_at_their_first_prompt(workspace, slack, members, "CC")
     slack.enforce_rate_limits("chat.postMessage", per_channel=1.0, per_workspace=20.0)
     barrier = threading.Barrier(len(members))
 
