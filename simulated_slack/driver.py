@@ -7,6 +7,9 @@ the app refuses anything unsigned.  ``Driver`` builds the bodies Slack sends for
 app talks to (response URLs and trigger ids it will accept, the app's and the workspace's ids, people's names),
 signs and posts them, so the app's verification, routing and listeners run exactly as they do behind Slack.
 ``AppServer`` serves a WSGI application (the app's production entry point) on a free local port to receive them.
+
+An app in Socket Mode takes the same bodies as envelopes over the WebSocket it opened (socket_mode.py):
+``Driver(slack, socket_mode=True)`` sends each one there instead of posting it, unsigned, as Slack does.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from .server import Installation, SimulatedSlack
+from .socket_mode import NotAcknowledged
 from .workspaces import Message
 
 VERIFICATION_TOKEN = "legacy-verification-token"  # Slack still sends its retired verification token
@@ -100,21 +104,29 @@ class Driver:
     ``check``: raise RequestFailed when the app answers other than 200 (the sandbox); otherwise the caller
     inspects ``Reply.status`` (tests of refusals).  ``post`` takes ``timestamp``/``signature``/``headers`` to
     send stale or forged requests on purpose.
+
+    ``socket_mode``: the app is in Socket Mode (it has no ``url``, nothing is signed): every body goes to it as
+    an envelope on one of its open connections, and the app's ack comes back as ``Reply(200, <json of the ack's
+    payload, or "">)``; an envelope Slack got no ack for (after its retries, for events) is ``Reply(502, ...)``.
+    ``timeout`` is then how long Slack waits for an open connection and for each ack.
     """
 
     def __init__(
         self,
         slack: SimulatedSlack,
-        url: str,
-        secret: str,
+        url: str | None = None,
+        secret: str = "",
         team_id: str | None = None,
         *,
         timeout: float = 30.0,
         check: bool = False,
+        socket_mode: bool = False,
     ):
+        if url is None and not socket_mode:
+            raise ValueError("a Driver needs the app's url, or socket_mode=True")
         self.slack, self.url, self.secret = slack, url, secret
         self.team_id = team_id or slack.installation().team_id
-        self.timeout, self.check = timeout, check
+        self.timeout, self.check, self.socket_mode = timeout, check, socket_mode
         self._installation: Installation | None = None
 
     @property
@@ -147,6 +159,17 @@ class Driver:
         signature: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> Reply:
+        if self.socket_mode:
+            reply = self._envelope(body, content_type, headers or {})
+        else:
+            reply = self._post(body, content_type, timestamp, signature, headers)
+        if self.check and reply.status != 200:
+            raise RequestFailed(f"the app answered HTTP {reply.status}: {reply.body[:200]}")
+        return reply
+
+    def _post(
+        self, body: str, content_type: str, timestamp: int | None, signature: str | None, headers: dict[str, str] | None
+    ) -> Reply:
         timestamp = int(time.time()) if timestamp is None else timestamp
         all_headers = {
             "Content-Type": content_type,
@@ -160,9 +183,35 @@ class Driver:
                 reply = Reply(response.status, response.read().decode())
         except urllib.error.HTTPError as error:
             reply = Reply(error.code, error.read().decode())
-        if self.check and reply.status != 200:
-            raise RequestFailed(f"the app answered HTTP {reply.status}: {reply.body[:200]}")
         return reply
+
+    def _envelope(self, body: str, content_type: str, headers: dict[str, str]) -> Reply:
+        """The body Slack would have posted, sent as a Socket Mode envelope: an Events API callback (JSON), an
+        interaction (a form with ``payload``) or a slash command (any other form); an HTTP retry's headers
+        become the envelope's retry_attempt and retry_reason."""
+        options: dict[str, Any] = {}
+        if content_type.startswith("application/json"):
+            kind, payload = "events_api", json.loads(body)
+            retries = {name.lower(): value for name, value in headers.items()}
+            if "x-slack-retry-num" in retries:
+                reason = retries.get("x-slack-retry-reason", "")
+                options = {
+                    "retry_attempt": int(retries["x-slack-retry-num"]),
+                    "retry_reason": "timeout" if reason == "http_timeout" else reason,
+                }
+        else:
+            fields = {name: values[-1] for name, values in urllib.parse.parse_qs(body, keep_blank_values=True).items()}
+            if "payload" in fields:
+                kind, payload = "interactive", json.loads(fields["payload"])
+            else:
+                kind, payload = "slash_commands", fields
+        try:
+            acked = self.slack.socket_mode.deliver(
+                kind, payload, app_id=self.installation.app_id, timeout=self.timeout, **options
+            )
+        except NotAcknowledged as error:
+            return Reply(502, str(error))
+        return Reply(200, json.dumps(acked) if acked else "")
 
     def post_form(self, fields: dict[str, Any], **options: Any) -> Reply:
         return self.post(urllib.parse.urlencode(fields), "application/x-www-form-urlencoded", **options)

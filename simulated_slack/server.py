@@ -10,6 +10,8 @@ to listeners as an ``Event`` (the sandbox's terminal shows them).
 
 Routes: ``/api/<method>`` (Web API), ``/upload/<file_id>/<secret>`` (file bytes for files_upload_v2),
 ``/response/<token>`` (response_url stand-ins), ``/_simulated_slack/state`` (a JSON snapshot, for other processes).
+Socket Mode (``apps.connections.open`` with an app-level token from ``add_app_token``, then a WebSocket) is
+served by socket_mode.py on a port of its own, started on first use.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .block_kit import bool_arg, check_message_text, parse_message_blocks
 from .methods import HANDLERS, ApiRequest
+from .socket_mode import SocketDelivery, SocketMode
 from .web_api import ApiError, WebApi, missing_field_error, missing_scope_error
 from .workspaces import (
     FIRST_TS,
@@ -133,6 +136,9 @@ class SimulatedSlack:
         self._limits: dict[str, tuple[float, float | None]] = {}  # method -> (per channel, per workspace) a second
         self._next_slot: dict[tuple, float] = {}
         self.throttled = 0  # how many calls were answered 429 by the rate limits
+        self._app_tokens: dict[str, tuple[str, tuple[str, ...]]] = {}  # xapp- token -> (app id, scopes)
+        self._socket_mode: SocketMode | None = None
+        self._host = host
         self._server = _Server((host, port), _Handler)
         self._server.slack = self
         self._thread = threading.Thread(
@@ -161,6 +167,22 @@ class SimulatedSlack:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+        if self._socket_mode is not None:
+            self._socket_mode.stop()
+
+    @property
+    def socket_mode(self) -> SocketMode:
+        """Slack's Socket Mode endpoint (socket_mode.py), started on first use: ``deliver`` envelopes, inject
+        faults (``drop_next``), read ``deliveries`` and ``connections``."""
+        with self._state.lock:
+            if self._socket_mode is None:
+                self._socket_mode = SocketMode(self._host)
+            return self._socket_mode
+
+    @property
+    def socket_deliveries(self) -> list[SocketDelivery]:
+        """Every Socket Mode envelope sent so far (one per attempt), with its connection and outcome."""
+        return self.socket_mode.snapshot()
 
     def __enter__(self) -> SimulatedSlack:
         return self
@@ -293,6 +315,18 @@ class SimulatedSlack:
             team = self._state.team(team_id)
             self._state.ensure_user(team, user_id)
             return self._state.im_channel(team, user_id).id
+
+    def add_app_token(
+        self, app_id: str = "A0FAKEAPP", token: str | None = None, scopes: Iterable[str] | str = ("connections:write",)
+    ) -> str:
+        """An app-level token (``xapp-...``) of ``app_id``, as generated on the app's Basic Information page; it
+        is good only for app-level methods (apps.connections.open).  Returns it."""
+        with self._state.lock:
+            token = token or f"xapp-1-{app_id}-{len(self._app_tokens) + 1}-{secrets.token_hex(16)}"
+            if token in self._state.tokens or token in self._app_tokens:
+                raise ValueError(f"token {token!r} exists")
+            self._app_tokens[token] = (app_id, scope_list(scopes))
+            return token
 
     def set_scopes(self, team_id: str, scopes: Iterable[str] | str) -> None:
         """Change what an installation is granted (as re-installing with other scopes would)."""
@@ -581,9 +615,10 @@ class SimulatedSlack:
                     raise ApiError(self._web_api.retired[method])
                 entry = self._web_api.methods[method]
                 if entry.token == "app":
-                    team = self._state.team_for_token(token)
-                    raise ApiError("not_allowed_token_type")  # only bot tokens exist here
+                    return self._app_level(method, args, token), None
                 if entry.token == "bot":
+                    if token in self._app_tokens:
+                        raise ApiError("not_allowed_token_type")  # an app-level token is no bot token
                     team = self._state.team_for_token(token)
                 missing = self._web_api.missing(method, args)
                 if missing:
@@ -628,6 +663,30 @@ class SimulatedSlack:
         if req is not None and reply.status == 200 and req.events:
             self._notify(listeners, req.events)
         return reply, team.id if team else None
+
+    def _app_level(self, method: str, args: dict[str, Any], token: str | None) -> Reply:
+        """A method that takes an app-level token (called under the state lock): only apps.connections.open."""
+        try:
+            if token not in self._app_tokens:
+                self._state.team_for_token(token)  # not_authed, token_revoked, invalid_auth...
+                raise ApiError("not_allowed_token_type")  # ...or a bot token, which Slack refuses here
+            if token in self._state.revoked_tokens:
+                raise ApiError("token_revoked")
+            app_id, scopes = self._app_tokens[token]
+            missing = self._web_api.missing(method, args)
+            if missing:
+                raise missing_field_error(missing)
+            lacking = [scope for scope in self._web_api.methods[method].needed_scopes(None) if scope not in scopes]
+            if lacking:
+                raise missing_scope_error(lacking, scopes)
+            if method != "apps.connections.open":
+                raise ApiError(
+                    "not_implemented_by_simulated_slack",
+                    messages=[f"[ERROR] the simulated Slack does not implement {method}"],
+                )
+            return Reply(200, {"ok": True, "url": self.socket_mode.new_url(app_id, token)}, {})
+        except ApiError as exc:
+            return Reply(exc.status, exc.body(), {})
 
     @staticmethod
     def _notify(listeners: list[Listener], events: list[Event]) -> None:
