@@ -11,12 +11,12 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import footprint, interactions, summary
+from bench import footprint, interactions, scale_out, summary
 from bench.common import Database, Row, postgres_answers, quiet_logging
 from bench.kickoff import kickoff_at_rate_limit
 from bench.table import render, verdicts
 
-SECTIONS = ("interactions", "summary", "kickoff", "footprint")
+SECTIONS = ("interactions", "summary", "kickoff", "footprint", "scale_out")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -121,6 +121,13 @@ def main(argv: list[str] | None = None) -> int:
 
     if "footprint" in sections:
         section("4. footprint", lambda: footprint.measure(runs=1 if args.quick else 5)[0])
+
+    if "scale_out" in sections:
+        if "postgres" in databases:
+            for title, work in scale_out.measure(quick=args.quick):
+                section(title, work)
+        else:
+            print("\n== 5. scale out on PostgreSQL: SKIPPED, it needs PostgreSQL (several processes on one database)")
 
     elapsed = time.perf_counter() - started
     print()

@@ -149,6 +149,14 @@ class Database:
             return make_engine(f"sqlite:///{Path(self._tmp.name) / 'bench.db'}")
         return make_engine(postgres_url(), schema=self._schema)
 
+    def url_for_processes(self) -> str:
+        """The DATABASE_URL a child process (`python -m bot`, gunicorn) reaches this database with: on
+        PostgreSQL, the server's URL with this database's schema as the connections' search_path."""
+        if self.kind == "sqlite":
+            return f"sqlite:///{Path(self._tmp.name) / 'bench.db'}"
+        separator = "&" if "?" in postgres_url() else "?"
+        return f"{postgres_url()}{separator}options=-csearch_path%3D{self._schema}"
+
     def another_engine(self):
         """A second engine on the same database, set up as the bot's is (the floor app's, so that its
         statements are counted apart from the bot's); disposed with the database."""

@@ -48,10 +48,6 @@ TIERS: dict[str, float] = {
 }
 POST = "chat.postMessage"
 BURST = 3  # Slack: "short bursts are allowed"
-# How late a call may go after the moment reserved for it. A thread that wakes later than this (a busy
-# machine, a slow database answer) has lost its place: sent now, it would arrive right behind calls that kept
-# theirs and together they would run ahead of Slack's limit, so it reserves a new moment instead.
-LATE = 0.02
 
 
 def token_key(token: str) -> str:
@@ -97,8 +93,12 @@ class Pacer:
         return [Bucket(f"{team}:{method}", per_minute / 60.0, BURST - 1)] if per_minute else []
 
     def wait(self, team: str, method: str, channel: str | None = None) -> float:
-        """Reserve the call's moment and sleep until it comes; returns the time waited. A call that wakes
-        more than `LATE` after its moment reserves another (at most three times, then it goes)."""
+        """Reserve the call's moment and sleep until it comes; returns the time waited.
+
+        A call that goes late (a busy machine, a slow database answer) arrives right behind calls that kept
+        their moments, and together they run ahead of Slack's limit by its lateness. The spare calls each
+        bucket keeps below Slack's burst absorb half their span of lateness; a call later than that for a
+        bucket reserves a new moment in that bucket (at most twice, then it goes)."""
         buckets = self.buckets(team, method, channel)
         if not buckets:
             return 0.0
@@ -108,7 +108,9 @@ class Pacer:
             delay = max(self._reserve(buckets), 0.0)
             if delay > 0:
                 self.sleep(delay)
-            if self.clock() - (asked + delay) <= LATE:
+            lateness = self.clock() - (asked + delay)
+            buckets = [b for b in buckets if lateness > _tolerance(b)]
+            if not buckets:
                 break
         return self.clock() - started
 
@@ -123,6 +125,11 @@ class Pacer:
         """Slack answered 429: hold every process's calls of this method back for `seconds`."""
         buckets = self.buckets(team, method, channel) or [Bucket(f"{team}:{method}", 1.0, 1)]
         self.slots.hold_off(buckets, seconds)
+
+
+def _tolerance(bucket: Bucket) -> float:
+    """How late a call may go in this bucket: half the span of the spare calls it keeps below Slack's burst."""
+    return 0.5 * max(BURST - bucket.burst, 0) * bucket.interval
 
 
 def _channel_of(*sources: dict | None) -> str | None:
@@ -144,6 +151,16 @@ class PacedWebClient(WebClient):
             channel = _channel_of(kwargs.get("json"), kwargs.get("data"), kwargs.get("params"))
             self.pacer.wait(token_key(self.token), api_method, channel)
         return super().api_call(api_method, **kwargs)
+
+    def _request_for_pagination(self, api_url: str, req_args: dict):
+        """The pages after the first (`for page in client.users_list()`): slack_sdk fetches them here, past
+        `api_call`, and each is a call Slack counts."""
+        if self.token:
+            method = api_url.split("?")[0].rsplit("/", 1)[-1]
+            self.pacer.wait(
+                token_key(self.token), method, _channel_of(*(v for v in req_args.values() if isinstance(v, dict)))
+            )
+        return super()._request_for_pagination(api_url, req_args)
 
 
 class SharedRetryAfter(RateLimitErrorRetryHandler):

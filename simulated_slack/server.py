@@ -578,18 +578,19 @@ class SimulatedSlack:
         per_channel, per_workspace, burst = limits
         now = time.monotonic()
         with self._state.lock:
-            keys = [(token, str(args.get("channel")), 1.0 / per_channel)]
+            # Slack keeps each method's limits apart: a bucket per method and workspace (and channel).
+            keys = [((method, token, str(args.get("channel"))), 1.0 / per_channel)]
             if per_workspace:
-                keys.append((token, None, 1.0 / per_workspace))
+                keys.append(((method, token, None), 1.0 / per_workspace))
             # Each bucket is kept as the moment it will be empty again ("theoretical arrival time").
-            wait = max(self._next_slot.get(key[:2], now) - (burst - 1) * key[2] - now for key in keys)
+            wait = max(self._next_slot.get(key, now) - (burst - 1) * interval - now for key, interval in keys)
             if wait > 0:
                 self.throttled += 1
                 return Reply(
                     429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(max(1, int(wait + 0.999)))}
                 )
-            for token_, channel, interval in keys:
-                self._next_slot[(token_, channel)] = max(self._next_slot.get((token_, channel), now), now) + interval
+            for key, interval in keys:
+                self._next_slot[key] = max(self._next_slot.get(key, now), now) + interval
         return None
 
     def _fault_reply(self, fault: Fault) -> Reply:

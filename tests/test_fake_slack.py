@@ -342,6 +342,18 @@ def test_rate_limit_carries_retry_after(slack, client):
     assert info.value.response.headers["Retry-After"] in ("7", ["7"])
 
 
+def test_each_methods_rate_limit_is_its_own(slack, client):
+    """Slack counts each method apart: a users.info does not use up chat.postMessage's allowance."""
+    slack.enforce_rate_limits("chat.postMessage", per_channel=1.0, per_workspace=1.0, burst=1)
+    slack.enforce_rate_limits("users.info", per_channel=1.0, per_workspace=1.0, burst=1)
+    client.users_info(user="U1")
+    client.chat_postMessage(channel="C1", text="not held back by users.info")
+    with pytest.raises(SlackApiError) as info:
+        client.chat_postMessage(channel="C1", text="the second within a second")
+    assert info.value.response.status_code == 429
+    assert slack.throttled == 1
+
+
 def test_injected_server_error_and_api_error(slack, client):
     slack.fail("chat.postMessage", status=500)
     slack.fail("users.info", error="fatal_error")

@@ -161,6 +161,24 @@ def test_a_call_that_wakes_late_takes_a_new_moment_instead_of_crowding_the_ones_
     assert now[0] == pytest.approx(0.40, abs=0.001)
 
 
+def test_every_page_of_a_long_list_is_paced_not_only_the_first(slack):
+    """slack_sdk fetches a list's later pages itself (`for page in client.users_list()`); Slack counts each."""
+    for n in range(6):
+        slack.add_user("T1", f"UP{n}", name=f"page{n}")
+    now = [0.0]
+    pacer = Pacer(
+        MemoryRateSlots(clock=lambda: now[0]),
+        tiers={"users.list": 60},  # one a second
+        sleep=lambda d: now.__setitem__(0, now[0] + d),
+        clock=lambda: now[0],
+    )
+    client = web_client(make_settings(slack), pacer=pacer)
+    pages = [len(page["members"]) for page in client.users_list(limit=3)]
+    assert len(pages) >= 3
+    # A burst of two, then one a second: the third page waited a second, and so on.
+    assert now[0] == pytest.approx(len(pages) - 2, abs=0.01)
+
+
 def test_throttled_calls_wait_for_retry_after_and_nothing_is_lost(make_bot, slack):
     workspace = make_bot()
     slack.fail("chat.postMessage", status=429, retry_after=1, times=2)
