@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import Engine, bindparam, delete, func, update
+from sqlalchemy import Engine, bindparam, delete, func, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import Session, col, select
 
@@ -93,6 +93,31 @@ class MemoryRateSlots:
 
 _NOW = func.extract("epoch", func.clock_timestamp())
 
+# `next_slot` in one statement. `spec` holds each bucket's key, interval and credit; `clock` is read after
+# every row is locked (it depends on `locked`), so a call that queued for the lock is not given a moment that
+# has already gone by. The UPDATE returns a row per bucket it charged: fewer than asked means a bucket
+# does not exist yet (and nothing is charged, since the statement then charges nothing it did not lock).
+_RESERVE = """
+WITH spec(key, step, credit) AS (VALUES {specs}),
+locked AS (
+    SELECT r.key, r.tat FROM rate_slot AS r JOIN spec ON spec.key = r.key ORDER BY r.key FOR UPDATE OF r
+),
+clock AS (
+    SELECT extract(epoch FROM clock_timestamp())::float8 AS now, count(*) AS held FROM locked
+),
+start AS (
+    SELECT greatest(max(clock.now), max(locked.tat - spec.credit)) AS at, max(clock.held) AS held
+    FROM clock CROSS JOIN locked JOIN spec ON spec.key = locked.key
+),
+charged AS (
+    UPDATE rate_slot AS r SET tat = greatest(r.tat, start.at) + spec.step
+    FROM spec, start
+    WHERE r.key = spec.key AND start.held = (SELECT count(*) FROM spec)
+    RETURNING r.key
+)
+SELECT (SELECT count(*) FROM charged), start.at, clock.now FROM start, clock
+"""
+
 
 class DatabaseRateSlots:
     """The buckets in PostgreSQL, shared by every process on the database. Times are the database
@@ -125,13 +150,28 @@ class DatabaseRateSlots:
         session.connection().execute(statement, [{"k": key, "t": tat} for key, tat in tats.items()])
 
     def reserve(self, buckets: Sequence[Bucket]) -> float:
-        keys = sorted({b.key for b in buckets})
-        with Session(self.engine) as session:
-            now, tats = self._locked(session, keys)
-            start, charged = next_slot(now, tats, buckets)
-            self._write(session, charged)
-            session.commit()
-        return start - now
+        """One statement: lock the buckets' rows (in key order), read the server's clock once they are held,
+        charge every bucket from the first moment all allow (`next_slot`, in SQL) and return the wait. Every
+        call of a workspace goes through its bucket's row, so the lock is held only for this statement and its
+        commit, with no round trip to Python in between."""
+        unique = {b.key: b for b in buckets}
+        specs = ", ".join(f"(:k{n}, :i{n}, :c{n})" for n in range(len(unique)))
+        params: dict[str, object] = {}
+        for n, bucket in enumerate(unique.values()):
+            params.update({f"k{n}": bucket.key, f"i{n}": bucket.interval, f"c{n}": bucket.credit})
+        statement = text(_RESERVE.format(specs=specs))
+        for _ in range(2):
+            with self.engine.begin() as connection:
+                row = connection.execute(statement, params).first()
+                if row is not None:
+                    count, start, now = row
+                    if count == len(unique):
+                        return float(start) - float(now)
+                # A bucket this database has not seen yet: create it (idle, full) and charge again.
+                connection.execute(
+                    pg_insert(RateSlot).values([{"key": key, "tat": 0.0} for key in unique]).on_conflict_do_nothing()
+                )
+        raise RuntimeError("rate-limit buckets could not be created")
 
     def hold_off(self, buckets: Sequence[Bucket], seconds: float) -> None:
         keys = sorted({b.key for b in buckets})
