@@ -51,9 +51,16 @@ class Walkthrough:
     def __post_init__(self) -> None:
         # A prompt's text and blocks depend only on the round and the area: built once, not on every click.
         self._prompt_text = lru_cache(maxsize=4096)(self._build_prompt)
+        # So do an answered prompt's, without a comment, and the level chosen.
+        self._answered_text = lru_cache(maxsize=8192)(self._build_answered)
 
     def _build_prompt(self, round_id: int, area_id: str) -> tuple[str, list[dict]]:
         return blocks.area_prompt(round_id=round_id, framework=self.framework, area=self.framework.area(area_id))
+
+    def _build_answered(self, round_id: int, area_id: str, level: int) -> tuple[str, list[dict]]:
+        return blocks.answered_prompt(
+            round_id=round_id, framework=self.framework, area=self.framework.area(area_id), level=level, comment=None
+        )
 
     # -- the parent message ----------------------------------------------------------------------------
 
@@ -115,12 +122,15 @@ class Walkthrough:
         )
 
     def _parent_update(self, client: WebClient, round_: Round, participant: Participant, progress: Progress):
-        text, message_blocks = blocks.parent_message(
-            round_id=round_.id, channel_id=round_.channel_id, framework=self.framework, progress=progress
-        )
-        return lambda: client.chat_update(
-            channel=participant.dm_channel_id, ts=participant.thread_ts, text=text, blocks=message_blocks
-        )
+        def update() -> None:  # drawn when it runs: a coalesced update that never runs is never drawn
+            text, message_blocks = blocks.parent_message(
+                round_id=round_.id, channel_id=round_.channel_id, framework=self.framework, progress=progress
+            )
+            client.chat_update(
+                channel=participant.dm_channel_id, ts=participant.thread_ts, text=text, blocks=message_blocks
+            )
+
+        return update
 
     # -- moving on -------------------------------------------------------------------------------------
 
@@ -284,13 +294,16 @@ class Walkthrough:
         record it as shown."""
         if answer is None:
             answer = self.stores.answers.answer(round_.team_id, round_.id, participant.user_id, area_id)
-        text, message_blocks = blocks.answered_prompt(
-            round_id=round_.id,
-            framework=self.framework,
-            area=self.framework.area(area_id),
-            level=answer.level,
-            comment=answer.comment,
-        )
+        if answer.comment:
+            text, message_blocks = blocks.answered_prompt(
+                round_id=round_.id,
+                framework=self.framework,
+                area=self.framework.area(area_id),
+                level=answer.level,
+                comment=answer.comment,
+            )
+        else:
+            text, message_blocks = self._answered_text(round_.id, area_id, answer.level)
         client.chat_update(channel=participant.dm_channel_id, ts=prompt_ts, text=text, blocks=message_blocks)
         if revision:
             self.stores.answers.mark_shown(round_.team_id, round_.id, participant.user_id, area_id, revision)

@@ -14,8 +14,10 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Connection, Engine, Update, and_, case, func, insert, update
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -24,7 +26,15 @@ from framework.progress import Progress, PromptState
 from .db import insert_once
 from .kinds import PromptStatus
 from .models import Answer, AnswerChange, OutboxMessage, Participant, Prompt, Round, utcnow
-from .outbox import LEASE, Owed, add_owed
+from .outbox import LEASE, Owed, insert_owed
+
+# The click's transaction works on the tables (Core statements, plain rows), not on ORM objects: it reads
+# first, then writes in one short burst (on SQLite the process's writers queue from the first write to the
+# commit, see storage/db.py), and hands back the rows it wrote as detached model objects.
+_ANSWER = Answer.__table__
+_CHANGE = AnswerChange.__table__
+_PROMPT = Prompt.__table__
+_PARTICIPANT = Participant.__table__
 
 _NEW_LINES = re.compile(r"\r\n?")
 
@@ -42,6 +52,18 @@ def clean_text(text: str) -> str:
 PromptFor = Callable[[str, Prompt], Owed]
 
 
+class PromptRow(NamedTuple):
+    """A member's prompt as the walk-through's transactions read it."""
+
+    id: int
+    area_id: str
+    attempt: int
+    state: str
+    ts: str | None
+    answer_rev: int
+    shown_rev: int
+
+
 @dataclass(frozen=True)
 class Step:
     """Where a member's walk-through stands after one transaction, and the prompt it claimed, if any.
@@ -54,7 +76,7 @@ class Step:
     prompt: Prompt | None = None
     message: OutboxMessage | None = None
     lost_race: bool = False  # another request claimed the prompt this one wanted
-    unshown: tuple[Prompt, ...] = ()  # the member's other prompts whose stored answer Slack does not show yet
+    unshown: tuple[PromptRow, ...] = ()  # the member's other prompts whose stored answer Slack does not show yet
 
 
 @dataclass(frozen=True)
@@ -161,9 +183,9 @@ class AnswerStore:
     # -- prompts ---------------------------------------------------------------------------------------
 
     def progress(self, team_id: str, round_id: int, user_id: str, area_ids: Sequence[str]) -> Progress:
-        with Session(self.engine) as session:
-            answered = _answered(session, team_id, round_id, user_id)
-            return _progress(area_ids, answered, _prompts(session, team_id, round_id, user_id))
+        with self.engine.connect() as conn:
+            answered = _answered(conn, team_id, round_id, user_id)
+            return _progress(area_ids, answered, _prompts(conn, team_id, round_id, user_id))
 
     def claim_next(
         self, round_: Round, user_id: str, area_ids: Sequence[str], prompt_for: PromptFor, *, resuming: bool = False
@@ -171,33 +193,36 @@ class AnswerStore:
         """Read where the member is and claim the prompt that comes next (with its message, born leased to
         the caller), in one transaction. See `Step`."""
         for _ in range(3):
-            with Session(self.engine, expire_on_commit=False) as session:
-                prompts = _prompts(session, round_.team_id, round_.id, user_id)
-                progress = _progress(area_ids, _answered(session, round_.team_id, round_.id, user_id), prompts)
+            with self.engine.connect() as conn:
+                prompts = _prompts(conn, round_.team_id, round_.id, user_id)
+                progress = _progress(area_ids, _answered(conn, round_.team_id, round_.id, user_id), prompts)
                 try:
-                    step = self._claim(session, round_, user_id, progress, prompts, prompt_for, resuming=resuming)
-                    session.commit()
+                    step = self._claim(conn, round_, user_id, progress, prompts, prompt_for, resuming=resuming)
+                    conn.commit()
                 except IntegrityError:  # another request claimed the same attempt a moment ago: look again
-                    session.rollback()
+                    conn.rollback()
                     continue
                 return step
         return Step(progress=self.progress(round_.team_id, round_.id, user_id, area_ids), lost_race=True)
 
     def _claim(
         self,
-        session: Session,
+        conn: Connection,
         round_: Round,
         user_id: str,
         progress: Progress,
-        prompts: list[Prompt],
+        prompts: list[PromptRow],
         prompt_for: PromptFor,
         *,
         resuming: bool = False,
+        touched: bool = False,
     ) -> Step:
         """Claim the next prompt in the caller's transaction (whose commit may fail on the unique attempt,
-        when another request claimed it first); the member's activity is touched either way."""
+        when another request claimed it first); the member's activity is touched either way (unless the
+        caller has, `touched`)."""
         unshown = tuple(p for p in prompts if p.ts is not None and p.shown_rev < p.answer_rev)
-        _touch(session, round_, user_id)
+        if not touched:
+            _touch(conn, round_, user_id)
         area_id = progress.next_area(resuming=resuming)
         if area_id is None:
             return Step(progress=progress, unshown=unshown)
@@ -208,11 +233,20 @@ class AnswerStore:
             area_id=area_id,
             attempt=progress.posts(area_id) + 1,
         )
-        session.add(prompt)
-        session.flush()
-        message = add_owed(session, round_.team_id, prompt_for(area_id, prompt), leased_for=self.outbox_lease)
-        session.flush()
-        claimed = _progress(progress.area_ids, progress.answered, [*prompts, prompt])
+        prompt.id = conn.execute(
+            insert(_PROMPT).values(
+                team_id=prompt.team_id,
+                round_id=prompt.round_id,
+                user_id=user_id,
+                area_id=area_id,
+                attempt=prompt.attempt,
+                state=prompt.state,
+                created_at=prompt.created_at,
+            )
+        ).inserted_primary_key[0]
+        message = insert_owed(conn, round_.team_id, prompt_for(area_id, prompt), leased_for=self.outbox_lease)
+        row = PromptRow(prompt.id, area_id, prompt.attempt, prompt.state, None, 0, 0)
+        claimed = _progress(progress.area_ids, progress.answered, [*prompts, row])
         return Step(progress=claimed, prompt=prompt, message=message, unshown=unshown)
 
     def latest_prompt(self, team_id: str, round_id: int, user_id: str, area_id: str) -> Prompt | None:
@@ -292,21 +326,23 @@ class AnswerStore:
         self, round_, user_id, area_id, level, comment, set_comment, next_prompt, area_ids
     ) -> AnswerResult:
         team_id = round_.team_id
-        # The rows read and written here (the answer, the member's prompts, the claimed prompt and its
-        # message) are handed back as they were committed, not reloaded.
-        with Session(self.engine, expire_on_commit=False) as session:
-            answer = session.exec(
-                select(Answer)
+        # Reads first (the member's answers, locked, and prompts), then the writes in one burst. The rows
+        # written are handed back as they were committed, not reloaded.
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                core_select(_ANSWER)
                 .where(
-                    Answer.team_id == team_id,
-                    Answer.round_id == round_.id,
-                    Answer.user_id == user_id,
-                    Answer.area_id == area_id,
+                    _ANSWER.c.team_id == team_id,
+                    _ANSWER.c.round_id == round_.id,
+                    _ANSWER.c.user_id == user_id,
                 )
+                .order_by(_ANSWER.c.id)
                 .with_for_update()
-            ).first()
-            first = answer is None
-            if answer is None:
+            ).all()
+            existing = next((row for row in rows if row.area_id == area_id), None)
+            first = existing is None
+            now = utcnow()
+            if existing is None:
                 if level is None:
                     raise ValueError("a first answer needs a level")
                 answer = Answer(
@@ -318,21 +354,58 @@ class AnswerStore:
                     comment=comment if set_comment else None,
                     framework_id=round_.framework_id,
                     framework_version=round_.framework_version,
+                    created_at=now,
+                    updated_at=now,
                 )
                 old_level, old_comment = None, None
             else:
+                answer = Answer(**existing._mapping)
                 old_level, old_comment = answer.level, answer.comment
                 if level is not None:
                     answer.level = level
                 if set_comment:
                     answer.comment = comment
-                answer.updated_at = utcnow()
             changed = first or (answer.level, answer.comment) != (old_level, old_comment)
             if not changed:
                 return AnswerResult(answer=answer, changed=False, first=False)
-            session.add(answer)
-            session.add(
-                AnswerChange(
+            prompts = _prompts(conn, team_id, round_.id, user_id)
+            answered = frozenset(row.area_id for row in rows) | {area_id}
+            area_prompts = [p for p in prompts if p.area_id == area_id]
+            revision = area_prompts[-1].answer_rev + 1 if area_prompts else 0
+            # The latest prompt of the area must now show this answer (see show_pending); all of them are
+            # answered.
+            prompts = [
+                p._replace(state=PromptStatus.ANSWERED, answer_rev=revision if p is area_prompts[-1] else p.answer_rev)
+                if p.area_id == area_id
+                else p
+                for p in prompts
+            ]
+
+            # -- the writes
+            if first:
+                answer.id = conn.execute(
+                    insert(_ANSWER).values(
+                        team_id=team_id,
+                        round_id=round_.id,
+                        user_id=user_id,
+                        area_id=area_id,
+                        level=answer.level,
+                        comment=answer.comment,
+                        framework_id=answer.framework_id,
+                        framework_version=answer.framework_version,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                ).inserted_primary_key[0]
+            else:
+                answer.updated_at = now
+                conn.execute(
+                    update(_ANSWER)
+                    .where(_ANSWER.c.id == answer.id)
+                    .values(level=answer.level, comment=answer.comment, updated_at=now)
+                )
+            conn.execute(
+                insert(_CHANGE).values(
                     team_id=team_id,
                     round_id=round_.id,
                     user_id=user_id,
@@ -343,27 +416,28 @@ class AnswerStore:
                     new_comment=answer.comment,
                     framework_id=round_.framework_id,
                     framework_version=round_.framework_version,
+                    changed_at=now,
                 )
             )
-            prompts = _prompts(session, team_id, round_.id, user_id)
-            area_prompts = [p for p in prompts if p.area_id == area_id]
-            for prompt in area_prompts:
-                prompt.state = PromptStatus.ANSWERED
-            revision = 0
             if area_prompts:
                 latest = area_prompts[-1]
-                latest.answer_rev += 1  # the latest prompt must now show this answer (see show_pending)
-                revision = latest.answer_rev
-            session.flush()
-            answered = _answered(session, team_id, round_.id, user_id)
-            completed_now = first and len(answered) >= round_.area_count and _complete(session, round_, user_id)
+                earlier = [p.id for p in area_prompts[:-1] if p.state != PromptStatus.ANSWERED]
+                if earlier:
+                    conn.execute(update(_PROMPT).where(_PROMPT.c.id.in_(earlier)).values(state=PromptStatus.ANSWERED))
+                conn.execute(
+                    update(_PROMPT)
+                    .where(_PROMPT.c.id == latest.id)
+                    .values(state=PromptStatus.ANSWERED, answer_rev=revision)
+                )
+            # The member's activity, and for a new answer their round's completion, counted here (after the
+            # answer is written) rather than from the answers read above, which a concurrent click of theirs
+            # may have outdated.
+            completed_now = _touch(conn, round_, user_id, complete_at=round_.area_count if first else None)
             step = None
             if next_prompt is not None:
                 progress = _progress(area_ids, answered, prompts)
-                step = self._claim(session, round_, user_id, progress, prompts, next_prompt)
-            else:
-                _touch(session, round_, user_id)
-            session.commit()
+                step = self._claim(conn, round_, user_id, progress, prompts, next_prompt, touched=True)
+            conn.commit()
             return AnswerResult(
                 answer=answer, changed=True, first=first, completed_now=completed_now, revision=revision, step=step
             )
@@ -371,19 +445,9 @@ class AnswerStore:
     def mark_shown(self, team_id: str, round_id: int, user_id: str, area_id: str, revision: int) -> None:
         """The area's prompt in Slack now shows the answer as of `revision` (never moves backwards, so a
         newer answer stored meanwhile stays pending)."""
-        with Session(self.engine) as session:
-            session.exec(
-                update(Prompt)
-                .where(
-                    Prompt.team_id == team_id,
-                    Prompt.round_id == round_id,
-                    Prompt.user_id == user_id,
-                    Prompt.area_id == area_id,
-                    Prompt.shown_rev < revision,
-                )
-                .values(shown_rev=revision)
-            )
-            session.commit()
+        with self.engine.connect() as conn:
+            conn.execute(shown_update(team_id, round_id, user_id, area_id, revision))
+            conn.commit()
 
     def pending_shows(
         self, team_id: str | None = None, round_id: int | None = None, user_id: str | None = None, *, limit: int = 100
@@ -482,28 +546,54 @@ class AnswerStore:
 # -- the walk-through's reads and writes inside a caller's transaction --------------------------------------
 
 
-def _prompts(session: Session, team_id: str, round_id: int, user_id: str) -> list[Prompt]:
-    """A member's prompts in a round, oldest attempt first."""
-    return list(
-        session.exec(
-            select(Prompt)
-            .where(Prompt.team_id == team_id, Prompt.round_id == round_id, Prompt.user_id == user_id)
-            .order_by(col(Prompt.area_id), col(Prompt.attempt))
+def shown_update(team_id: str, round_id: int, user_id: str, area_id: str, revision: int) -> Update:
+    """The statement recording that the area's prompt in Slack shows the answer as of `revision` (see
+    `AnswerStore.mark_shown`; the click runs it in the transaction that marks its next prompt sent)."""
+    return (
+        update(_PROMPT)
+        .where(
+            _PROMPT.c.team_id == team_id,
+            _PROMPT.c.round_id == round_id,
+            _PROMPT.c.user_id == user_id,
+            _PROMPT.c.area_id == area_id,
+            _PROMPT.c.shown_rev < revision,
         )
+        .values(shown_rev=revision)
     )
 
 
-def _answered(session: Session, team_id: str, round_id: int, user_id: str) -> frozenset[str]:
+_PROMPT_ROW = (
+    _PROMPT.c.id,
+    _PROMPT.c.area_id,
+    _PROMPT.c.attempt,
+    _PROMPT.c.state,
+    _PROMPT.c.ts,
+    _PROMPT.c.answer_rev,
+    _PROMPT.c.shown_rev,
+)
+
+
+def _prompts(conn: Connection, team_id: str, round_id: int, user_id: str) -> list[PromptRow]:
+    """A member's prompts in a round, oldest attempt first."""
+    rows = conn.execute(
+        core_select(*_PROMPT_ROW)
+        .where(_PROMPT.c.team_id == team_id, _PROMPT.c.round_id == round_id, _PROMPT.c.user_id == user_id)
+        .order_by(_PROMPT.c.area_id, _PROMPT.c.attempt)
+    )
+    return [PromptRow(*row) for row in rows]
+
+
+def _answered(conn: Connection, team_id: str, round_id: int, user_id: str) -> frozenset[str]:
     return frozenset(
-        session.exec(
-            select(Answer.area_id).where(
-                Answer.team_id == team_id, Answer.round_id == round_id, Answer.user_id == user_id
+        conn.execute(
+            core_select(_ANSWER.c.area_id).where(
+                _ANSWER.c.team_id == team_id, _ANSWER.c.round_id == round_id, _ANSWER.c.user_id == user_id
             )
-        ).all()
+        ).scalars()
     )
 
 
-def _progress(area_ids: Sequence[str], answered: frozenset[str], prompts: list[Prompt]) -> Progress:
+def _progress(area_ids: Sequence[str], answered: frozenset[str], prompts: Sequence[PromptRow]) -> Progress:
     states: dict[str, PromptState] = {}
     for prompt in sorted(prompts, key=lambda p: p.attempt):
         before = states.get(prompt.area_id) or PromptState(prompt.area_id)
@@ -518,23 +608,31 @@ def _progress(area_ids: Sequence[str], answered: frozenset[str], prompts: list[P
 
 def _member(round_: Round, user_id: str):
     return (
-        Participant.team_id == round_.team_id,
-        Participant.round_id == round_.id,
-        Participant.user_id == user_id,
+        _PARTICIPANT.c.team_id == round_.team_id,
+        _PARTICIPANT.c.round_id == round_.id,
+        _PARTICIPANT.c.user_id == user_id,
     )
 
 
-def _touch(session: Session, round_: Round, user_id: str) -> None:
-    """The member's last activity, kept on the participant row so that participation is one cheap query."""
-    session.exec(update(Participant).where(*_member(round_, user_id)).values(last_active_at=utcnow()))
-
-
-def _complete(session: Session, round_: Round, user_id: str) -> bool:
-    """Mark the member's round complete (with their activity); True when it was not complete before."""
+def _touch(conn: Connection, round_: Round, user_id: str, *, complete_at: int | None = None) -> bool:
+    """The member's last activity, kept on the participant row so that participation is one cheap query.
+    With `complete_at` (the round's number of areas), also mark the round complete if the member has that
+    many answers now; True when this marked it (it was not complete before)."""
     now = utcnow()
-    done = session.exec(
-        update(Participant)
-        .where(*_member(round_, user_id), col(Participant.completed_at).is_(None))
-        .values(completed_at=now, last_active_at=now)
+    if complete_at is None:
+        conn.execute(update(_PARTICIPANT).where(*_member(round_, user_id)).values(last_active_at=now))
+        return False
+    answers = (
+        core_select(func.count())
+        .select_from(_ANSWER)
+        .where(_ANSWER.c.team_id == round_.team_id, _ANSWER.c.round_id == round_.id, _ANSWER.c.user_id == user_id)
+        .scalar_subquery()
     )
-    return done.rowcount == 1
+    completes = and_(_PARTICIPANT.c.completed_at.is_(None), answers >= complete_at)
+    completed = conn.execute(
+        update(_PARTICIPANT)
+        .where(*_member(round_, user_id))
+        .values(last_active_at=now, completed_at=case((completes, now), else_=_PARTICIPANT.c.completed_at))
+        .returning(_PARTICIPANT.c.completed_at == now)
+    ).scalar()
+    return bool(completed)

@@ -11,10 +11,12 @@ failed stays owed, with the reason, and is tried again later.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Connection, Engine, func, insert, update
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -55,6 +57,30 @@ def add_owed(session: Session, team_id: str, owed: Owed, *, leased_for: timedelt
         blocks=json.dumps(owed.blocks) if owed.blocks is not None else None,
     )
     session.add(message)
+    return message
+
+
+_OUTBOX = OutboxMessage.__table__
+_OUTBOX_COLUMNS = [c.name for c in _OUTBOX.c if c.name != "id"]
+
+
+def insert_owed(conn: Connection, team_id: str, owed: Owed, *, leased_for: timedelta | None = None) -> OutboxMessage:
+    """`add_owed` as one INSERT on the caller's connection (no ORM unit of work): the row is handed back as
+    a detached object carrying its new id."""
+    leased = {} if leased_for is None else {"attempts": 1, "next_attempt_at": utcnow() + leased_for}
+    message = OutboxMessage(
+        **leased,
+        team_id=team_id,
+        key=owed.key,
+        kind=owed.kind,
+        ref_id=owed.ref_id,
+        channel=owed.channel,
+        thread_ts=owed.thread_ts,
+        text=owed.text,
+        blocks=json.dumps(owed.blocks) if owed.blocks is not None else None,
+    )
+    values = {name: getattr(message, name) for name in _OUTBOX_COLUMNS}
+    message.id = conn.execute(insert(_OUTBOX).values(values)).inserted_primary_key[0]
     return message
 
 
@@ -124,42 +150,44 @@ class OutboxStore:
         return renewed
 
     def mark_sent(
-        self, message: OutboxMessage, channel: str, ts: str, follow_ups: list[Owed] = ()
+        self,
+        message: OutboxMessage,
+        channel: str,
+        ts: str,
+        follow_ups: Sequence[Owed] = (),
     ) -> list[OutboxMessage]:
         """Record Slack's ts on the message and on what it belongs to (the member's thread, the prompt), and
         enqueue the messages its being in Slack makes owed (a long summary's rest and its chart, in its
         thread), in one transaction of plain UPDATEs (the sender already holds the row). Returns the
         follow-ups (an already-enqueued key is not enqueued twice)."""
-        with Session(self.engine) as session:
-            session.exec(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == message.id)
+        with self.engine.connect() as conn:
+            conn.execute(
+                update(_OUTBOX)
+                .where(_OUTBOX.c.id == message.id)
                 .values(ts=ts, sent_channel=channel, sent_at=utcnow(), last_error=None)
             )
             if message.kind == MessageKind.KICKOFF and message.ref_id is not None:
-                session.exec(
-                    update(Participant)
-                    .where(Participant.id == message.ref_id)
+                conn.execute(
+                    update(Participant.__table__)
+                    .where(Participant.__table__.c.id == message.ref_id)
                     .values(dm_channel_id=channel, thread_ts=ts)
                 )
             elif message.kind == MessageKind.PROMPT and message.ref_id is not None:
-                session.exec(update(Prompt).where(Prompt.id == message.ref_id).values(ts=ts))
+                conn.execute(update(Prompt.__table__).where(Prompt.__table__.c.id == message.ref_id).values(ts=ts))
             known = (
                 set(
-                    session.exec(
-                        select(OutboxMessage.key).where(
-                            OutboxMessage.team_id == message.team_id,
-                            col(OutboxMessage.key).in_([owed.key for owed in follow_ups]),
+                    conn.execute(
+                        core_select(_OUTBOX.c.key).where(
+                            _OUTBOX.c.team_id == message.team_id,
+                            _OUTBOX.c.key.in_([owed.key for owed in follow_ups]),
                         )
-                    )
+                    ).scalars()
                 )
                 if follow_ups
                 else set()
             )
-            added = [add_owed(session, message.team_id, owed) for owed in follow_ups if owed.key not in known]
-            session.commit()
-            for row in added:
-                session.refresh(row)
+            added = [insert_owed(conn, message.team_id, owed) for owed in follow_ups if owed.key not in known]
+            conn.commit()
             return added
 
     def mark_failed(self, message_id: int, reason: str, retry_at: datetime) -> None:

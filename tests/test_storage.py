@@ -112,6 +112,35 @@ def test_concurrent_first_answers_end_as_one_answer(engine, nps):
     assert len(stores.answers.history("T1", round_.id, "U2", "obtaining-social-value")) == 1
 
 
+def test_the_last_two_answers_given_at_once_complete_the_round_once(engine, nps):
+    """Two prompts open (one was skipped), both answered at the same moment: whichever commits last sees every
+    answer and marks the round complete, exactly once."""
+    stores = Stores.open(engine)
+    round_ = _start(stores, nps)
+    earlier, last_two = nps.area_ids[:-2], nps.area_ids[-2:]
+    for area_id in earlier:
+        stores.answers.record_answer(round_=round_, user_id="U2", area_id=area_id, level=3)
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def click(area_id):
+        barrier.wait()
+        try:
+            results.append(stores.answers.record_answer(round_=round_, user_id="U2", area_id=area_id, level=2))
+        except Exception as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=click, args=(area_id,)) for area_id in last_two]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(stores.answers.answers("T1", round_.id, "U2")) == len(nps.area_ids)
+    assert sorted(r.completed_now for r in results) == [False, True]
+    assert stores.answers.participation("T1", round_.id)[1] == 1
+
+
 def test_events_are_processed_once_per_workspace(engine):
     stores = Stores.open(engine)
     assert stores.events.first_delivery("T1", "Ev1") is True
