@@ -1,18 +1,21 @@
 """Socket Mode: the simulated Slack's WebSocket endpoint (hello, one-time tickets, envelopes and their acks,
-redelivery of events after a dropped connection), then the real bot behind slack_sdk's SocketModeClient: one
-bot in this process walking a round through to its summary, and two `python -m bot` processes on one
-PostgreSQL schema sharing the envelopes, each click and command handled once, a redelivered event acted on once."""
+redelivery of events after a dropped connection), then the real bot behind the Socket Mode handler bot/main.py
+uses (slack_bolt's websocket-client adapter): one bot in this process walking a round through to its summary, a
+`python -m bot` process whose connection is cut without a close frame mid-walk-through (back within seconds, not
+spinning), and two `python -m bot` processes on one PostgreSQL schema sharing the envelopes, each click and
+command handled once, a redelivered event acted on once."""
 
 from __future__ import annotations
 
 import json
+import os
 import threading
+import time
 from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from websockets.exceptions import InvalidStatus
@@ -21,6 +24,7 @@ from websockets.sync.client import ClientConnection, connect
 from bot import values
 from bot.app import create_app
 from bot.services import Services
+from bot.socket_mode import close_socket_mode, socket_mode_handler
 from simulated_slack import Driver
 from simulated_slack.socket_mode import EVENT_RETRIES, NotAcknowledged
 from storage import Stores
@@ -189,7 +193,7 @@ def test_an_event_nobody_acknowledges_is_retried_then_given_up(slack, raw_apps):
     assert sum(len(app.received) for app in apps) == 4
 
 
-# -- one bot in this process, through slack_bolt's SocketModeHandler (slack_sdk's builtin client) ----------
+# -- one bot in this process, through the Socket Mode handler `python -m bot` uses ---------------------------
 
 
 @pytest.fixture
@@ -197,13 +201,13 @@ def socket_bot(slack, engine, app_token):
     """The real App in Socket Mode, connected to the simulated Slack; returns a SocketWorkspace towards it."""
     settings = make_settings(slack, slack_app_token=app_token)
     services = Services.compose(settings, engine=engine, migrate_database=False)
-    handler = SocketModeHandler(create_app(services), app_token)
+    handler = socket_mode_handler(create_app(services), app_token)
     handler.connect()
     wait_for(lambda: slack.socket_mode.open_connections(APP), what="the bot's connection")
     workspace = SocketWorkspace(slack)
     workspace.services = services
     yield workspace
-    handler.close()
+    close_socket_mode(handler)
 
 
 def test_a_round_walked_through_in_socket_mode_ends_with_its_summary(socket_bot, slack, nps):
@@ -239,13 +243,16 @@ def test_the_bot_answers_on_a_new_connection_after_slack_asks_it_to_refresh(sock
     assert [d.connection for d in slack.socket_deliveries] == [old + 1]
 
 
-# -- two `python -m bot` processes in Socket Mode on one PostgreSQL schema ---------------------------------
+# -- `python -m bot` processes in Socket Mode ------------------------------------------------------------
 
 
-def _walk_through(workspace, slack, user_id: str, levels: dict[str, int]) -> None:
-    """What a member does with a bot that acknowledges first: Start, then each area as it arrives."""
-    assert workspace.click(user_id, parent(slack, user_id), values.CONTINUE).status == 200
-    for n in range(1, len(levels) + 1):
+def _walk_through(workspace, slack, user_id: str, levels: dict[str, int], areas: range | None = None) -> None:
+    """What a member does with a bot that acknowledges first: Start, then each area as it arrives (``areas``:
+    only those, by number from 1)."""
+    areas = areas or range(1, len(levels) + 1)
+    if areas[0] == 1:
+        assert workspace.click(user_id, parent(slack, user_id), values.CONTINUE).status == 200
+    for n in areas:
         wait_for(
             lambda n=n: (
                 len(prompts(slack, user_id)) == n
@@ -255,14 +262,77 @@ def _walk_through(workspace, slack, user_id: str, levels: dict[str, int]) -> Non
         )
         prompt = open_prompt(slack, user_id)
         assert workspace.click(user_id, prompt, values.answer_action_id(levels[area_of(prompt)])).status == 200
-    wait_for(
-        lambda: thread(slack, user_id)[-1].text.startswith("Your maturity profile: 13 of 13"),
-        what=f"{user_id}'s profile",
-    )
+    if areas[-1] == len(levels):
+        wait_for(
+            lambda: thread(slack, user_id)[-1].text.startswith("Your maturity profile: 13 of 13"),
+            what=f"{user_id}'s profile",
+        )
 
 
 def _log(process: BotProcess) -> str:
     return Path(process.log.name).read_text()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used so far (/proc/<pid>/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_connection_cut_without_a_close_frame_mid_walk_through_is_back_within_seconds(slack, engine, tmp_path, nps):
+    """The TCP connection goes (no close frame) right after an event reached the bot, before its ack: the bot
+    opens a new connection at once, Slack's redelivery there is acted on once, and the process does not spin."""
+    token = slack.add_app_token(APP)
+    bot = BotProcess(slack, engine, tmp_path, name="socket", with_clock=False, SLACK_APP_TOKEN=token)
+    try:
+        wait_for(lambda: slack.socket_mode.open_connections(APP), timeout=60, what="the bot's connection")
+        workspace = SocketWorkspace(slack)
+        assert workspace.command("U1", "start").status == 200
+        wait_for(lambda: set(parents(slack, MEMBERS).values()) == {1}, what="every member's kick-off")
+        levels = _levels(nps, 1)
+        _walk_through(workspace, slack, "U2", levels, range(1, 6))
+
+        # U1, who has not begun, writes to the bot; the line goes right after the event arrives.
+        [before] = slack.socket_mode.open_connections(APP)
+        cpu_before, sent = _cpu_seconds(bot.process.pid), time.monotonic()
+        slack.socket_mode.drop_next(abrupt=True)
+        assert workspace.direct_message("U1", "ready", event_id="EvCUT").status == 200
+        back_after = time.monotonic() - sent
+        assert back_after < 5, f"the redelivered event was acknowledged only after {back_after:.1f} s"
+        [now] = slack.socket_mode.open_connections(APP)
+        assert now.id > before.id and now.token == token
+        cut, again = [d for d in slack.socket_deliveries if d.payload.get("event_id") == "EvCUT"]
+        assert (cut.connection, cut.outcome) == (before.id, "dropped")
+        assert (again.connection, again.retry_attempt, again.outcome) == (now.id, 1, "acked")
+
+        cpu_after = _cpu_seconds(bot.process.pid)
+        time.sleep(3)
+        idle = _cpu_seconds(bot.process.pid) - cpu_after
+        assert idle < 0.5, f"the bot used {idle:.2f} s of CPU in the 3 s after it reconnected"
+        assert cpu_after - cpu_before < 2, f"the bot used {cpu_after - cpu_before:.2f} s of CPU to reconnect"
+
+        wait_for(lambda: [m for m in slack.messages(dm(slack, "U1")) if m.thread_ts], what="U1's first area")
+        _walk_through(workspace, slack, "U2", levels, range(6, len(levels) + 1))  # the rest, on the new connection
+        assert workspace.command("U1", "summary").status == 200
+        wait_for(lambda: OutboxStore(engine).owed_count("T1") == 0, what="nothing left to send")
+    finally:
+        bot.stop()
+
+    assert bot.process.returncode == 0
+    log = _log(bot)
+    assert "Traceback" not in log and " ERROR " not in log, log
+    # The event was acted on once: one first area for U1.
+    posted = [m for m in slack.messages(dm(slack, "U1")) if m.bot_id and m.thread_ts]
+    assert [area_of(m) for m in posted] == [nps.area_ids[0]]
+    stores = Stores.open(engine)
+    round_ = stores.rounds.open_in_channel("T1", "C1")
+    assert {a.area_id: a.level for a in stores.answers.answers("T1", round_.id, "U2")} == levels
+    [summary] = summaries_in(slack, "C1")
+    assert "*1 of 3* complete" in text_of(summary)
+    assert [d for d in slack.socket_deliveries if d.outcome != "acked"] == [cut]
+
+
+# -- two `python -m bot` processes in Socket Mode on one PostgreSQL schema ---------------------------------
 
 
 def test_two_socket_mode_processes_share_the_envelopes_and_act_on_each_once(slack, postgres_engine, tmp_path, nps):
