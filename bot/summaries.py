@@ -49,7 +49,11 @@ class Summaries:
 
     def close_round(self, client: WebClient | None, round_: Round) -> Round | None:
         """Close the round with its final summary owed in the same transaction, then post it (with no client,
-        as for an uninstalled workspace, it stays owed). None when someone else closed it first."""
+        as for an uninstalled workspace, it stays owed). None when someone else closed it first.
+
+        The figures move one last time, by the anonymity rule, before the round closes; the final summary
+        (rendered inside the closing transaction) then reads them without writing."""
+        self.results.shown(round_)
         closed = self.stores.rounds.close(
             round_.team_id,
             round_.id,
@@ -85,8 +89,10 @@ class Summaries:
             blocks=blocks,
         )
 
-    def _messages(self, round_: Round, final: bool) -> tuple[tuple[str, list[dict]], tuple[list, Summary, int]]:
-        summary = self.results.compute(round_)
+    def _messages(
+        self, round_: Round, final: bool, *, publish: bool = True
+    ) -> tuple[tuple[str, list[dict]], tuple[list, Summary, int]]:
+        summary = self.results.compute(round_, publish=publish)
         number = self.results.round_number(round_)
         if round_.status == RoundStatus.CLOSED:
             status = "closed"
@@ -106,7 +112,8 @@ class Summaries:
     def _follow_ups(self, message: OutboxMessage, channel: str, ts: str) -> list[Owed]:
         """Once the first message is in Slack: the rest of a long summary, then the chart, in its thread."""
         round_ = self.stores.rounds.get(message.team_id, message.ref_id)
-        _, (rest, _, number) = self._messages(round_, outbox_keys.parse(message.key).final)
+        # The rest of the summary and its chart repeat the figures last shown: they move only when a summary does.
+        _, (rest, _, number) = self._messages(round_, outbox_keys.parse(message.key).final, publish=False)
         parts = [
             Owed(
                 key=outbox_keys.summary_part(message.key, index),
@@ -133,7 +140,7 @@ class Summaries:
         from results.chart import draw_summary_chart  # matplotlib loads only when a chart is drawn
 
         round_ = self.stores.rounds.get(message.team_id, message.ref_id)
-        summary, number = self.results.compute(round_), self.results.round_number(round_)
+        summary, number = self.results.compute(round_, publish=False), self.results.round_number(round_)
         p = summary.participation
         png = draw_summary_chart(
             self.framework,

@@ -39,6 +39,15 @@ class AreaScore:
     spread: int | None
     target: int | None = None
     previous_level: int | None = None
+    # What the figures leave out (results/anonymity.py): answers the area has now that these figures do not
+    # include, and the rule that held them back ("minimum group", "differencing", "round closed").
+    held_back: int = 0
+    held_by: str | None = None
+    received: int | None = None  # answers the area has now; None: the figures include them all
+
+    @property
+    def answers_now(self) -> int:
+        return self.answers if self.received is None else self.received
 
     @property
     def disagreement(self) -> bool:

@@ -211,12 +211,13 @@ def draw_summary_chart(
 
 def _draw_area(ax, score: AreaScore | None, y: float, *, min_group: int, level_count: int) -> None:
     """One area's row: range, team level and target, or a grey note when there is nothing to show."""
-    answers = score.answers if score is not None else 0
+    answers = score.answers if score is not None else 0  # the answers the figures may show
+    received = score.answers_now if score is not None else 0
     if answers == 0 or answers < min_group:
         ax.text(
             (level_count + 1) / 2,
             y,
-            NO_ANSWERS if answers == 0 else TOO_FEW,
+            NO_ANSWERS if received == 0 else TOO_FEW,
             fontsize=FONT,
             style="italic",
             color=MUTED_COLOUR,

@@ -62,32 +62,29 @@ def answers_csv(
     answers: list[Answer],
     names: dict[str, str] | None = None,
 ) -> bytes:
-    """Every answer of a round, one row per answer, ordered by member (the order of `participants`) then
-    by framework area order.
+    """Every answer of a round, one row per answer, ordered by member number (see `pseudonyms`) then by
+    framework area order.
 
-    In an anonymous round (the default) members are shown as "Member 1", "Member 2", ... numbered by their
-    position in `participants`, so a member keeps the same pseudonym in every export of the round whether
-    or not the others have answered; comments are kept. In a named round the member is `names[user_id]`,
-    or the user id when no name is known. The framework id and version are the ones the answer recorded.
-    Answers from a member who is not in `participants`, or for an area the framework does not have, are
-    kept and put last (by user id, and by area id). Comments and names are guarded against formula
-    injection (see the module docstring).
+    In an anonymous round (the default) members are shown as "Member 1", "Member 2", ... by the number the
+    round gave them at random when it started (never Slack's order of the channel), so a member keeps the
+    same pseudonym in every export of the round whether or not the others have answered or joined since;
+    comments are kept, and "answered at" is left empty: a time (even a day) could be matched against who was
+    seen answering when. In a named round the member is `names[user_id]`, or the user id when no name is
+    known, and "answered at" is the answer's last change in UTC. The framework id and version are the ones
+    the answer recorded. Answers for an area the framework does not have are kept and put last (by area id).
+    Comments and names are guarded against formula injection (see the module docstring).
     """
     names = names or {}
-    member_rank: dict[str, int] = {}
-    for participant in participants:
-        member_rank.setdefault(participant.user_id, len(member_rank))
-    for user_id in sorted({a.user_id for a in answers} - member_rank.keys()):
-        member_rank[user_id] = len(member_rank)
+    member_number = pseudonyms(participants, answers)
     area_rank = {area_id: i for i, area_id in enumerate(framework.area_ids)}
 
     def order(answer: Answer):
         known = answer.area_id in area_rank
-        return (member_rank[answer.user_id], not known, area_rank.get(answer.area_id, 0), answer.area_id)
+        return (member_number[answer.user_id], not known, area_rank.get(answer.area_id, 0), answer.area_id)
 
     def member(user_id: str) -> str:
         if round_.anonymous:
-            return f"Member {member_rank[user_id] + 1}"
+            return f"Member {member_number[user_id]}"
         return guard_formula(names.get(user_id) or user_id)
 
     rows: list[list[object]] = []
@@ -107,11 +104,32 @@ def answers_csv(
                 answer.level,
                 level.name if level else None,
                 guard_formula(answer.comment or ""),
-                iso_utc(answer.updated_at),
+                None if round_.anonymous else iso_utc(answer.updated_at),
                 channel_of(round_),
             ]
         )
     return _write(ANSWERS_HEADER, rows)
+
+
+def pseudonyms(participants: Sequence[Participant], answers: Iterable[Answer] = ()) -> dict[str, int]:
+    """{user id: member number}: the number each participant was given when the round started (a random
+    order, `Participant.pseudonym`); after them, members who joined the open round later (no number
+    stored) in the order they joined, and last anyone who answered without being a participant, by user id.
+    The same participants always get the same numbers."""
+    numbers: dict[str, int] = {}
+    taken: set[int] = set()
+    for participant in participants:
+        number = participant.pseudonym
+        if number is not None and number not in taken and participant.user_id not in numbers:
+            numbers[participant.user_id] = number
+            taken.add(number)
+    following = max(taken, default=0)
+    later = [p.user_id for p in participants] + sorted({a.user_id for a in answers})
+    for user_id in later:
+        if user_id not in numbers:
+            following += 1
+            numbers[user_id] = following
+    return numbers
 
 
 def summary_header(framework: Framework) -> list[str]:
@@ -123,6 +141,8 @@ def summary_header(framework: Framework) -> list[str]:
         "area title",
         "theme",
         "answers",
+        "answers held back",
+        "held back by",
         *(f"{level.name} answers" for level in framework.levels),
         "team level number",
         "team level name",
@@ -142,6 +162,10 @@ def summary_csv(framework: Framework, round_: Round, round_number: int, summary:
     the team level, the spread, whether views differ (yes/no; empty when nobody answered the area), the
     target and gap, and the previous round's team level and the trend. Empty cells where a value is None.
     The framework id and version are the round's.
+
+    The figures are the ones the round may show (results/anonymity.py, through Results.compute), like the
+    channel's: "answers" counts the answers they include, "answers held back" those they leave out for now
+    and "held back by" the rule that held them ("minimum group", "differencing" or "round closed").
     """
     rows: list[list[object]] = []
     for area in framework.areas:
@@ -149,10 +173,11 @@ def summary_csv(framework: Framework, round_: Round, round_number: int, summary:
         theme = framework.theme_of(area.id)
         if score is None:
             counts: list[object] = [None] * len(framework.levels)
-            answers = team = spread = differ = target = gap = previous = trend = None
+            answers = team = spread = differ = target = gap = previous = trend = held = held_by = None
         else:
             counts = [score.counts.get(level.number, 0) for level in framework.levels]
             answers, team, spread = score.answers, score.team_level, score.spread
+            held, held_by = score.held_back, score.held_by
             differ = None if score.spread is None else ("yes" if score.disagreement else "no")
             target, gap, previous, trend = score.target, score.gap, score.previous_level, score.trend
         rows.append(
@@ -164,6 +189,8 @@ def summary_csv(framework: Framework, round_: Round, round_number: int, summary:
                 area.title,
                 theme.title if theme else None,
                 answers,
+                held,
+                held_by,
                 *counts,
                 team,
                 _level_name(framework, team),

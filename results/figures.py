@@ -8,13 +8,15 @@ framework and the smallest group whose answers may be shown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from framework.models import Framework
 from framework.scoring import Participation, Summary, summarise, team_levels
 from storage import Stores
+from storage.kinds import RoundStatus
 from storage.models import Round
 
+from .anonymity import Decision, decide_all
 from .csv_files import round_export_files
 
 
@@ -35,8 +37,29 @@ class Results:
     min_group: int
     _closed_levels: dict = field(default_factory=dict, repr=False)
 
-    def compute(self, round_: Round) -> Summary:
-        return self._summary(round_, self.stores.rounds.previous_closed(round_))
+    def compute(self, round_: Round, *, publish: bool = True) -> Summary:
+        """The round's summary as it may be shown now (see `shown`): every surface's figures come from here."""
+        return self._summary(round_, self.stores.rounds.previous_closed(round_), publish=publish)
+
+    def shown(self, round_: Round, *, publish: bool = True) -> dict[str, Decision]:
+        """What each area may show now, by the anonymity rule (results/anonymity.py), from its answers and
+        every view of it shown before. With `publish` (the default: the caller is about to show it), a view
+        that may move is recorded first, in the transaction that decides it; without, the last recorded
+        view is repeated. A closed round's views never change; one closed before views were recorded shows
+        what its final summary showed then (every area with at least `min_group` answers)."""
+        if publish and round_.status == RoundStatus.OPEN:
+
+            def new_views(current, history):
+                decisions = decide_all(current, history, self.min_group)
+                return {area_id: d.shown for area_id, d in decisions.items() if d.publish}
+
+            published = self.stores.published.publish(round_.team_id, round_.id, new_views)
+            if published is not None:
+                return decide_all(*published, self.min_group, may_publish=False)
+            round_ = self.stores.rounds.get(round_.team_id, round_.id) or round_  # closed meanwhile
+        current, history = self.stores.published.read(round_.team_id, round_.id)
+        legacy = round_.status != RoundStatus.OPEN and not history
+        return decide_all(current, history, self.min_group, may_publish=legacy)
 
     def round_number(self, round_: Round) -> int:
         """1 for a channel's first round, 2 for its second..."""
@@ -48,7 +71,7 @@ class Results:
         return RoundFigures(
             round=round_,
             number=number,
-            summary=self._summary(round_, previous),
+            summary=self._summary(round_, previous, publish=True),
             previous_number=self.stores.rounds.number(previous) if previous is not None else None,
         )
 
@@ -84,17 +107,25 @@ class Results:
         )
         return figures.number, pdf
 
-    def _summary(self, round_: Round, previous_round: Round | None) -> Summary:
+    def _summary(self, round_: Round, previous_round: Round | None, *, publish: bool) -> Summary:
+        decisions = self.shown(round_, publish=publish)
         members, complete, started = self.stores.answers.participation(round_.team_id, round_.id)
         participation = Participation(members=members, complete=complete, in_progress=started - complete)
-        return summarise(
+        summary = summarise(
             self.framework,
-            as_levels(self.stores.answers.level_counts(round_.team_id, round_.id)),
+            {area_id: sorted(d.shown.values()) for area_id, d in decisions.items()},
             participation,
             targets=self.stores.targets.for_round(round_),
             previous=self._previous_levels(previous_round),
             min_group=self.min_group,
         )
+        areas = [
+            replace(score, held_back=d.held_back, held_by=d.held_by, received=d.received)
+            if (d := decisions.get(score.area_id)) is not None
+            else score
+            for score in summary.areas
+        ]
+        return Summary(areas=areas, themes=summary.themes, overall=summary.overall, participation=participation)
 
     def _previous_levels(self, previous_round: Round | None) -> dict[str, int]:
         """Team levels of the channel's previous closed round. A closed round never changes, so they are
@@ -103,10 +134,9 @@ class Results:
             return {}
         key = (previous_round.team_id, previous_round.id)
         if key not in self._closed_levels:
-            counts = self.stores.answers.level_counts(previous_round.team_id, previous_round.id)
-            # A trend must not reveal what a group too small to show chose last time.
-            shown = {a: c for a, c in counts.items() if sum(c.values()) >= self.min_group}
-            self._closed_levels[key] = team_levels(as_levels(shown))
+            # What that round last showed, by the same rule: a trend reveals nothing its figures did not.
+            decisions = self.shown(previous_round, publish=False)
+            self._closed_levels[key] = team_levels({a: list(d.shown.values()) for a, d in decisions.items()})
         return self._closed_levels[key]
 
 

@@ -11,7 +11,8 @@ being cut at the bottom. All text is at least 9 pt.
 
 Anonymity, as in the channel summary: nobody is named; an area with fewer than `min_group` answers shows
 "too few answers yet" and none of its figures, and such areas appear neither where views differ nor in
-"What better looks like".
+"What better looks like". The figures are those results/anonymity.py lets the round show (the Summary it
+is given): while they hold newer answers back, the table says how many and the title page says why.
 """
 
 from __future__ import annotations
@@ -190,6 +191,16 @@ class _Report:
                 else "no earlier closed round in this channel",
             ),
         ]
+        held = [a for a in self.summary.areas if a.held_back and self.shown(a)]
+        if held:
+            total = sum(a.held_back for a in held)
+            facts.append(
+                (
+                    "Held back",
+                    f"{total} newer {'answer' if total == 1 else 'answers'} in {len(held)} "
+                    f"{'area' if len(held) == 1 else 'areas'}: not in these figures (see below)",
+                )
+            )
         doc.facts(facts, label_w=1.6, size=11)
         doc.y += 0.16
 
@@ -238,6 +249,12 @@ class _Report:
                 f'Hidden areas: an area with fewer than {self.min_group} answers shows "{TOO_FEW}" and none of '
                 "its figures, and counts towards no theme or overall level, so no one's answer can be picked out. "
                 "Nobody is named anywhere in this report."
+            ),
+            (
+                f"Held back: an area's figures move only when at least {self.min_group} members' answers are new or "
+                "changed since every earlier summary, so nobody's answers can be worked out by comparing this report "
+                "with a summary; until then they are the figures last shown, and the table counts the answers not "
+                "in them yet."
             ),
             (
                 "Target and gap: the team's own target level for an area and how many levels remain to reach it. "
@@ -351,11 +368,14 @@ class _Report:
         target = score.target if score else None
         title = _Cell(area.title)
         count = _Cell(str(answers))
+        if score is not None and score.held_back and self.shown(score):
+            count = _Cell(str(answers), note=f"+{score.held_back}{NBSP}held{NBSP}back", note_colour=MUTED_COLOUR)
         if self.shown(score) and score.disagreement:
             title = _Cell(area.title, note=f"views{NBSP}differ: discuss", note_colour=WARN_COLOUR)
         target_cell = _Cell(self.level(target) if target else "not set", colour=TEXT_COLOUR if target else MUTED_COLOUR)
         if not self.shown(score):
-            note = NO_ANSWERS if answers == 0 else f"{TOO_FEW} ({answers} of {self.min_group} needed)"
+            received = score.answers_now if score else 0
+            note = NO_ANSWERS if received == 0 else f"{TOO_FEW} ({received} of {self.min_group} needed)"
             return [
                 title,
                 count,

@@ -14,6 +14,7 @@ from .answers import AnswerStore
 from .events import EventLog
 from .facilitators import AuditLog, FacilitatorStore
 from .outbox import LEASE, OutboxStore
+from .published import PublishedStore
 from .rounds import RoundStore
 from .schedules import ScheduleStore
 from .targets import TargetStore
@@ -32,6 +33,7 @@ class Stores:
     workspaces: WorkspaceStore
     events: EventLog
     outbox: OutboxStore
+    published: PublishedStore
 
     @classmethod
     def open(cls, engine: Engine, *, outbox_lease: timedelta = LEASE) -> Stores:
@@ -46,4 +48,5 @@ class Stores:
             workspaces=WorkspaceStore(engine),
             events=EventLog(engine),
             outbox=OutboxStore(engine, outbox_lease),
+            published=PublishedStore(engine),
         )

@@ -68,7 +68,10 @@ class Participant(SQLModel, table=True):
     """
 
     __tablename__ = "participant"
-    __table_args__ = (UniqueConstraint("round_id", "user_id", name="uq_participant_round_user"),)
+    __table_args__ = (
+        UniqueConstraint("round_id", "user_id", name="uq_participant_round_user"),
+        Index("uq_participant_pseudonym", "round_id", "pseudonym", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(index=True, max_length=32)
@@ -80,6 +83,11 @@ class Participant(SQLModel, table=True):
     last_active_at: datetime | None = None
     completed_at: datetime | None = None
     reminders_off: bool = False
+    # The member's number in the round's exports ("Member 7"): the members the round started with are given
+    # 1..n in a random order when it starts (storage/rounds.py), never Slack's order of the channel, so the
+    # number says nothing about who it is. None for a member who joined the open round later: numbered
+    # after them, in the order they joined (results/csv_files.py `pseudonyms`).
+    pseudonym: int | None = None
 
 
 class Prompt(SQLModel, table=True):
@@ -316,3 +324,25 @@ class RateSlot(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=200)
     tat: float = 0.0
+
+
+class PublishedView(SQLModel, table=True):
+    """One view of an area's figures that has been (or is about to be) shown: the answers it is computed from,
+    as a JSON object member -> level. Revisions count up from 1 per round and area; a new one is written in
+    the transaction that decides it may be shown (results/anonymity.py), never changed, and never written
+    for a closed round. The unique revision lets only one of two processes deciding at once record it."""
+
+    __tablename__ = "published_view"
+    __table_args__ = (
+        UniqueConstraint("round_id", "area_id", "revision", name="uq_published_view_revision"),
+        Index("ix_published_view_round", "round_id", "area_id", "revision"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    round_id: int = Field(foreign_key="round.id")
+    area_id: str = Field(max_length=60)
+    revision: int
+    answers: int  # how many answers the view includes
+    levels: str = Field(sa_column=Column(Text, nullable=False))  # JSON: {"U123": 3, ...}
+    published_at: datetime = Field(default_factory=utcnow)

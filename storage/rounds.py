@@ -7,6 +7,7 @@ rounds even when channel ids collide. The clock's cross-workspace queries say so
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
@@ -17,8 +18,28 @@ from sqlmodel import Session, col, select
 from framework.models import Framework
 
 from .kinds import MessageKind, RoundStatus
-from .models import Answer, AnswerChange, OutboxMessage, Participant, Prompt, Round, RoundTarget, Target, utcnow
+from .models import (
+    Answer,
+    AnswerChange,
+    OutboxMessage,
+    Participant,
+    Prompt,
+    PublishedView,
+    Round,
+    RoundTarget,
+    Target,
+    utcnow,
+)
 from .outbox import Owed, add_owed
+
+
+def pseudonym_numbers(count: int) -> list[int]:
+    """1..count in a random order from the operating system's generator: the "Member k" number of each of a
+    new round's members, so that exports never follow Slack's order of the channel (which anyone in it can
+    see) and one round's numbers say nothing about another's. The tests replace it to fix the order."""
+    numbers = list(range(1, count + 1))
+    secrets.SystemRandom().shuffle(numbers)
+    return numbers
 
 
 class RoundAlreadyOpen(Exception):
@@ -49,8 +70,9 @@ class RoundStore:
         channel_name: str | None = None,
         team_name: str | None = None,
     ) -> Round:
-        """Create an open round with the channel's targets as they are now, its participants and (with
-        `kickoff`) the kick-off message each is owed, in one transaction; or raise RoundAlreadyOpen."""
+        """Create an open round with the channel's targets as they are now, its participants (each with a
+        random pseudonym number, `pseudonym_numbers`) and (with `kickoff`) the kick-off message each is owed,
+        in one transaction; or raise RoundAlreadyOpen."""
         with Session(self.engine) as session:
             round_ = Round(
                 team_id=team_id,
@@ -75,9 +97,10 @@ class RoundStore:
                     session.add(
                         RoundTarget(team_id=team_id, round_id=round_.id, area_id=target.area_id, level=target.level)
                     )
+                user_ids = list(dict.fromkeys(members))
                 participants = [
-                    Participant(team_id=team_id, round_id=round_.id, user_id=user_id)
-                    for user_id in dict.fromkeys(members)
+                    Participant(team_id=team_id, round_id=round_.id, user_id=user_id, pseudonym=number)
+                    for user_id, number in zip(user_ids, pseudonym_numbers(len(user_ids)), strict=True)
                 ]
                 session.add_all(participants)
                 if kickoff is not None:
@@ -108,7 +131,7 @@ class RoundStore:
                     col(OutboxMessage.ref_id).in_(participant_ids),
                 )
             )
-            for model in (AnswerChange, Answer, Prompt, Participant, RoundTarget):
+            for model in (PublishedView, AnswerChange, Answer, Prompt, Participant, RoundTarget):
                 session.exec(delete(model).where(model.team_id == team_id, model.round_id == round_id))
             session.exec(delete(Round).where(Round.team_id == team_id, Round.id == round_id))
             session.commit()

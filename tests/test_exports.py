@@ -120,17 +120,31 @@ def test_framework_id_and_version_come_from_the_answer(nps):
     assert rows[0]["framework version"] == "2017-old"
 
 
-def test_pseudonyms_are_stable_and_follow_participant_order(nps):
+def test_pseudonyms_are_the_numbers_the_round_gave_and_stable(nps):
     area = nps.area_ids[0]
     participants = make_participants("U1", "U2", "U3")
-    # U2 answered nothing, but still takes "Member 2": U3 is Member 3 whether or not U2 ever answers.
+    for participant, number in zip(participants, [3, 1, 2]):
+        participant.pseudonym = number
+    # U1 answered nothing, but still takes "Member 3": U3 is Member 2 whether or not U1 ever answers.
     only_u3 = as_dicts(answers_csv(nps, make_round(nps), 1, participants, [make_answer(nps, "U3", area, 4)]))
-    assert [r["member"] for r in only_u3] == ["Member 3"]
+    assert [r["member"] for r in only_u3] == ["Member 2"]
 
-    everyone = [make_answer(nps, u, area, 3) for u in ("U3", "U1", "U2")]
+    everyone = [make_answer(nps, u, area, level) for u, level in (("U3", 4), ("U1", 5), ("U2", 1))]
     rows = as_dicts(answers_csv(nps, make_round(nps), 1, participants, everyone))
-    assert [r["member"] for r in rows] == ["Member 1", "Member 2", "Member 3"]
+    assert [(r["member"], r["level number"]) for r in rows] == [("Member 1", "1"), ("Member 2", "4"), ("Member 3", "5")]
     assert "U1" not in answers_csv(nps, make_round(nps), 1, participants, everyone).decode("utf-8-sig")
+
+
+def test_a_member_who_joined_later_is_numbered_after_the_others_and_nobody_is_renumbered(nps):
+    from results.csv_files import pseudonyms
+
+    participants = make_participants("U1", "U2", "U3", "U9")
+    for participant, number in zip(participants, [2, 3, 1, None]):
+        participant.pseudonym = number
+    assert pseudonyms(participants[:3]) == {"U1": 2, "U2": 3, "U3": 1}
+    # U9 joined the open round later; someone who answered without being a participant comes last.
+    stray = make_answer(nps, "U0", nps.area_ids[0], 3)
+    assert pseudonyms(participants, [stray]) == {"U1": 2, "U2": 3, "U3": 1, "U9": 4, "U0": 5}
 
 
 def test_anonymous_rounds_keep_comments(nps):
@@ -172,7 +186,7 @@ def test_bom_quoting_and_line_endings(nps):
     assert '"1","nps-2018-draft"' in lines[1]
 
 
-def test_answered_at_is_iso_utc_with_z(nps):
+def test_answered_at_is_iso_utc_with_z_in_a_named_round(nps):
     area = nps.area_ids[0]
     paris = timezone(timedelta(hours=1))
     answers = [
@@ -180,13 +194,27 @@ def test_answered_at_is_iso_utc_with_z(nps):
         make_answer(nps, "U2", area, 3, when=datetime(2026, 11, 25, 10, 30, 5, tzinfo=paris)),
         make_answer(nps, "U3", area, 3, when=datetime(2026, 11, 25, 9, 30, 7)),  # naive, as SQLite returns
     ]
-    rows = as_dicts(answers_csv(nps, make_round(nps), 1, make_participants("U1", "U2", "U3"), answers))
+    named = make_round(nps, anonymous=False)
+    rows = as_dicts(answers_csv(nps, named, 1, make_participants("U1", "U2", "U3"), answers))
     assert [r["answered at"] for r in rows] == [
         "2026-11-25T09:30:00Z",
         "2026-11-25T09:30:05Z",
         "2026-11-25T09:30:07Z",
     ]
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r["answered at"]) for r in rows)
+
+
+def test_an_anonymous_round_gives_no_time_of_answering(nps):
+    """A time (or a day) could be matched against who was seen answering when: an anonymous round's CSV
+    leaves "answered at" empty, and nothing in it looks like a date or a time."""
+    answers = [
+        make_answer(nps, "U1", nps.area_ids[0], 3, comment="We need a plan", when=T0),
+        make_answer(nps, "U2", nps.area_ids[1], 4, when=datetime(2026, 11, 26, 17, 45, 1)),
+    ]
+    data = answers_csv(nps, make_round(nps), 1, make_participants("U1", "U2"), answers)
+    assert [r["answered at"] for r in as_dicts(data)] == ["", ""]
+    text = data.decode("utf-8-sig")
+    assert not re.search(r"\d\d:\d\d|2026-11-2[56]", text), text
 
 
 @pytest.mark.parametrize(
@@ -236,6 +264,8 @@ def test_summary_has_a_row_per_area_with_the_right_numbers(nps):
         "area title",
         "theme",
         "answers",
+        "answers held back",
+        "held back by",
         "Minimum answers",
         "Developing answers",
         "Mature answers",
@@ -262,6 +292,7 @@ def test_summary_has_a_row_per_area_with_the_right_numbers(nps):
     assert p["area title"] == nps.area(partners).title
     assert p["theme"] == "Showing leadership"
     assert p["answers"] == "4"
+    assert (p["answers held back"], p["held back by"]) == ("0", "")
     assert [p[f"{name} answers"] for name in ("Minimum", "Developing", "Mature", "Leader", "Innovator")] == [
         "1",
         "1",

@@ -7,8 +7,10 @@ import subprocess
 import sys
 from datetime import UTC, date, datetime
 
+import pytest
 from alembic import command
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from storage import Stores
 from storage.db import alembic_config, migrate
@@ -87,3 +89,51 @@ def test_processes_starting_at_once_on_an_empty_postgres_database_migrate_it_onc
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
     assert len(versions) == 1
     assert "rate_slot" in inspect(postgres_unmigrated_engine).get_table_names()
+
+
+def test_0010_numbers_every_existing_rounds_members_at_random_and_keeps_their_rows(unmigrated_engine, nps):
+    engine = unmigrated_engine
+    _upgrade(engine, "0009")
+    created = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    members = {"C1": ["U1", "U2", "U3", "U4", "U5"], "C2": ["U1", "U7"]}
+    with engine.begin() as connection:
+        for channel_id, user_ids in members.items():
+            connection.execute(
+                text(
+                    "INSERT INTO round (team_id, channel_id, framework_id, framework_version, area_count, started_by,"
+                    " status, anonymous, created_at) VALUES ('T1', :channel, :fid, :fver, 13, 'U1', 'closed', true,"
+                    " :created)"
+                ),
+                dict(channel=channel_id, fid=nps.id, fver=nps.version, created=created),
+            )
+            round_id = connection.execute(
+                text("SELECT id FROM round WHERE channel_id = :channel"), dict(channel=channel_id)
+            ).scalar_one()
+            for user_id in user_ids:
+                connection.execute(
+                    text(
+                        "INSERT INTO participant (team_id, round_id, user_id, thread_ts, created_at, reminders_off)"
+                        " VALUES ('T1', :round_id, :user_id, :ts, :created, false)"
+                    ),
+                    dict(round_id=round_id, user_id=user_id, ts=f"1700000000.{user_id}", created=created),
+                )
+
+    migrate(engine)
+
+    stores = Stores.open(engine)
+    for channel_id, user_ids in members.items():
+        round_ = stores.rounds.latest_in_channel("T1", channel_id)
+        participants = stores.answers.participants("T1", round_.id)
+        assert [(p.user_id, p.thread_ts, p.reminders_off) for p in participants] == [
+            (u, f"1700000000.{u}", False) for u in user_ids
+        ]
+        assert sorted(p.pseudonym for p in participants) == list(range(1, len(user_ids) + 1))
+    # A new round numbers its own members; two members of one round can never share a number.
+    fresh = stores.rounds.start(
+        team_id="T1", enterprise_id=None, channel_id="C3", framework=nps, started_by="U1", members=["U1", "U2"]
+    )
+    assert sorted(p.pseudonym for p in stores.answers.participants("T1", fresh.id)) == [1, 2]
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(
+            text("UPDATE participant SET pseudonym = 1 WHERE round_id = :round_id"), dict(round_id=fresh.id)
+        )

@@ -161,7 +161,7 @@ def test_team_progress_counts_answers_per_member(engine, nps):
 def _fill_workspace(stores, framework, team):
     """One row of every kind a workspace accumulates: a round with its participants and owed kick-offs, a
     claimed prompt with its owed message, an answer and its history, a target, a schedule with a claimed
-    slot, a reminder, an extra facilitator, an audit entry and a processed event."""
+    slot, a reminder, an extra facilitator, an audit entry, a processed event and a published view."""
     from storage.kinds import ClaimKind, MessageKind, ReminderReason
     from storage.models import utcnow
     from storage.outbox import Owed
@@ -183,6 +183,7 @@ def _fill_workspace(stores, framework, team):
         round_, "U1", framework.area_ids, lambda area_id, p: owed(MessageKind.PROMPT, p.id, f"prompt:{p.id}")
     )
     stores.answers.record_answer(round_=round_, user_id="U1", area_id=area, level=3)
+    stores.published.publish(team, round_.id, lambda current, history: {area: current[area]})
     stores.targets.replace(team, "C1", framework.id, {area: 4}, "U1")
     schedule = stores.schedules.set_schedule(
         team, "C1", frequency="daily", day=None, time="09:00", timezone="Europe/London", created_by="U1"
@@ -223,6 +224,7 @@ def test_deleting_a_workspace_deletes_its_rows_in_every_table_and_nothing_else(e
         "prompt",
         "answer",
         "answer_change",
+        "published_view",
         "outbox",
         "target",
         "schedule",

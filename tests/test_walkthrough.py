@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import values
+from bot import members, values
 from tests.harness import buttons, text_of
 from tests.walk import answer_all, area_of, dm, open_prompt, parent, prompts, thread
 
@@ -90,7 +90,8 @@ def test_only_human_members_take_part(workspace, slack):
     assert slack.top_level(dm(slack, "UGONE"), team_id="T1") == []
 
 
-def test_conversations_members_is_followed_across_pages(make_bot, slack):
+def test_conversations_members_is_followed_across_pages(make_bot, slack, monkeypatch):
+    monkeypatch.setattr(members, "PAGE_SIZE", 100)  # Slack's pages hold up to 1,000: three pages of 100 here
     people = [f"UP{i:03d}" for i in range(250)]
     for user_id in people:
         slack.add_user("T1", user_id, name=user_id.lower())

@@ -112,6 +112,29 @@ def home_view(
     return view.to_dict()
 
 
+HELD_BY = {
+    "minimum group": "too few answers to show yet (minimum group)",
+    "differencing": "too few new or changed answers since a view already shown (differencing rule)",
+    "round closed": "answered after the final figures (round closed)",
+}
+
+
+def held_back_text(summary: Summary) -> str | None:
+    """For a facilitator: how many answers the figures leave out, per rule that held them back."""
+    by_rule: dict[str, list[int]] = {}
+    for area in summary.areas:
+        if area.held_back and area.held_by:
+            by_rule.setdefault(area.held_by, []).append(area.held_back)
+    if not by_rule:
+        return None
+    parts = []
+    for rule, counts in by_rule.items():
+        answers = sum(counts)
+        areas = "1 area" if len(counts) == 1 else f"{len(counts)} areas"
+        parts.append(f"{answers} {'answer' if answers == 1 else 'answers'} in {areas}: {HELD_BY.get(rule, rule)}")
+    return "_Held back_: " + "; ".join(parts)
+
+
 def _facilitated_blocks(framework: Framework, item: FacilitatedRound) -> list[Block]:
     p = item.summary.participation
     themes = " · ".join(
@@ -122,6 +145,9 @@ def _facilitated_blocks(framework: Framework, item: FacilitatedRound) -> list[Bl
         f"<#{item.channel_id}>  {progress_bar(p.complete, p.members)}  {p.complete} of {p.members} complete, "
         f"{p.in_progress} in progress, {p.not_started} not started\n{themes}"
     )
+    held = held_back_text(item.summary)
+    if held:
+        text += f"\n{held}"
     schedule = (
         f"Summaries {item.schedule}" if item.schedule else "No summary schedule (`/maturity schedule` in the channel)"
     )

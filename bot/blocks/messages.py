@@ -55,6 +55,8 @@ def member_status(*, channel_id: str, done: int, total: int) -> str:
 
 
 def team_status(*, counts: dict[str, int], unfinished: list[str], total_members: int) -> str:
+    """The team's progress for a facilitator; `unfinished` in the order to list them (alphabetical by the
+    names Slack shows, bot/members.py `alphabetical`: never the channel's order)."""
     lines = [
         f"*Team progress*: {counts['complete']} of {total_members} complete, {counts['in progress']} in progress, "
         f"{counts['not started']} not started."

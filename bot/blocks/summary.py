@@ -1,8 +1,9 @@
 """The team summary posted to the channel: participation, then each theme's areas with the team level,
 the distribution of answers, the target and gap, the trend and a flag where views differ.
 
-Anonymity: nothing here names a member, and an area's figures are shown only when it has at least
-`min_group` answers.
+Anonymity: nothing here names a member. The summary shows what results/anonymity.py lets each area show:
+nothing below `min_group` answers, and figures that move only in steps of at least `min_group` new or
+changed answers; meanwhile an area repeats its last figures "as of N answers".
 """
 
 from __future__ import annotations
@@ -35,18 +36,42 @@ def area_line(framework: Framework, title: str, score: AreaScore, min_group: int
     head = f"*{escape(title)}*"
     target = f"target {_level(framework, score.target)}" if score.target else ""
     if score.answers < min_group:
-        parts = [f"_{TOO_FEW}_ ({score.answers} of {min_group} needed)", target]
+        parts = [f"_{TOO_FEW}_ ({score.answers_now} of {min_group} needed)", target]
         return f"{head}\n" + "  ·  ".join(p for p in parts if p)
     first = [f"Team level *{_level(framework, score.team_level)}*"]
     if score.target:
         gap = score.gap
         first.append(f"{target}, " + ("target met" if gap <= 0 else f"gap {gap}"))
     first.append(_trend(score.trend))
+    first.append(as_of(score))
     distribution = " · ".join(f"{framework.level(n).name} {c}" for n, c in score.counts.items())
     second = f"Answers: {distribution}"
     if score.disagreement:
         second += f"  ·  :warning: *views differ: discuss* (spread {score.spread} levels)"
     return f"{head}\n" + "  ·  ".join(p for p in first if p) + f"\n{second}"
+
+
+def as_of(score: AreaScore) -> str:
+    """ "_as of 3 answers, 1 newer held back_" when the figures leave answers out; else nothing."""
+    if not score.held_back:
+        return ""
+    newer = "newer answer" if score.held_back == 1 else "newer answers"
+    return f"_as of {score.answers} answers, {score.held_back} {newer} held back_"
+
+
+def held_back_line(summary: Summary, min_group: int, *, final: bool) -> str | None:
+    """How many answers the figures leave out, and why, or None when they leave none out."""
+    held = [a for a in summary.areas if a.held_back and a.answers >= min_group]
+    if not held:
+        return None
+    total = sum(a.held_back for a in held)
+    areas = "1 area" if len(held) == 1 else f"{len(held)} areas"
+    figures = "the final figures" if final else "these figures"
+    return (
+        f"*Held back*: {total} newer {'answer' if total == 1 else 'answers'} in {areas} {'is' if total == 1 else 'are'}"
+        f" not in {figures}. An area's figures move only when at least {min_group} members' answers are new or"
+        " changed, so nobody's answers can be worked out by comparing two summaries."
+    )
 
 
 def summary_messages(
@@ -75,6 +100,9 @@ def summary_messages(
             )
         ),
     ]
+    held = held_back_line(summary, min_group, final=final)
+    if held:
+        head.append(SectionBlock(text=MarkdownTextObject(text=held)))
     if summary.overall is not None:
         head.append(
             SectionBlock(text=MarkdownTextObject(text=f"*Overall team level*: {_level(framework, summary.overall)}"))
@@ -97,7 +125,8 @@ def summary_messages(
             MarkdownTextObject(
                 text=(
                     "Team level = the median answer (the lower middle one when even). Views differ when answers "
-                    f"span 2 levels or more. Areas with fewer than {min_group} answers are not shown."
+                    f"span 2 levels or more. Areas with fewer than {min_group} answers are not shown, and figures move"
+                    f" only in steps of at least {min_group} new or changed answers."
                 )
             )
         ]

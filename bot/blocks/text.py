@@ -1,15 +1,24 @@
-"""Small text helpers shared by the builders: escaping and splitting to Slack's limits."""
+"""Small text helpers shared by the builders: escaping and splitting to Slack's limits.
+
+Anything a person typed (a comment, a help query, a schedule's words) reaches Slack in one of two ways:
+- inside mrkdwn (a section, a context line, a message's `text` fallback, which Slack also notifies from):
+  always through `escape` (or `echo`, which cuts first), so <!channel>, <@U123> or a <link|label> typed by
+  someone is shown as text and pings nobody;
+- on its own, shown exactly as typed: `verbatim`, a plain_text object, which Slack neither formats (*bold*
+  stays as typed) nor parses for mentions or links. Comments are shown this way.
+"""
 
 from __future__ import annotations
 
 import re
 
-from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import Block, MarkdownTextObject, PlainTextObject, SectionBlock
 
 SECTION_LIMIT = 3000
 MESSAGE_BLOCK_LIMIT = 50
 VIEW_BLOCK_LIMIT = 100
 ECHO_LIMIT = 200  # the most of a member's own words a reply quotes back
+TEXT_OBJECT_LIMIT = 3000  # Slack's limit on a text object
 ELLIPSIS = "…"
 
 # What a cut must not split in mrkdwn: an entity (&amp; &lt; &gt; or a numeric one) or a <...> token
@@ -35,6 +44,13 @@ def echo(text: str, limit: int = ECHO_LIMIT) -> str:
     characters of them (then "…"), escaped after the cut so the cut can never split an entity and
     <!channel> or <@U123> typed by a member never pings anyone."""
     return escape(cut(text, limit))
+
+
+def verbatim(text: str, limit: int = TEXT_OBJECT_LIMIT) -> PlainTextObject:
+    """Someone's own words shown exactly as they typed them (at most `limit` characters, then "…"): a
+    plain_text object, which Slack never parses, so neither mrkdwn (*bold*, `code`, > quotes) nor
+    <!channel>, <@U123> or links in it do anything (emoji codes such as :+1: still show as emoji)."""
+    return PlainTextObject(text=cut(text, min(limit, TEXT_OBJECT_LIMIT)) or " ", emoji=True)
 
 
 def cut_point(text: str, index: int) -> int:

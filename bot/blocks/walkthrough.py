@@ -17,7 +17,7 @@ from framework.models import Framework, KeyArea
 from framework.progress import Progress, progress_bar
 
 from .. import values
-from .text import cut_mrkdwn, escape, quote, sections, to_dicts
+from .text import cut_mrkdwn, escape, quote, sections, to_dicts, verbatim
 
 TRUNCATED_NOTE = "_(The source document cuts this descriptor off here.)_"
 
@@ -130,9 +130,8 @@ def answered_prompt(
         )
     )
     if comment:
-        blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text=f"Your comment: {cut_mrkdwn(escape(comment), 2900)}")])
-        )
+        # The member's own words, as typed: plain_text, which Slack neither formats nor parses for mentions.
+        blocks.append(ContextBlock(elements=[verbatim(f"Your comment: {comment}")]))
     if editable:
         area_value = values.PromptValue(round_id, area.id).encode()
         blocks.append(

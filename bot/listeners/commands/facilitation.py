@@ -16,6 +16,7 @@ from storage.models import Round, utcnow
 
 from ...blocks import messages
 from ...blocks import views as view_blocks
+from ...members import alphabetical
 from ...schedules import ScheduleError, ScheduleSpec, check_timezone, format_moment, parse_schedule
 from ...services import Services
 
@@ -82,6 +83,7 @@ def summary(services: Services, *, ack, command: dict, client: WebClient, contex
     ]
     note = "Summary posted."
     if unfinished and round_.status == RoundStatus.OPEN:
+        unfinished = alphabetical(client, unfinished)
         note += " Still to finish (only you see this): " + ", ".join(f"<@{u}>" for u in unfinished)
     _say(respond, note)
 

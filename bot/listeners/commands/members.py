@@ -16,7 +16,7 @@ from storage.rounds import RoundAlreadyOpen
 from ...blocks import help as help_blocks
 from ...blocks import messages
 from ...blocks.text import echo
-from ...members import channel_and_team_names, human_members
+from ...members import alphabetical, channel_and_team_names, human_members
 from ...services import Services
 from .facilitation import user_timezone
 
@@ -177,7 +177,7 @@ def status(services: Services, *, ack, command: dict, client: WebClient, context
         counts = {"complete": 0, "in progress": 0, "not started": 0}
         for member in team:
             counts[member.status(total)] += 1
-        unfinished = [m.user_id for m in team if m.status(total) != "complete"]
+        unfinished = alphabetical(client, [m.user_id for m in team if m.status(total) != "complete"])
         lines.append(messages.team_status(counts=counts, unfinished=unfinished, total_members=len(team)))
         lines.append(messages.audit_lines(services.stores.audit.recent(team_id, channel_id)))
     if not lines:
