@@ -34,7 +34,9 @@ View = Mapping[str, int]  # member -> level: the answers a view's figures are co
 def difference(a: View, b: View) -> int:
     """How many members' answers one view includes and the other does not: a member in only one of them,
     or with different levels in the two."""
-    return sum(1 for member in a.keys() | b.keys() if a.get(member) != b.get(member))
+    if a == b:
+        return 0
+    return len({member for member, _ in a.items() ^ b.items()})
 
 
 def may_follow(candidate: View, published: Sequence[View], min_group: int) -> bool:

@@ -8,6 +8,8 @@ framework and the smallest group whose answers may be shown.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 from framework.models import Framework
@@ -15,6 +17,7 @@ from framework.scoring import Participation, Summary, summarise, team_levels
 from storage import Stores
 from storage.kinds import RoundStatus
 from storage.models import Round
+from storage.published import State
 
 from .anonymity import Decision, decide_all
 from .csv_files import round_export_files
@@ -36,6 +39,10 @@ class Results:
     framework: Framework
     min_group: int
     _closed_levels: dict = field(default_factory=dict, repr=False)
+    # What `shown` decided, by the state it decided on (see `shown`): summaries are asked for far more often
+    # (Home tabs, scheduled and repeated summaries, exports) than a round's answers change.
+    _decided: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _decided_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def compute(self, round_: Round, *, publish: bool = True) -> Summary:
         """The round's summary as it may be shown now (see `shown`): every surface's figures come from here."""
@@ -46,20 +53,77 @@ class Results:
         every view of it shown before. With `publish` (the default: the caller is about to show it), a view
         that may move is recorded first, in the transaction that decides it; without, the last recorded
         view is repeated. A closed round's views never change; one closed before views were recorded shows
-        what its final summary showed then (every area with at least `min_group` answers)."""
-        if publish and round_.status == RoundStatus.OPEN:
+        what its final summary showed then (every area with at least `min_group` answers).
+
+        The rule is a function of each area's answers and recorded views, so a decision is kept by the
+        area's state it was made on: its number of answers, its last answer change (every change of a level
+        is a new row of the answers' history) and its number of recorded views; and the whole round's by the
+        round's state, three scalar counts, which is all an unchanged round costs. Otherwise only the areas
+        whose state is new are read and decided. States are read first, before the answers themselves, so a
+        decision is never filed under a state newer than the one it saw."""
+        whole = self.stores.published.round_state(round_.team_id, round_.id)
+        round_key = (round_.team_id, round_.id, round_.status, publish, None, whole)
+        with self._decided_lock:
+            if (kept_round := self._decided.get(round_key)) is not None:
+                self._decided.move_to_end(round_key)
+                return dict(kept_round)
+        decisions = self._shown_by_area(round_, publish=publish)
+        recorded = sum(1 for d in decisions.values() if d.publish)
+        self._keep((*round_key[:5], whole.with_view(recorded)), decisions)
+        return {area_id: replace(d, publish=False) for area_id, d in decisions.items()}
+
+    def _shown_by_area(self, round_: Round, *, publish: bool) -> dict[str, Decision]:
+        """`shown`, reading and deciding only the areas whose state no decision was kept for; a decision
+        that recorded a new view says so (`publish`)."""
+        states = self.stores.published.state(round_.team_id, round_.id)
+        legacy = round_.status != RoundStatus.OPEN and not any(state.views for state in states.values())
+        publish = publish and round_.status == RoundStatus.OPEN
+
+        def key(area_id: str, state: State) -> tuple:
+            return (round_.team_id, round_.id, round_.status, publish, area_id, state)
+
+        decisions: dict[str, Decision] = {}
+        with self._decided_lock:
+            for area_id, state in states.items():
+                if (kept := self._decided.get(key(area_id, state))) is not None:
+                    self._decided.move_to_end(key(area_id, state))
+                    decisions[area_id] = kept
+        stale = [area_id for area_id in states if area_id not in decisions]
+        if not stale:
+            return decisions
+        fresh: dict[str, Decision] = {}
+        if publish:
 
             def new_views(current, history):
-                decisions = decide_all(current, history, self.min_group)
-                return {area_id: d.shown for area_id, d in decisions.items() if d.publish}
+                fresh.clear()
+                fresh.update(decide_all(current, history, self.min_group))
+                return {area_id: d.shown for area_id, d in fresh.items() if d.publish}
 
-            published = self.stores.published.publish(round_.team_id, round_.id, new_views)
-            if published is not None:
-                return decide_all(*published, self.min_group, may_publish=False)
+            if self.stores.published.publish(round_.team_id, round_.id, new_views, stale) is not None:
+                # Once recorded, a new view is simply the last one shown: what the last decision said.
+                for area_id, decision in fresh.items():
+                    state = states.get(area_id, State())
+                    self._keep(key(area_id, state.with_view() if decision.publish else state), decision)
+                    decisions[area_id] = decision
+                return decisions
             round_ = self.stores.rounds.get(round_.team_id, round_.id) or round_  # closed meanwhile
-        current, history = self.stores.published.read(round_.team_id, round_.id)
-        legacy = round_.status != RoundStatus.OPEN and not history
-        return decide_all(current, history, self.min_group, may_publish=legacy)
+            return self._shown_by_area(round_, publish=False)
+        current, history = self.stores.published.read(round_.team_id, round_.id, stale)
+        for area_id, decision in decide_all(current, history, self.min_group, may_publish=legacy).items():
+            decisions[area_id] = self._keep(key(area_id, states.get(area_id, State())), decision)
+        return decisions
+
+    def _keep(self, key: tuple, decision):
+        """File a decision (an area's, or a whole round's dict of them) under the state it was made on."""
+        if isinstance(decision, Decision):
+            decision = replace(decision, publish=False)
+        else:
+            decision = {area_id: replace(d, publish=False) for area_id, d in decision.items()}
+        with self._decided_lock:
+            self._decided[key] = decision
+            while len(self._decided) > 4096:
+                self._decided.popitem(last=False)
+        return decision
 
     def round_number(self, round_: Round) -> int:
         """1 for a channel's first round, 2 for its second..."""

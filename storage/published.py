@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 
-from sqlalchemy import Connection, Engine, insert
+from sqlalchemy import Connection, Engine, func, insert
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 
 from .kinds import RoundStatus
-from .models import Answer, PublishedView, Round, utcnow
+from .models import Answer, AnswerChange, PublishedView, Round, utcnow
 
 _ANSWER = Answer.__table__
+_CHANGE = AnswerChange.__table__
 _VIEW = PublishedView.__table__
 _ROUND = Round.__table__
 
@@ -33,31 +35,94 @@ History = dict[str, list[Levels]]  # area -> every view published, oldest first
 Decide = Callable[[Current, History], Mapping[str, Mapping[str, int]]]
 
 
+@dataclass(frozen=True)
+class State:
+    """What an area's figures are decided from, in three numbers: how many answers it has, the last change
+    of any of them (each level set or changed adds a row to the answers' history, so this only grows) and
+    how many views of it have been recorded."""
+
+    answers: int = 0
+    last_change: int | None = None
+    views: int = 0
+
+    def with_view(self, recorded: int = 1) -> State:
+        return replace(self, views=self.views + recorded)
+
+
 class PublishedStore:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def read(self, team_id: str, round_id: int) -> tuple[Current, History]:
-        """The round's answers now and every view of them published, read together."""
+    def round_state(self, team_id: str, round_id: int) -> State:
+        """The `State` of the whole round, in three scalar counts over indexes (see `state`)."""
         with self.engine.connect() as conn:
-            return _current(conn, team_id, round_id), _history(conn, team_id, round_id)
+            answers = conn.execute(core_select(func.count()).where(_ANSWER.c.round_id == round_id)).scalar()
+            last_change = conn.execute(
+                core_select(func.max(_CHANGE.c.id)).where(_CHANGE.c.round_id == round_id)
+            ).scalar()
+            views = conn.execute(
+                core_select(func.count()).where(_VIEW.c.team_id == team_id, _VIEW.c.round_id == round_id)
+            ).scalar()
+        return State(answers or 0, last_change, views or 0)
 
-    def publish(self, team_id: str, round_id: int, decide: Decide) -> tuple[Current, History] | None:
+    def state(self, team_id: str, round_id: int) -> dict[str, State]:
+        """Each area's `State` (areas with answers or views): three grouped counts over indexes, far cheaper
+        than reading the answers. The answers and their changes are counted by round alone: a round id
+        belongs to one workspace (the round's row says which, and the views' count filters on it), and
+        SQLite would otherwise walk the workspace's every answer through its team index (35 ms against
+        2 ms for 65,000 answers)."""
+        answers: dict[str, int] = {}
+        changes: dict[str, int] = {}
+        views: dict[str, int] = {}
+        with self.engine.connect() as conn:
+            for area_id, count in conn.execute(
+                core_select(_ANSWER.c.area_id, func.count())
+                .where(_ANSWER.c.round_id == round_id)
+                .group_by(_ANSWER.c.area_id)
+            ):
+                answers[area_id] = count
+            for area_id, last in conn.execute(
+                core_select(_CHANGE.c.area_id, func.max(_CHANGE.c.id))
+                .where(_CHANGE.c.round_id == round_id)
+                .group_by(_CHANGE.c.area_id)
+            ):
+                changes[area_id] = last
+            for area_id, count in conn.execute(
+                core_select(_VIEW.c.area_id, func.count())
+                .where(_VIEW.c.team_id == team_id, _VIEW.c.round_id == round_id)
+                .group_by(_VIEW.c.area_id)
+            ):
+                views[area_id] = count
+        return {
+            area_id: State(answers.get(area_id, 0), changes.get(area_id), views.get(area_id, 0))
+            for area_id in answers.keys() | views.keys()
+        }
+
+    def read(self, team_id: str, round_id: int, areas: Iterable[str] | None = None) -> tuple[Current, History]:
+        """The round's answers now and every view of them published (of `areas` only, if given)."""
+        with self.engine.connect() as conn:
+            return _current(conn, team_id, round_id, areas), _history(conn, team_id, round_id, areas)
+
+    def publish(
+        self, team_id: str, round_id: int, decide: Decide, areas: Iterable[str] | None = None
+    ) -> tuple[Current, History] | None:
         """Read the answers and the published views, record the new views `decide` returns, in one
         transaction. Returns the answers and the views as they stand after it (new ones included), or None
         when the round is closed (or gone): then nothing is written."""
         for _ in range(5):
             try:
-                return self._publish_once(team_id, round_id, decide)
+                return self._publish_once(team_id, round_id, decide, areas)
             except IntegrityError:  # another process recorded a revision meanwhile: decide again on it
                 continue
         raise RuntimeError("could not record the published figures after 5 attempts")
 
-    def _publish_once(self, team_id: str, round_id: int, decide: Decide) -> tuple[Current, History] | None:
+    def _publish_once(
+        self, team_id: str, round_id: int, decide: Decide, areas: Iterable[str] | None
+    ) -> tuple[Current, History] | None:
         with self.engine.connect() as conn:
             if not _open(conn, team_id, round_id, lock=True):
                 return None
-            current, history = _current(conn, team_id, round_id), _history(conn, team_id, round_id)
+            current, history = _current(conn, team_id, round_id, areas), _history(conn, team_id, round_id, areas)
             new = {area_id: dict(levels) for area_id, levels in decide(current, history).items()}
             if not new:
                 return current, history
@@ -94,25 +159,25 @@ def _open(conn: Connection, team_id: str, round_id: int, *, lock: bool) -> bool:
     return conn.execute(query).scalar() == RoundStatus.OPEN
 
 
-def _current(conn: Connection, team_id: str, round_id: int) -> Current:
+def _current(conn: Connection, team_id: str, round_id: int, areas: Iterable[str] | None) -> Current:
     current: Current = defaultdict(dict)
-    rows = conn.execute(
-        core_select(_ANSWER.c.area_id, _ANSWER.c.user_id, _ANSWER.c.level).where(
-            _ANSWER.c.team_id == team_id, _ANSWER.c.round_id == round_id
-        )
+    query = core_select(_ANSWER.c.area_id, _ANSWER.c.user_id, _ANSWER.c.level).where(
+        _ANSWER.c.team_id == team_id, _ANSWER.c.round_id == round_id
     )
-    for area_id, user_id, level in rows:
+    if areas is not None:
+        query = query.where(_ANSWER.c.area_id.in_(list(areas)))
+    rows = conn.execute(query)
+    for area_id, user_id, level in rows.all():  # fetched at once: row by row costs twice as much
         current[area_id][user_id] = level
     return dict(current)
 
 
-def _history(conn: Connection, team_id: str, round_id: int) -> History:
+def _history(conn: Connection, team_id: str, round_id: int, areas: Iterable[str] | None) -> History:
     history: History = defaultdict(list)
-    rows = conn.execute(
-        core_select(_VIEW.c.area_id, _VIEW.c.levels)
-        .where(_VIEW.c.team_id == team_id, _VIEW.c.round_id == round_id)
-        .order_by(_VIEW.c.area_id, _VIEW.c.revision)
-    )
-    for area_id, levels in rows:
+    query = core_select(_VIEW.c.area_id, _VIEW.c.levels).where(_VIEW.c.team_id == team_id, _VIEW.c.round_id == round_id)
+    if areas is not None:
+        query = query.where(_VIEW.c.area_id.in_(list(areas)))
+    rows = conn.execute(query.order_by(_VIEW.c.area_id, _VIEW.c.revision))
+    for area_id, levels in rows.all():
         history[area_id].append({user_id: int(level) for user_id, level in json.loads(levels).items()})
     return dict(history)

@@ -289,3 +289,23 @@ def test_the_home_the_report_and_the_csv_show_the_summarys_figures(workspace, sl
     final = text_of(summaries_in(slack)[-1])
     assert final.startswith("Final summary") and "_as of 3 answers, 1 newer answer held back_" in final
     assert "not in the final figures" in final
+
+
+def test_a_change_after_a_summary_is_seen_by_the_next_one_in_this_process_and_any_other(sqlite_stores, nps):
+    """Each process keeps what it decided by the state it decided on (answers, their last change, the views
+    recorded): a changed answer, which leaves the number of answers as it was, is still a new state."""
+    from results.figures import Results
+
+    stores = sqlite_stores
+    here, elsewhere = Results(stores, nps, K), Results(stores, nps, K)
+    round_ = stores.rounds.start(
+        team_id="T1", enterprise_id=None, channel_id="CK", framework=nps, started_by="U1", members=MEMBERS[:4]
+    )
+    for member in MEMBERS[:3]:
+        stores.answers.record_answer(round_=round_, user_id=member, area_id=PARTNERS, level=3)
+    assert here.compute(round_).by_area[PARTNERS].held_back == 0
+    assert here.compute(round_).by_area[PARTNERS].team_level == 3
+    stores.answers.record_answer(round_=round_, user_id=MEMBERS[0], area_id=PARTNERS, level=5)
+    for results in (here, elsewhere):
+        score = results.compute(round_).by_area[PARTNERS]
+        assert (score.answers, score.held_back, score.team_level) == (3, 1, 3)
