@@ -41,11 +41,11 @@ class Owed:
     ref_id: int | None = None
 
 
-def add_owed(session: Session, team_id: str, owed: Owed, *, leased_for: timedelta | None = None) -> OutboxMessage:
-    """Record an owed message inside the caller's transaction; with `leased_for`, born leased to the caller
-    (its first attempt taken), who sends it at once without a second transaction to lease it."""
+def _owed_row(team_id: str, owed: Owed, leased_for: timedelta | None) -> OutboxMessage:
+    """The outbox row of an owed message; with `leased_for`, born leased to the caller (its first attempt
+    taken), who sends it at once without a second transaction to lease it."""
     leased = {} if leased_for is None else {"attempts": 1, "next_attempt_at": utcnow() + leased_for}
-    message = OutboxMessage(
+    return OutboxMessage(
         **leased,
         team_id=team_id,
         key=owed.key,
@@ -56,6 +56,11 @@ def add_owed(session: Session, team_id: str, owed: Owed, *, leased_for: timedelt
         text=owed.text,
         blocks=json.dumps(owed.blocks) if owed.blocks is not None else None,
     )
+
+
+def add_owed(session: Session, team_id: str, owed: Owed, *, leased_for: timedelta | None = None) -> OutboxMessage:
+    """Record an owed message inside the caller's transaction (see `_owed_row` for `leased_for`)."""
+    message = _owed_row(team_id, owed, leased_for)
     session.add(message)
     return message
 
@@ -67,18 +72,7 @@ _OUTBOX_COLUMNS = [c.name for c in _OUTBOX.c if c.name != "id"]
 def insert_owed(conn: Connection, team_id: str, owed: Owed, *, leased_for: timedelta | None = None) -> OutboxMessage:
     """`add_owed` as one INSERT on the caller's connection (no ORM unit of work): the row is handed back as
     a detached object carrying its new id."""
-    leased = {} if leased_for is None else {"attempts": 1, "next_attempt_at": utcnow() + leased_for}
-    message = OutboxMessage(
-        **leased,
-        team_id=team_id,
-        key=owed.key,
-        kind=owed.kind,
-        ref_id=owed.ref_id,
-        channel=owed.channel,
-        thread_ts=owed.thread_ts,
-        text=owed.text,
-        blocks=json.dumps(owed.blocks) if owed.blocks is not None else None,
-    )
+    message = _owed_row(team_id, owed, leased_for)
     values = {name: getattr(message, name) for name in _OUTBOX_COLUMNS}
     message.id = conn.execute(insert(_OUTBOX).values(values)).inserted_primary_key[0]
     return message
