@@ -163,13 +163,7 @@ class SocketMode:
         except ConnectionClosed:
             pass
         finally:
-            with self._lock:
-                link.info.open = False
-                for delivery in link.waiting.values():
-                    if delivery.outcome == "pending":
-                        delivery.outcome = "dropped"
-                link.waiting.clear()
-                self._lock.notify_all()
+            self._close_link(link)
 
     def _receive(self, link: _Link, message: str | bytes) -> None:
         try:
@@ -273,7 +267,8 @@ class SocketMode:
                 self._lock.wait(remaining)
             return delivery.outcome
 
-    def _cut(self, link: _Link, abrupt: bool) -> None:
+    def _close_link(self, link: _Link) -> None:
+        """The connection is gone: what it had not acknowledged is dropped (and its sender told)."""
         with self._lock:
             link.info.open = False
             for waiting in link.waiting.values():
@@ -281,6 +276,9 @@ class SocketMode:
                     waiting.outcome = "dropped"
             link.waiting.clear()
             self._lock.notify_all()
+
+    def _cut(self, link: _Link, abrupt: bool) -> None:
+        self._close_link(link)
         if abrupt:  # the TCP connection goes, without a close frame (a network failure)
             try:
                 link.ws.socket.shutdown(socket.SHUT_RDWR)
