@@ -157,37 +157,7 @@ class Rig:
 
     def enrol(self, channel: str, count: int, *, timeout: float = 300.0) -> list[Member]:
         """Start a round for `count` new members in `channel` and have each click the kick-off's button."""
-        from bot import values
-
-        users = [f"U{channel}{i:04d}" for i in range(count)]
-        for user_id in users:
-            self.slack.add_user(TEAM, user_id, name=user_id.lower())
-        self.slack.add_channel(TEAM, channel, name=channel.lower(), members=[FACILITATOR, *users])
-        dms = {user_id: self.slack.dm_channel(TEAM, user_id) for user_id in users}
-        kickoffs = {user_id: self.slack.expect_top_level(dm) for user_id, dm in dms.items()}
-        reply = self.workspace.command(FACILITATOR, "start", channel_id=channel)
-        if reply.status != 200:
-            raise RuntimeError(f"/maturity start answered {reply.status}: {reply.body[:200]}")
-        deadline = time.monotonic() + timeout
-        for user_id in users:
-            if not kickoffs[user_id].wait(max(0.0, deadline - time.monotonic())):
-                raise RuntimeError(f"the kick-off of {count} members did not finish in {timeout:.0f} s")
-        self.settle()
-
-        def start(user_id: str) -> Member:
-            dm = dms[user_id]
-            arrival = self.slack.expect(dm)
-            reply, _ = click(self.workspace, user_id, kickoffs[user_id].message, values.CONTINUE)
-            if reply.status != 200:
-                raise RuntimeError(f"Continue for {user_id} answered HTTP {reply.status}")
-            if not arrival.wait(ARRIVAL_TIMEOUT):
-                raise RuntimeError(f"Continue gave {user_id} no first prompt within {ARRIVAL_TIMEOUT:.0f} s")
-            if not arrival.is_prompt:
-                raise RuntimeError(f"Continue gave {user_id} {arrival.text!r}, not a prompt")
-            return Member(user_id, dm, arrival.message, arrival.at)
-
-        with ThreadPoolExecutor(8) as pool:
-            return list(pool.map(start, users))
+        return enrol(self.slack, self.workspace, channel, count, timeout=timeout, settle=self.settle)
 
     def floor_members(self, count: int, prompt, prefix: str = "UFLOOR") -> list[Member]:
         return floor.seed_members(self.slack, TEAM, "UBOT", count, prompt, prefix=prefix)
@@ -197,6 +167,44 @@ class Rig:
         run = drive(self.slack, self.floor, [[member]], 1, seed=0)
         if run.errors:
             raise RuntimeError(f"the floor app's warm-up click failed: {run.errors[0]}")
+
+
+def enrol(slack: PromptWatch, driver, channel: str, count: int, *, timeout: float = 300.0, settle=None) -> list[Member]:
+    """A round for `count` new members of `channel`, started by the facilitator through `driver` (the app's
+    Slack side); once every kick-off has arrived (and `settle` has run), each member clicks its button and
+    gets their first prompt: the members the clients then click through."""
+    from bot import values
+
+    users = [f"U{channel}{i:04d}" for i in range(count)]
+    for user_id in users:
+        slack.add_user(TEAM, user_id, name=user_id.lower())
+    slack.add_channel(TEAM, channel, name=channel.lower(), members=[FACILITATOR, *users])
+    dms = {user_id: slack.dm_channel(TEAM, user_id) for user_id in users}
+    kickoffs = {user_id: slack.expect_top_level(dm) for user_id, dm in dms.items()}
+    reply = driver.command(FACILITATOR, "start", channel_id=channel)
+    if reply.status != 200:
+        raise RuntimeError(f"/maturity start answered {reply.status}: {reply.body[:200]}")
+    deadline = time.monotonic() + timeout
+    for user_id in users:
+        if not kickoffs[user_id].wait(max(0.0, deadline - time.monotonic())):
+            raise RuntimeError(f"the kick-off of {count} members did not finish in {timeout:.0f} s")
+    if settle is not None:
+        settle()
+
+    def start(user_id: str) -> Member:
+        dm = dms[user_id]
+        arrival = slack.expect(dm)
+        reply, _ = click(driver, user_id, kickoffs[user_id].message, values.CONTINUE)
+        if reply.status != 200:
+            raise RuntimeError(f"Continue for {user_id} answered HTTP {reply.status}")
+        if not arrival.wait(ARRIVAL_TIMEOUT):
+            raise RuntimeError(f"Continue gave {user_id} no first prompt within {ARRIVAL_TIMEOUT:.0f} s")
+        if not arrival.is_prompt:
+            raise RuntimeError(f"Continue gave {user_id} {arrival.text!r}, not a prompt")
+        return Member(user_id, dm, arrival.message, arrival.at)
+
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(start, users))
 
 
 def pacer_configurable() -> bool:

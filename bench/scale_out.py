@@ -36,13 +36,13 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.clients import ARRIVAL_TIMEOUT, Member, Run, click, drive
+from bench.clients import Run, drive
 from bench.common import TEAM, Database, Row, fmt_ratio, ms, percentile, ratio
 from bench.fake import SIGNING_SECRET, PromptWatch, workspace
+from bench.interactions import enrol
 from bot.members import PAGE_SIZE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -411,37 +411,6 @@ def two_processes_kickoff(db: Database, *, members: int, logs: Path, quick: bool
 # -- 5b: gunicorn workers ----------------------------------------------------------------------------------
 
 
-def enrol(slack: PromptWatch, url: str, channel: str, count: int, *, timeout: float = 120.0) -> list[Member]:
-    """A round for `count` new members of `channel`, started by the facilitator; each member clicks the
-    kick-off's button and gets their first prompt (what the clients then click through)."""
-    from bot import values
-
-    users = [f"U{channel}{i:04d}" for i in range(count)]
-    for user_id in users:
-        slack.add_user(TEAM, user_id, name=user_id.lower())
-    slack.add_channel(TEAM, channel, name=channel.lower(), members=[FACILITATOR, *users])
-    dms = {user_id: slack.dm_channel(TEAM, user_id) for user_id in users}
-    kickoffs = {user_id: slack.expect_top_level(dm) for user_id, dm in dms.items()}
-    driver = workspace(slack, url, TEAM)
-    reply = driver.command(FACILITATOR, "start", channel_id=channel)
-    if reply.status != 200:
-        raise RuntimeError(f"/maturity start answered {reply.status}: {reply.body[:200]}")
-    deadline = time.monotonic() + timeout
-    for user_id in users:
-        if not kickoffs[user_id].wait(max(0.0, deadline - time.monotonic())):
-            raise RuntimeError(f"the kick-off of {count} members did not finish in {timeout:.0f} s")
-
-    def start(user_id: str) -> Member:
-        arrival = slack.expect(dms[user_id])
-        reply, _ = click(driver, user_id, kickoffs[user_id].message, values.CONTINUE)
-        if reply.status != 200 or not arrival.wait(ARRIVAL_TIMEOUT) or not arrival.is_prompt:
-            raise RuntimeError(f"Continue gave {user_id} no first prompt (HTTP {reply.status})")
-        return Member(user_id, dms[user_id], arrival.message, arrival.at)
-
-    with ThreadPoolExecutor(8) as pool:
-        return list(pool.map(start, users))
-
-
 def wait_quiet(slack: PromptWatch, quiet: float = QUIET, timeout: float = 30.0) -> None:
     """Until the simulated Slack has had no call for `quiet` seconds (the bot's deferred work is done)."""
     deadline = time.monotonic() + timeout
@@ -489,7 +458,9 @@ def clicks_by_workers(
                 launched = time.perf_counter()
                 url = server.wait_ready()
                 ready = time.perf_counter()
-                members = enrol(slack, url, f"CW{workers}", clients * members_per_client)
+                members = enrol(
+                    slack, workspace(slack, url, TEAM), f"CW{workers}", clients * members_per_client, timeout=120.0
+                )
                 enrolled = time.perf_counter()
                 wait_quiet(slack)
                 pids = server.worker_pids()

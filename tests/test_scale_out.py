@@ -54,9 +54,9 @@ def _posts_by_threads(slack, client_for, threads: int, posts: int) -> None:
         worker.join()
 
 
-@pytest.mark.parametrize("shared", [True, False], ids=["shared buckets", "a pacer per process"])
-def test_two_processes_posting_at_once_keep_the_workspace_limit_only_with_shared_buckets(
-    slack, postgres_engine, second_engine, shared
+@pytest.mark.parametrize("in_database", [True, False], ids=["buckets in the database", "a pacer per process"])
+def test_two_processes_posting_at_once_keep_the_workspace_limit_only_with_buckets_in_the_database(
+    slack, postgres_engine, second_engine, in_database
 ):
     """Two 'processes' (each its own engine and pacer) post 60 messages into 60 channels as fast as they
     may. With the buckets in the database Slack never answers 429; with a pacer each, as before, the two
@@ -64,7 +64,8 @@ def test_two_processes_posting_at_once_keep_the_workspace_limit_only_with_shared
     slack.enforce_rate_limits("chat.postMessage", per_channel=1.0, per_workspace=WORKSPACE_LIMIT)
     settings = make_settings(slack)
     pacers = [  # the production pacing: 19 a second per workspace, 1 a second per channel
-        Pacer(DatabaseRateSlots(engine) if shared else MemoryRateSlots()) for engine in (postgres_engine, second_engine)
+        Pacer(DatabaseRateSlots(engine) if in_database else MemoryRateSlots())
+        for engine in (postgres_engine, second_engine)
     ]
     clients = [web_client(settings, pacer=pacer) for pacer in pacers]
     started = time.monotonic()
@@ -72,7 +73,7 @@ def test_two_processes_posting_at_once_keep_the_workspace_limit_only_with_shared
     took = time.monotonic() - started
     posted = [c for c in slack.calls_to("chat.postMessage") if c.status == 200 and not c.error]
     assert len(posted) == 60  # 429s are waited out and retried: nothing is lost either way
-    if shared:
+    if in_database:
         assert slack.throttled == 0
         print(
             f"60 posts from two processes with shared buckets: {took:.1f} s (floor {57 / WORKSPACE_LIMIT:.1f} s), 0 x 429"
