@@ -1,5 +1,5 @@
 """The operator's command line (`python -m bot COMMAND`): check and print framework files, list rounds,
-export a round's CSVs, write a round's PDF report, migrate the database.
+export a round's CSVs, write a round's PDF report, erase a member's answers, migrate the database.
 
 It needs no Slack credentials, makes no Slack calls and imports no Slack library: it works on storage and
 results only. DATABASE_URL and MATURITY_FRAMEWORK come from the settings (the environment or .env), as for
@@ -23,6 +23,7 @@ from pathlib import Path
 
 from . import CommandError
 
+OPERATOR = "operator"  # who the audit log says erased a member from the command line
 WIDTH = 100  # `framework show` wraps its paragraphs here, whatever the terminal's width
 
 
@@ -70,6 +71,13 @@ def add_commands(subparsers) -> None:
         "(default: the channel and workspace ids)",
     )
     report.set_defaults(handler=report_round)
+
+    erase = subparsers.add_parser(
+        "erase", help="delete a member's answers, comments and history in every round (UK GDPR erasure), audited"
+    )
+    erase.add_argument("--user", required=True, metavar="USER_ID", help="the member's Slack user id, e.g. U0123ABCD")
+    erase.add_argument("--workspace", metavar="TEAM_ID", help="only this workspace (default: every workspace)")
+    erase.set_defaults(handler=erase_member)
 
     migrate = subparsers.add_parser("migrate", help="apply pending database migrations and exit")
     migrate.set_defaults(handler=migrate_database)
@@ -273,6 +281,26 @@ def report_round(args: argparse.Namespace) -> int:
 
 
 # -- migrate ----------------------------------------------------------------------------------------------------
+
+
+def erase_member(args: argparse.Namespace) -> int:
+    """An administrator's erasure: the same as the member's `/maturity forget me` (results/data_protection.py),
+    recorded in the audit log as done by the operator, without the answers."""
+    import re
+
+    if not re.fullmatch(r"[UW][A-Z0-9]{1,31}", args.user):
+        raise CommandError(f"--user {args.user!r} is not a Slack user id (U or W and capital letters or digits).")
+    setup = _configure()
+    protection = setup.data_protection(setup.framework())
+    with _reading(setup.engine()):
+        erased = protection.erase_member(args.workspace, args.user, by=OPERATOR)
+    if not erased:
+        where = f"workspace {args.workspace}" if args.workspace else "any workspace"
+        print(f"{args.user} has no answers in {where} of {_describe(setup.engine())}: nothing to delete.")
+        return 0
+    for team_id, done in sorted(erased.items()):
+        print(f"Erased {args.user} in workspace {team_id}: {done.describe()}. Recorded in the audit log.")
+    return 0
 
 
 def migrate_database(args: argparse.Namespace) -> int:

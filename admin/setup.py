@@ -15,6 +15,7 @@ from core import open_core
 from core.settings import ConfigurationError, Settings, load_settings
 from framework.loader import FrameworkError, load_framework
 from framework.models import Framework
+from results.data_protection import DataProtection
 from results.figures import Results
 from storage.db import default_database_url, make_engine, normalise_url
 
@@ -70,3 +71,8 @@ class Setup:
     def results(self, framework: Framework) -> Results:
         """A round's figures, export files and report, for `framework`, on the existing database (never migrated)."""
         return open_core(self.settings, engine=self.engine(), framework=framework, migrate_database=False).results
+
+    def data_protection(self, framework: Framework) -> DataProtection:
+        """Erasure (and retention) on the existing database (never migrated)."""
+        core = open_core(self.settings, engine=self.engine(), framework=framework, migrate_database=False)
+        return core.data_protection

@@ -1,4 +1,4 @@
-"""The clock: scheduled summaries, rounds closing on their date, and automatic reminders.
+"""The clock: scheduled summaries, rounds closing on their date, automatic reminders and retention.
 
 It runs inside `python -m bot` by default, or alone as `python -m bot clock` for deployments with several
 web processes. Every action is claimed in the database first (a unique row per schedule and slot, per round
@@ -50,6 +50,7 @@ class Clock:
             self.post_scheduled_summaries,
             self.close_due_rounds,
             self.forget_idle_rate_limits,
+            self.apply_retention,
         )
         for step in steps:
             try:
@@ -69,6 +70,11 @@ class Clock:
     def forget_idle_rate_limits(self, now: datetime) -> int:
         """A rate-limit bucket idle for an hour is full again: its row can go (one per member's DM)."""
         return self.services.pacer.slots.forget_stale()
+
+    def apply_retention(self, now: datetime) -> int:
+        """Rounds closed longer ago than MATURITY_RETENTION_DAYS lose their individual answers (not their
+        figures): results/data_protection.py."""
+        return self.services.data_protection.apply_retention(now)
 
     def post_scheduled_summaries(self, now: datetime) -> int:
         posted = 0

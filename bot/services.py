@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from core import Core, Settings, open_core
 from framework.models import Framework
+from results.data_protection import DataProtection
 from results.figures import Results
 from storage import Stores
 from storage.rate_slots import rate_slots_for
@@ -80,6 +81,10 @@ class Services:
     @property
     def results(self) -> Results:
         return self.core.results
+
+    @property
+    def data_protection(self) -> DataProtection:
+        return self.core.data_protection
 
     @property
     def framework(self) -> Framework:

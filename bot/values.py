@@ -24,6 +24,8 @@ HOME_SUMMARY = "home_summary"
 HOME_REMIND = "home_remind"
 HOME_TARGETS = "home_targets"
 HOME_CLOSE = "home_close"
+FORGET_ME = "forget_me"
+FORGET_CANCEL = "forget_cancel"
 COMMENT_VIEW = "comment_modal"
 TARGETS_VIEW = "targets_modal"
 

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from framework.loader import load_framework
 from framework.models import Framework
+from results.data_protection import DataProtection
 from results.figures import Results
 from storage import Stores
 from storage.db import make_engine, migrate
@@ -29,6 +30,7 @@ class Core:
     framework: Framework
     stores: Stores
     results: Results
+    data_protection: DataProtection
 
     @property
     def engine(self) -> Engine:
@@ -49,9 +51,11 @@ def open_core(
     if migrate_database:
         migrate(engine)
     stores = Stores.open(engine, outbox_lease=timedelta(seconds=settings.maturity_outbox_lease))
+    results = Results(stores, framework, settings.maturity_min_group)
     return Core(
         settings=settings,
         framework=framework,
         stores=stores,
-        results=Results(stores, framework, settings.maturity_min_group),
+        results=results,
+        data_protection=DataProtection(stores, results, settings.maturity_retention_days),
     )

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # An area's figures appear in summaries only once it has this many answers (anonymity).
     maturity_min_group: int = Field(default=3, ge=1)
+    # Retention (UK GDPR): when a closed round is this many days old, the clock deletes its individual
+    # answers, comments and history, keeping only the figures it showed. Unset keeps them (the default).
+    maturity_retention_days: int | None = Field(default=None, ge=1)
     # Run the clock (scheduled summaries, closing dates, reminders) inside `python -m bot`. Turn it off
     # when a separate `python -m bot clock` process runs it.
     maturity_clock: bool = True

@@ -18,6 +18,7 @@ from storage import Stores
 from storage.kinds import RoundStatus
 from storage.models import Round
 from storage.published import State
+from storage.records import AreaRecord, FinalRecord
 
 from .anonymity import Decision, decide_all
 from .csv_files import round_export_files
@@ -61,6 +62,8 @@ class Results:
         round's state, three scalar counts, which is all an unchanged round costs. Otherwise only the areas
         whose state is new are read and decided. States are read first, before the answers themselves, so a
         decision is never filed under a state newer than the one it saw."""
+        if round_.status != RoundStatus.OPEN and (kept := self.stores.records.final(round_.team_id, round_.id)):
+            return kept_decisions(kept)
         whole = self.stores.published.round_state(round_.team_id, round_.id)
         round_key = (round_.team_id, round_.id, round_.status, publish, None, whole)
         with self._decided_lock:
@@ -171,10 +174,35 @@ class Results:
         )
         return figures.number, pdf
 
+    def participation(self, round_: Round) -> Participation:
+        """How many members the round has, and how far they got (from its kept record, once it has one)."""
+        if round_.status != RoundStatus.OPEN and (kept := self.stores.records.final(round_.team_id, round_.id)):
+            return Participation(members=kept.members, complete=kept.complete, in_progress=kept.in_progress)
+        members, complete, started = self.stores.answers.participation(round_.team_id, round_.id)
+        return Participation(members=members, complete=complete, in_progress=started - complete)
+
+    def keep_final(self, round_: Round) -> bool:
+        """Keep a closed round's figures as it shows them now, with nobody named (storage/records.py), so
+        that its individual answers can be deleted without changing them. False when already kept (or open)."""
+        if round_.status == RoundStatus.OPEN or self.stores.records.final(round_.team_id, round_.id) is not None:
+            return False
+        participation = self.participation(round_)
+        areas = {
+            area_id: AreaRecord(tuple(d.shown.values()), d.held_back, d.held_by, d.received)
+            for area_id, d in self.shown(round_, publish=False).items()
+        }
+        return self.stores.records.keep_final(
+            round_.team_id,
+            round_.id,
+            members=participation.members,
+            complete=participation.complete,
+            in_progress=participation.in_progress,
+            areas=areas,
+        )
+
     def _summary(self, round_: Round, previous_round: Round | None, *, publish: bool) -> Summary:
         decisions = self.shown(round_, publish=publish)
-        members, complete, started = self.stores.answers.participation(round_.team_id, round_.id)
-        participation = Participation(members=members, complete=complete, in_progress=started - complete)
+        participation = self.participation(round_)
         summary = summarise(
             self.framework,
             {area_id: sorted(d.shown.values()) for area_id, d in decisions.items()},
@@ -202,6 +230,20 @@ class Results:
             decisions = self.shown(previous_round, publish=False)
             self._closed_levels[key] = team_levels({a: list(d.shown.values()) for a, d in decisions.items()})
         return self._closed_levels[key]
+
+
+def kept_decisions(kept: FinalRecord) -> dict[str, Decision]:
+    """A kept record's areas as the decisions they were kept from: the levels shown (under stand-in names:
+    the figures need only the levels), what they held back and why."""
+    return {
+        area_id: Decision(
+            shown={f"answer {i}": level for i, level in enumerate(area.levels, 1)},
+            held_back=area.held_back,
+            held_by=area.held_by,
+            received=area.received,
+        )
+        for area_id, area in kept.areas.items()
+    }
 
 
 def as_levels(counts: dict[str, dict[int, int]]) -> dict[str, list[int]]:

@@ -15,6 +15,7 @@ from .events import EventLog
 from .facilitators import AuditLog, FacilitatorStore
 from .outbox import LEASE, OutboxStore
 from .published import PublishedStore
+from .records import RecordStore
 from .rounds import RoundStore
 from .schedules import ScheduleStore
 from .targets import TargetStore
@@ -34,6 +35,7 @@ class Stores:
     events: EventLog
     outbox: OutboxStore
     published: PublishedStore
+    records: RecordStore
 
     @classmethod
     def open(cls, engine: Engine, *, outbox_lease: timedelta = LEASE) -> Stores:
@@ -49,4 +51,5 @@ class Stores:
             events=EventLog(engine),
             outbox=OutboxStore(engine, outbox_lease),
             published=PublishedStore(engine),
+            records=RecordStore(engine),
         )

@@ -346,3 +346,40 @@ class PublishedView(SQLModel, table=True):
     answers: int  # how many answers the view includes
     levels: str = Field(sa_column=Column(Text, nullable=False))  # JSON: {"U123": 3, ...}
     published_at: datetime = Field(default_factory=utcnow)
+
+
+class FinalFigures(SQLModel, table=True):
+    """A closed round's record kept as aggregates: its participation and, in `FinalAreaFigures`, each area's
+    figures as it last showed them, with no member named. Written once, when the individual answers behind
+    them are about to go (retention, or a member's erasure: storage/records.py); from then on every surface
+    shows the round from here, so deleting people's answers never changes what the round showed."""
+
+    __tablename__ = "final_figures"
+    __table_args__ = (UniqueConstraint("round_id", name="uq_final_figures_round"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    round_id: int = Field(foreign_key="round.id")
+    members: int
+    complete: int
+    in_progress: int
+    kept_at: datetime = Field(default_factory=utcnow)
+    # When the round's individual answers, comments and history were deleted (MATURITY_RETENTION_DAYS).
+    answers_deleted_at: datetime | None = None
+
+
+class FinalAreaFigures(SQLModel, table=True):
+    """One area of a `FinalFigures` record: the levels its figures were computed from (a sorted JSON list,
+    nobody's name), how many answers they held back and by which rule, and how many it had."""
+
+    __tablename__ = "final_area_figures"
+    __table_args__ = (UniqueConstraint("round_id", "area_id", name="uq_final_area_figures"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    round_id: int = Field(foreign_key="round.id")
+    area_id: str = Field(max_length=60)
+    levels: str = Field(sa_column=Column(Text, nullable=False))  # JSON: [2, 3, 3]
+    held_back: int = 0
+    held_by: str | None = Field(default=None, max_length=20)
+    received: int = 0

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from .models import Answer, Participant, Round
+from .models import Answer, FinalFigures, Participant, Round
 
 
 @dataclass(frozen=True)
@@ -44,12 +44,14 @@ class RoundOverviewStore:
                     )
                 }
             )
+            # A round whose answers were deleted (or a member erased) counts as its kept record says.
+            kept = {row.round_id: (row.members, row.complete) for row in session.exec(select(FinalFigures))}
         seen: Counter = Counter()
         overview = []
         for round_ in rounds:
             seen[(round_.team_id, round_.channel_id)] += 1
             complete = sum(1 for user_id in members[round_.id] if answered[(round_.id, user_id)] >= round_.area_count)
-            overview.append(
-                RoundOverview(round_, seen[(round_.team_id, round_.channel_id)], len(members[round_.id]), complete)
-            )
+            total = len(members[round_.id])
+            total, complete = kept.get(round_.id, (total, complete))
+            overview.append(RoundOverview(round_, seen[(round_.team_id, round_.channel_id)], total, complete))
         return overview

@@ -137,3 +137,66 @@ def test_0010_numbers_every_existing_rounds_members_at_random_and_keeps_their_ro
         connection.execute(
             text("UPDATE participant SET pseudonym = 1 WHERE round_id = :round_id"), dict(round_id=fresh.id)
         )
+
+
+def test_0011_lets_retention_delete_a_round_closed_before_it_and_keep_what_the_round_showed(unmigrated_engine, nps):
+    """A round closed before any view was recorded shows what its final summary showed then (every area with
+    the minimum group of answers); after 0011 retention keeps exactly that and deletes the answers."""
+    from datetime import timedelta
+
+    from results.data_protection import DataProtection
+    from results.figures import Results
+
+    engine = unmigrated_engine
+    _upgrade(engine, "0010")
+    closed = datetime(2026, 1, 5, 17, 0, tzinfo=UTC)
+    areas = {nps.area_ids[0]: [2, 3, 3, 4], nps.area_ids[1]: [5, 1]}  # the second area: too few to show
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO round (team_id, channel_id, framework_id, framework_version, area_count, started_by,"
+                " status, anonymous, created_at, closed_at) VALUES ('T1', 'C1', :fid, :fver, 13, 'U1', 'closed',"
+                " true, :created, :closed)"
+            ),
+            dict(fid=nps.id, fver=nps.version, created=closed - timedelta(days=14), closed=closed),
+        )
+        round_id = connection.execute(text("SELECT id FROM round")).scalar_one()
+        for number, user_id in enumerate(["U1", "U2", "U3", "U4"], 1):
+            connection.execute(
+                text(
+                    "INSERT INTO participant (team_id, round_id, user_id, created_at, reminders_off, pseudonym)"
+                    " VALUES ('T1', :round_id, :user_id, :created, false, :number)"
+                ),
+                dict(round_id=round_id, user_id=user_id, created=closed, number=number),
+            )
+        for area_id, levels in areas.items():
+            for user_id, level in zip(["U1", "U2", "U3", "U4"], levels):
+                connection.execute(
+                    text(
+                        "INSERT INTO answer (team_id, round_id, user_id, area_id, level, framework_id,"
+                        " framework_version, created_at, updated_at) VALUES ('T1', :round_id, :user_id, :area_id,"
+                        " :level, :fid, :fver, :at, :at)"
+                    ),
+                    dict(
+                        round_id=round_id,
+                        user_id=user_id,
+                        area_id=area_id,
+                        level=level,
+                        fid=nps.id,
+                        fver=nps.version,
+                        at=closed,
+                    ),
+                )
+
+    migrate(engine)
+
+    stores = Stores.open(engine)
+    results = Results(stores, nps, 3)
+    round_ = stores.rounds.get("T1", round_id)
+    before = results.compute(round_)
+    assert before.by_area[nps.area_ids[0]].team_level == 3 and before.by_area[nps.area_ids[1]].team_level is None
+    assert DataProtection(stores, results, retention_days=30).apply_retention(closed + timedelta(days=31)) == 1
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM answer")).scalar() == 0
+        assert connection.execute(text("SELECT count(*) FROM participant")).scalar() == 0
+    assert Results(stores, nps, 3).compute(round_) == before

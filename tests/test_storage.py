@@ -161,10 +161,12 @@ def test_team_progress_counts_answers_per_member(engine, nps):
 def _fill_workspace(stores, framework, team):
     """One row of every kind a workspace accumulates: a round with its participants and owed kick-offs, a
     claimed prompt with its owed message, an answer and its history, a target, a schedule with a claimed
-    slot, a reminder, an extra facilitator, an audit entry, a processed event and a published view."""
+    slot, a reminder, an extra facilitator, an audit entry, a processed event, a published view and a closed round's kept
+    figures."""
     from storage.kinds import ClaimKind, MessageKind, ReminderReason
     from storage.models import utcnow
     from storage.outbox import Owed
+    from storage.records import AreaRecord
 
     def owed(kind, ref_id, key):
         return Owed(key=key, kind=kind, channel="U1", text="hello", ref_id=ref_id)
@@ -195,6 +197,14 @@ def _fill_workspace(stores, framework, team):
     stores.facilitators.add(team, "C1", "U2", added_by="U1")
     stores.audit.record(team, "C1", "U1", "start", round_id=round_.id)
     stores.events.first_delivery(team, "Ev1")
+    # A closed round whose figures are kept as aggregates (retention, erasure).
+    old = stores.rounds.start(
+        team_id=team, enterprise_id=None, channel_id="C2", framework=framework, started_by="U1", members=["U1"]
+    )
+    stores.rounds.close(team, old.id, lambda r: owed(MessageKind.SUMMARY, r.id, f"final:{r.id}"))
+    stores.records.keep_final(
+        team, old.id, members=1, complete=0, in_progress=1, areas={area: AreaRecord((3,), received=1)}
+    )
 
 
 def _rows_per_table(engine, team):

@@ -21,6 +21,7 @@ from framework.progress import Progress, progress_bar
 from framework.scoring import Summary
 
 from .. import values
+from .summary import held_back_text
 from .text import VIEW_BLOCK_LIMIT, cut_mrkdwn, escape
 
 MAX_ROUNDS_SHOWN = 5
@@ -110,29 +111,6 @@ def home_view(
     view = View(type="home", blocks=blocks)
     view.validate_json()
     return view.to_dict()
-
-
-HELD_BY = {
-    "minimum group": "too few answers to show yet (minimum group)",
-    "differencing": "too few new or changed answers since a view already shown (differencing rule)",
-    "round closed": "answered after the final figures (round closed)",
-}
-
-
-def held_back_text(summary: Summary) -> str | None:
-    """For a facilitator: how many answers the figures leave out, per rule that held them back."""
-    by_rule: dict[str, list[int]] = {}
-    for area in summary.areas:
-        if area.held_back and area.held_by:
-            by_rule.setdefault(area.held_by, []).append(area.held_back)
-    if not by_rule:
-        return None
-    parts = []
-    for rule, counts in by_rule.items():
-        answers = sum(counts)
-        areas = "1 area" if len(counts) == 1 else f"{len(counts)} areas"
-        parts.append(f"{answers} {'answer' if answers == 1 else 'answers'} in {areas}: {HELD_BY.get(rule, rule)}")
-    return "_Held back_: " + "; ".join(parts)
 
 
 def _facilitated_blocks(framework: Framework, item: FacilitatedRound) -> list[Block]:

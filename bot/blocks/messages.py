@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 
-from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 
 from framework.models import Framework
 from framework.progress import progress_bar
 
+from .. import values
 from .text import escape, sections, to_dicts
 
 USAGE = (
@@ -16,6 +24,7 @@ USAGE = (
     "• `/maturity start`: start a self-assessment round for everyone in this channel\n"
     "• `/maturity help`: list the areas; `/maturity help <words>` explains one, e.g. `/maturity help risk`\n"
     "• `/maturity status`: your progress (and the team's, for the facilitator)\n"
+    "• `/maturity forget me`: delete your answers (you are asked to confirm first)\n"
     "Facilitators: `/maturity start [named] [closes YYYY-MM-DD]`, `summary`, `schedule`, `targets`, `remind`, "
     "`close`, `export [round N]`, `report`, `facilitators [add|remove @someone]`\n"
     "You can also mention me with `help <words>` in a channel, or message me directly to pick up where you left off."
@@ -80,3 +89,39 @@ def audit_lines(entries) -> str:
         detail = f": {entry.detail}" if entry.detail else ""  # written by the bot, may hold mentions
         lines.append(f"• {entry.at:%Y-%m-%d %H:%M} UTC <@{entry.user_id}> {escape(entry.action)}{detail}")
     return "\n".join(lines)
+
+
+FORGET_EXPLAINED = (
+    "*Forget me?* I will delete, in every round of this workspace, your answers, your comments, the history "
+    "of your changes, your prompts and my reminders to you, and stop your walk-throughs in open rounds.\n"
+    "What stays: figures already shown in a summary or report (they name nobody; an open round's figures "
+    "drop your answers the next time they move), and the audit log's note that you asked, without your "
+    "answers. My messages in our direct-message thread stay in Slack: delete them there if you wish.\n"
+    "This cannot be undone."
+)
+
+
+def forget_confirmation() -> tuple[str, list[dict]]:
+    """`/maturity forget me`: what will be deleted and what stays, with the button that does it."""
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=FORGET_EXPLAINED)),
+        ActionsBlock(
+            elements=[
+                ButtonElement(text="Delete my answers", action_id=values.FORGET_ME, value="me", style="danger"),
+                ButtonElement(text="Cancel", action_id=values.FORGET_CANCEL, value="cancel"),
+            ]
+        ),
+    ]
+    return "Forget me? Confirm to delete your answers.", to_dicts(blocks)
+
+
+def forgotten(*, answers: int, comments: int, rounds: int) -> str:
+    """What the member's erasure deleted, for them."""
+    if not rounds:
+        return "Done: I held no answers of yours in this workspace, so there was nothing to delete."
+    return (
+        f"Done: I deleted {answers} {'answer' if answers == 1 else 'answers'} "
+        f"({comments} with {'a comment' if comments == 1 else 'comments'}) from {rounds} "
+        f"{'round' if rounds == 1 else 'rounds'}, with their history, prompts and reminders. "
+        "Run `/maturity start` in a channel if you want to take part again."
+    )

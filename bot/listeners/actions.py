@@ -1,4 +1,4 @@
-"""Button clicks in a member's walk-through.
+"""Button clicks: a member's walk-through, a facilitator's App Home, and the confirmation of an erasure.
 
 Every click is acknowledged first, then checked: the button's value must name a real round of this
 workspace, an area of the framework and a level of its scale, and the prompt must belong to the member
@@ -17,6 +17,7 @@ from storage.models import Participant, Round
 
 from .. import values
 from ..blocks import help as help_blocks
+from ..blocks import messages
 from ..blocks import views as view_blocks
 from ..services import Services
 from .binding import listener
@@ -230,6 +231,25 @@ def home_action(services: Services, ack, body: dict, client: WebClient, context,
     services.home.publish(client, context.team_id, user_id, notice=notice)
 
 
+def forget_me(services: Services, ack, body: dict, client: WebClient, context, respond) -> None:
+    """The confirmation of `/maturity forget me`: erase the member who clicked (only ever them: the button
+    carries no one's id) and tell them what was deleted, in place of the question."""
+    ack()
+    user_id = body["user"]["id"]
+    erased = services.data_protection.erase_member(context.team_id, user_id, by=user_id)
+    done = erased.get(context.team_id)
+    text = messages.forgotten(
+        answers=done.answers if done else 0, comments=done.comments if done else 0, rounds=done.rounds if done else 0
+    )
+    respond(text=text, replace_original=True, response_type="ephemeral")
+    services.home.publish(client, context.team_id, user_id)  # their Home stops showing their progress
+
+
+def forget_cancel(services: Services, ack, respond, **_) -> None:
+    ack()
+    respond(text="Nothing was deleted.", replace_original=True, response_type="ephemeral")
+
+
 def register(app: App, services: Services) -> None:
     handlers = {
         values.ANSWER_PATTERN: answer,
@@ -243,6 +263,8 @@ def register(app: App, services: Services) -> None:
         values.HOME_REMIND: home_action,
         values.HOME_TARGETS: home_action,
         values.HOME_CLOSE: home_action,
+        values.FORGET_ME: forget_me,
+        values.FORGET_CANCEL: forget_cancel,
     }
     for action_id, handler in handlers.items():
         app.action(action_id)(listener(services, handler))

@@ -15,6 +15,7 @@ SUBCOMMANDS = {
     "start": members.start,
     "help": members.help_,
     "status": members.status,
+    "forget": members.forget,
     "summary": facilitation.summary,
     "schedule": facilitation.schedule,
     "targets": facilitation.targets,

@@ -16,6 +16,7 @@ from storage.models import Round, utcnow
 
 from ...blocks import messages
 from ...blocks import views as view_blocks
+from ...blocks.summary import held_back_text
 from ...members import alphabetical
 from ...schedules import ScheduleError, ScheduleSpec, check_timezone, format_moment, parse_schedule
 from ...services import Services
@@ -85,6 +86,9 @@ def summary(services: Services, *, ack, command: dict, client: WebClient, contex
     if unfinished and round_.status == RoundStatus.OPEN:
         unfinished = alphabetical(client, unfinished)
         note += " Still to finish (only you see this): " + ", ".join(f"<@{u}>" for u in unfinished)
+    held = held_back_text(services.results.compute(round_, publish=False))
+    if held:
+        note += f"\n{held}"
     _say(respond, note)
 
 

@@ -15,6 +15,7 @@ from storage.rounds import RoundAlreadyOpen
 
 from ...blocks import help as help_blocks
 from ...blocks import messages
+from ...blocks.summary import held_back_text
 from ...blocks.text import echo
 from ...members import alphabetical, channel_and_team_names, human_members
 from ...services import Services
@@ -179,8 +180,22 @@ def status(services: Services, *, ack, command: dict, client: WebClient, context
             counts[member.status(total)] += 1
         unfinished = alphabetical(client, [m.user_id for m in team if m.status(total) != "complete"])
         lines.append(messages.team_status(counts=counts, unfinished=unfinished, total_members=len(team)))
+        held = held_back_text(services.results.compute(round_, publish=False))
+        if held:
+            lines.append(held)
         lines.append(messages.audit_lines(services.stores.audit.recent(team_id, channel_id)))
     if not lines:
         lines.append("You are not part of the open round in this channel. Run `/maturity start` to join it.")
     text, blocks = messages.plain("\n".join(lines))
     respond(text=text, blocks=blocks, response_type="ephemeral")
+
+
+def forget(services: Services, *, ack, args: str, **_) -> None:
+    """`/maturity forget me`: say what erasure deletes and what stays, and ask to confirm (bot/listeners/
+    actions.py `forget_me` does it). Anything but "me" gets the usage: nobody can forget someone else here."""
+    if args.strip().lower() != "me":
+        text, blocks = messages.usage("To delete your own answers, type `/maturity forget me`.")
+        ack(text=text, blocks=blocks)
+        return
+    text, blocks = messages.forget_confirmation()
+    ack(text=text, blocks=blocks)
