@@ -320,3 +320,19 @@ def test_a_change_after_a_summary_is_seen_by_the_next_one_in_this_process_and_an
     for results in (here, elsewhere):
         score = results.compute(round_).by_area[PARTNERS]
         assert (score.answers, score.held_back, score.team_level) == (3, 1, 3)
+
+
+def test_a_facilitators_status_and_summary_note_say_which_rule_held_answers_back(workspace, slack, team):
+    answer(workspace, team, "U2", 4)
+    workspace.command("U1", "summary", channel_id="C4")
+    note = slack.ephemerals[-1]["text"]
+    assert "_Held back_: 1 answer in 1 area: too few answers to show yet (minimum group)" in note
+    for user_id, level in zip(["U1", "U3"], [2, 3]):
+        answer(workspace, team, user_id, level)
+    workspace.command("U1", "summary", channel_id="C4")  # three answers: shown
+    answer(workspace, team, "U4", 5)
+    workspace.command("U1", "status", channel_id="C4")
+    status = slack.ephemerals[-1]["text"]
+    assert "1 answer in 1 area: too few new or changed answers since a view already shown (differencing rule)" in status
+    workspace.command("U2", "status", channel_id="C4")  # a member who does not facilitate sees no such line
+    assert "Held back" not in slack.ephemerals[-1]["text"]

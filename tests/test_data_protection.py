@@ -159,7 +159,6 @@ def test_a_forgotten_member_who_clicks_an_old_prompt_changes_nothing(workspace, 
 
 def test_the_operator_erases_a_member_from_the_command_line(workspace, team, tmp_path, monkeypatch, capsys):
     from bot.__main__ import main
-
     from tests.conftest import POSTGRES_URL, SCHEMAS
 
     engine = workspace.services.engine
