@@ -19,7 +19,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.error import URLError
@@ -27,6 +27,7 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from sqlalchemy import Executable
 
 from storage.kinds import MessageKind
 from storage.models import OutboxMessage, utcnow
@@ -93,6 +94,8 @@ class FileContent:
 
 FollowUps = Callable[[OutboxMessage, str, str], list[Owed]]
 DrawFile = Callable[[WebClient, OutboxMessage], FileContent]
+# What a caller does in Slack once its message is there, returning statements for the sent mark's transaction.
+Meanwhile = Callable[[], Sequence[Executable]]
 
 
 class Sender:
@@ -125,12 +128,14 @@ class Sender:
             return current.ts if current else None
         return self.send_leased(client, message)
 
-    def send_leased(self, client: WebClient, message: OutboxMessage) -> str | None:
+    def send_leased(self, client: WebClient, message: OutboxMessage, meanwhile: Meanwhile | None = None) -> str | None:
         """Send a message this process already holds the lease of: one it enqueued born leased in the
-        transaction that made it owed (a member's next prompt), so no transaction stands before the post."""
+        transaction that made it owed (a member's next prompt), so no transaction stands before the post.
+        `meanwhile` runs once the message is in Slack, before it is marked sent, and returns statements to
+        run in that transaction (a click shows the answered prompt there: one commit instead of two)."""
         self._hold(message)
         try:
-            return self._send(client, message)
+            return self._send(client, message, meanwhile)
         finally:
             self._release(message)
 
@@ -191,7 +196,7 @@ class Sender:
             sent += outcome
         return sent
 
-    def _send(self, client: WebClient, message: OutboxMessage) -> str | None:
+    def _send(self, client: WebClient, message: OutboxMessage, meanwhile: Meanwhile | None = None) -> str | None:
         careful = safe_to_repeat_only(paced(client, self.pacer))
         try:
             found = self._already_in_slack(careful, message) if message.attempts > 1 else None
@@ -228,7 +233,13 @@ class Sender:
                 follow_ups = hook(message, channel, ts)
             except Exception:
                 log.exception("could not prepare what follows message %s", message.key)
-        for follow_up in self.outbox.mark_sent(message, channel, ts, follow_ups):
+        also = []
+        if meanwhile is not None:
+            try:
+                also = list(meanwhile())
+            except Exception:
+                log.exception("what follows message %s in Slack failed", message.key)
+        for follow_up in self.outbox.mark_sent(message, channel, ts, follow_ups, also):
             self.deliver(client, follow_up.id)
         return ts
 

@@ -20,7 +20,7 @@ from slack_sdk import WebClient
 from framework.models import Framework
 from framework.progress import Progress
 from storage import Stores
-from storage.answers import AnswerResult, PromptFor, Step
+from storage.answers import AnswerResult, PromptFor, Step, shown_update
 from storage.kinds import MessageKind
 from storage.models import Answer, Participant, Prompt, Round
 from storage.outbox import Owed
@@ -183,10 +183,14 @@ class Walkthrough:
 
         return owed
 
-    def _post_step(self, client: WebClient, participant: Participant, step: Step, *, resuming: bool) -> str:
-        """Send the prompt a step claimed, or say why there is none."""
+    def _post_step(
+        self, client: WebClient, participant: Participant, step: Step, *, resuming: bool, meanwhile=None
+    ) -> str:
+        """Send the prompt a step claimed (with what follows it in Slack before it is marked sent: see
+        `Sender.send_leased`), or say why there is none."""
         if step.message is not None:
-            return "posted" if self.sender.send_leased(client, step.message) is not None else "owed"
+            posted = self.sender.send_leased(client, step.message, meanwhile)
+            return "posted" if posted is not None else "owed"
         progress = step.progress
         if step.lost_race:
             return "waiting"  # another request claimed it a moment ago
@@ -253,9 +257,20 @@ class Walkthrough:
         """After an answer is stored: the next area first (it is what the member waits for), then the answered
         prompt, then the progress at the top of the thread, or, at the end, the member's profile."""
         step = result.step
+        shown = False
+
+        def show_then_mark() -> list:
+            """Once the next prompt is in Slack: the answered prompt, recorded as shown in the transaction
+            that marks the next prompt sent."""
+            nonlocal shown
+            self.show_answer(client, round_, participant, area_id, shown_ts, answer=result.answer)
+            shown = True  # (had it failed, it is tried once more below, as if it had not been tried here)
+            return [shown_update(round_.team_id, round_.id, participant.user_id, area_id, result.revision)]
+
         if step is not None:
-            self._post_step(client, participant, step, resuming=False)
-        if shown_ts is not None:
+            meanwhile = show_then_mark if shown_ts is not None and result.revision else None
+            self._post_step(client, participant, step, resuming=False, meanwhile=meanwhile)
+        if shown_ts is not None and not shown:
             self.show_answer(
                 client, round_, participant, area_id, shown_ts, answer=result.answer, revision=result.revision
             )

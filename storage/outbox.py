@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, func, insert, update
+from sqlalchemy import Connection, Engine, Executable, func, insert, update
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -149,12 +149,16 @@ class OutboxStore:
         channel: str,
         ts: str,
         follow_ups: Sequence[Owed] = (),
+        also: Sequence[Executable] = (),
     ) -> list[OutboxMessage]:
         """Record Slack's ts on the message and on what it belongs to (the member's thread, the prompt), and
         enqueue the messages its being in Slack makes owed (a long summary's rest and its chart, in its
-        thread), in one transaction of plain UPDATEs (the sender already holds the row). Returns the
-        follow-ups (an already-enqueued key is not enqueued twice)."""
+        thread), in one transaction of plain UPDATEs (the sender already holds the row), with `also` (what
+        else the caller did in Slack meanwhile, e.g. the answered prompt shown: one commit for both).
+        Returns the follow-ups (an already-enqueued key is not enqueued twice)."""
         with self.engine.connect() as conn:
+            for statement in also:
+                conn.execute(statement)
             conn.execute(
                 update(_OUTBOX)
                 .where(_OUTBOX.c.id == message.id)

@@ -188,6 +188,9 @@ def test_an_answer_stored_just_before_the_database_went_is_shown_once_it_is_back
         return result
 
     services.stores.answers.record_answer = record_then_lose_the_database
+    # The answered prompt is updated before anything more is written, so the database's going alone does not
+    # stop it being shown; Slack failing that update as well does.
+    slack.fail("chat.update", error="internal_error", times=1)
     assert workspace.click("U2", prompt, values.answer_action_id(3)).status == 200
     # Told that the answer is kept (it is), never that nothing was saved.
     wait_for(lambda: saved_lines(slack), timeout=20, what="the person told")
