@@ -51,6 +51,7 @@ class Clock:
             self.close_due_rounds,
             self.forget_idle_rate_limits,
             self.apply_retention,
+            self.remind_action_owners,
         )
         for step in steps:
             try:
@@ -70,6 +71,10 @@ class Clock:
     def forget_idle_rate_limits(self, now: datetime) -> int:
         """A rate-limit bucket idle for an hour is full again: its row can go (one per member's DM)."""
         return self.services.pacer.slots.forget_stale()
+
+    def remind_action_owners(self, now: datetime) -> int:
+        """Owners of actions due soon, and due today, are reminded once each (bot/plan.py)."""
+        return self.services.plan.remind_owners(now)
 
     def apply_retention(self, now: datetime) -> int:
         """Rounds closed longer ago than MATURITY_RETENTION_DAYS lose their individual answers (not their

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from storage.kinds import MessageKind
 
@@ -65,6 +65,17 @@ def report(round_id: int) -> str:
 def export(round_id: int) -> str:
     """An export (the answers and summary CSVs) a facilitator asked for (again is on purpose: a fresh key)."""
     return f"file:export:{round_id}:{uuid.uuid4().hex}"
+
+
+def action_owner(action_id: int) -> str:
+    """An action's owner told of it: when it is added, and each time it is handed to someone (a fresh key:
+    every new owner is told)."""
+    return f"action:{action_id}:owner:{uuid.uuid4().hex}"
+
+
+def action_reminder(action_id: int, occasion: str, due: date) -> str:
+    """The clock's reminder of an action's owner, once per occasion ("soon", "due") and due date."""
+    return f"action:{action_id}:{occasion}:{due.isoformat()}"
 
 
 def _digest(key: str) -> str:

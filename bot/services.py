@@ -24,6 +24,7 @@ from .outbox import Sender
 from .pacing import Pacer
 from .parent_updates import ParentUpdates
 from .permissions import Permissions
+from .plan import ActionPlan
 from .reminders import Reminders
 from .summaries import Summaries
 from .uploads import Uploads
@@ -40,6 +41,7 @@ class Services:
     permissions: Permissions
     uploads: Uploads
     home: Home
+    plan: ActionPlan
 
     @classmethod
     def compose(
@@ -71,6 +73,7 @@ class Services:
             permissions=permissions,
             uploads=Uploads(stores, core.results, sender),
             home=Home(stores, core.results, walkthrough, permissions, framework),
+            plan=ActionPlan(stores, framework, sender, permissions),
         )
 
     # The core's parts, by the names the listeners use.

@@ -26,6 +26,13 @@ HOME_TARGETS = "home_targets"
 HOME_CLOSE = "home_close"
 FORGET_ME = "forget_me"
 FORGET_CANCEL = "forget_cancel"
+ACTION_ADD = "action_add"
+ACTION_DONE = "action_done"
+ACTION_REDATE = "action_redate"
+ACTION_HANDOVER = "action_handover"
+ACTION_VIEW = "action_modal"
+ACTION_DATE_VIEW = "action_date_modal"
+ACTION_OWNER_VIEW = "action_owner_modal"
 COMMENT_VIEW = "comment_modal"
 TARGETS_VIEW = "targets_modal"
 
@@ -71,6 +78,13 @@ def parse_prompt_value(value: str | None, framework: Framework, *, needs_level: 
 def parse_round_value(value: str | None) -> int:
     if not value or not _number(value):
         raise BadValue("malformed round id")
+    return int(value)
+
+
+def parse_action_value(value: str | None) -> int:
+    """An action's id from a button's value or a form's private metadata."""
+    if not value or not _number(value) or len(value) > 12:
+        raise BadValue("malformed action id")
     return int(value)
 
 

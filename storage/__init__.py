@@ -14,6 +14,7 @@ from .answers import AnswerStore
 from .events import EventLog
 from .facilitators import AuditLog, FacilitatorStore
 from .outbox import LEASE, OutboxStore
+from .plan import ActionPlanStore
 from .published import PublishedStore
 from .records import RecordStore
 from .rounds import RoundStore
@@ -36,6 +37,7 @@ class Stores:
     outbox: OutboxStore
     published: PublishedStore
     records: RecordStore
+    plan: ActionPlanStore
 
     @classmethod
     def open(cls, engine: Engine, *, outbox_lease: timedelta = LEASE) -> Stores:
@@ -52,4 +54,5 @@ class Stores:
             outbox=OutboxStore(engine, outbox_lease),
             published=PublishedStore(engine),
             records=RecordStore(engine),
+            plan=ActionPlanStore(engine),
         )

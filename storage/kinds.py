@@ -31,6 +31,7 @@ class MessageKind(StrEnum):
     SUMMARY = "summary"  # a team summary in the channel (ref_id: the round)
     SUMMARY_PART = "summary-part"  # the rest of a long summary, in its thread (ref_id: the round)
     FILE = "file"  # a file to upload: a summary's chart, a report, an export (ref_id: the round)
+    ACTION = "action"  # an action's owner told of it, or reminded (ref_id: the action)
 
 
 class ClaimKind(StrEnum):
@@ -39,9 +40,18 @@ class ClaimKind(StrEnum):
     SUMMARY = "summary"  # one slot of a channel's summary schedule
     CLOSING_SOON = "closing-soon"  # the reminders two days before a round closes
     REMINDER = "reminder"  # one member's automatic reminder on one day
+    ACTION_DUE_SOON = "action-due-soon"  # an action's owner reminded a few days before it is due
+    ACTION_DUE = "action-due"  # ...and on the day
 
 
 class ReminderReason(StrEnum):
     FACILITATOR = "facilitator"
     IDLE = "idle"
     CLOSING_SOON = "closing-soon"
+
+
+class ActionStatus(StrEnum):
+    """Where one action of a team's action plan stands."""
+
+    OPEN = "open"
+    DONE = "done"

@@ -383,3 +383,46 @@ class FinalAreaFigures(SQLModel, table=True):
     held_back: int = 0
     held_by: str | None = Field(default=None, max_length=20)
     received: int = 0
+
+
+class ActionItem(SQLModel, table=True):
+    """One action of a channel's action plan: what will be done about an area, by whom, by when, and the
+    level it aims for. It belongs to the channel, not to a round (actions outlive rounds); `round_id` is
+    the round it was agreed in, if any, so the next round can say what became of it."""
+
+    __tablename__ = "action_item"
+    __table_args__ = (
+        Index("ix_action_item_channel", "team_id", "channel_id", "status"),
+        Index("ix_action_item_owner", "team_id", "owner_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    channel_id: str = Field(max_length=32)
+    framework_id: str = Field(max_length=60)
+    area_id: str = Field(max_length=60)
+    round_id: int | None = Field(default=None, foreign_key="round.id")
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    owner_id: str = Field(max_length=32)
+    due_on: date
+    aim_level: int | None = None
+    status: str = Field(default="open", max_length=10)  # an ActionStatus
+    created_by: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_by: str = Field(max_length=32)
+    updated_at: datetime = Field(default_factory=utcnow)
+    done_at: datetime | None = None
+
+
+class ActionPolicy(SQLModel, table=True):
+    """Whether a channel's members (not only its facilitators) may add actions to its plan."""
+
+    __tablename__ = "action_policy"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", name="uq_action_policy_channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    channel_id: str = Field(max_length=32)
+    members_may_add: bool = False
+    set_by: str = Field(max_length=32)
+    set_at: datetime = Field(default_factory=utcnow)

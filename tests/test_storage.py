@@ -197,6 +197,21 @@ def _fill_workspace(stores, framework, team):
     stores.facilitators.add(team, "C1", "U2", added_by="U1")
     stores.audit.record(team, "C1", "U1", "start", round_id=round_.id)
     stores.events.first_delivery(team, "Ev1")
+    # An action of the channel's plan, and the channel's rule on who adds them.
+    stores.plan.add(
+        team_id=team,
+        channel_id="C1",
+        framework_id=framework.id,
+        area_id=area,
+        round_id=round_.id,
+        text="Publish the policy",
+        owner_id="U2",
+        due_on=utcnow().date(),
+        aim_level=3,
+        by="U1",
+        tell_owner=lambda item: owed(MessageKind.ACTION, item.id, f"action:{item.id}:owner"),
+    )
+    stores.plan.set_members_may_add(team, "C1", True, "U1")
     # A closed round whose figures are kept as aggregates (retention, erasure).
     old = stores.rounds.start(
         team_id=team, enterprise_id=None, channel_id="C2", framework=framework, started_by="U1", members=["U1"]

@@ -27,6 +27,8 @@ USAGE = (
     "• `/maturity forget me`: delete your answers (you are asked to confirm first)\n"
     "Facilitators: `/maturity start [named] [closes YYYY-MM-DD]`, `summary`, `schedule`, `targets`, `remind`, "
     "`close`, `export [round N]`, `report`, `facilitators [add|remove @someone]`\n"
+    "Action plan: `/maturity action add <area words>` adds an action (facilitators, or members where allowed); "
+    "`/maturity actions` lists the open ones; `/maturity actions members on|off` lets members add them\n"
     "You can also mention me with `help <words>` in a channel, or message me directly to pick up where you left off."
 )
 

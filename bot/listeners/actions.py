@@ -18,6 +18,7 @@ from storage.models import Participant, Round
 from .. import values
 from ..blocks import help as help_blocks
 from ..blocks import messages
+from ..blocks import plan as plan_blocks
 from ..blocks import views as view_blocks
 from ..services import Services
 from .binding import listener
@@ -250,6 +251,39 @@ def forget_cancel(services: Services, ack, respond, **_) -> None:
     respond(text="Nothing was deleted.", replace_original=True, response_type="ephemeral")
 
 
+def action_button(services: Services, ack, body: dict, client: WebClient, context, respond) -> None:
+    """An action owner's buttons: Mark done (the message shows it done), Change date and Hand over (a form
+    each). Only the owner and the channel's facilitators may use them."""
+    ack()
+    button = body["actions"][0]
+    user_id = body["user"]["id"]
+    try:
+        item = services.stores.plan.get(context.team_id, values.parse_action_value(button.get("value")))
+    except values.BadValue:
+        item = None
+    if item is None:
+        respond(text=UNREADABLE, response_type="ephemeral", replace_original=False)
+        return
+    if not services.plan.may_change(client, item, user_id):
+        respond(text=ACTION_NOT_YOURS, response_type="ephemeral", replace_original=False)
+        return
+    if item.status != "open":
+        respond(text="That action is already done.", response_type="ephemeral", replace_original=False)
+        return
+    kind = button["action_id"]
+    if kind == values.ACTION_DONE:
+        done = services.stores.plan.mark_done(context.team_id, item.id, user_id) or item
+        text, blocks = services.plan.owner_view(done, f"Done, marked by <@{user_id}>:")
+        respond(text=text, blocks=blocks, replace_original=True)
+    elif kind == values.ACTION_REDATE:
+        client.views_open(trigger_id=body["trigger_id"], view=plan_blocks.date_form(item))
+    elif kind == values.ACTION_HANDOVER:
+        client.views_open(trigger_id=body["trigger_id"], view=plan_blocks.owner_form(item))
+
+
+ACTION_NOT_YOURS = "Only the action's owner and the channel's facilitators can change it. Nothing was changed."
+
+
 def register(app: App, services: Services) -> None:
     handlers = {
         values.ANSWER_PATTERN: answer,
@@ -265,6 +299,9 @@ def register(app: App, services: Services) -> None:
         values.HOME_CLOSE: home_action,
         values.FORGET_ME: forget_me,
         values.FORGET_CANCEL: forget_cancel,
+        values.ACTION_DONE: action_button,
+        values.ACTION_REDATE: action_button,
+        values.ACTION_HANDOVER: action_button,
     }
     for action_id, handler in handlers.items():
         app.action(action_id)(listener(services, handler))

@@ -1,4 +1,4 @@
-"""Modal submissions: the comment form and the targets form."""
+"""Modal submissions: the comment form, the targets form and the action plan's forms."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ from slack_sdk import WebClient
 
 from storage.answers import AnswerResult, clean_text
 from storage.db import database_unreachable
-from storage.models import Participant, Round
+from storage.models import Participant, Round, utcnow
 
 from .. import values
+from ..blocks import plan as plan_blocks
 from ..blocks import views as view_blocks
+from ..plan import NewAction, Refused
 from ..services import Services
 from ..walkthrough import StoredButNotShown
 from .binding import listener
@@ -205,6 +207,92 @@ def submit_targets(services: Services, ack, body: dict, view: dict, client: WebC
     )
 
 
+def submit_action(services: Services, ack, body: dict, view: dict, client: WebClient, context) -> None:
+    """Add the action the form describes, or keep the form open naming each field that is wrong."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        channel_id = str(meta["channel_id"])
+        round_id = int(meta["round_id"]) if meta.get("round_id") is not None else None
+    except (ValueError, KeyError, TypeError):
+        ack(response_action="errors", errors={plan_blocks.TEXT: "I couldn't read this form. Nothing was saved."})
+        return
+    user_id, today = body["user"]["id"], utcnow().date()
+    fields = plan_blocks.chosen_fields(view.get("state", {}).get("values", {}))
+    try:
+        new = services.plan.check_new(client, NewAction(channel_id=channel_id, round_id=round_id, **fields), today)
+    except Refused as refused:
+        ack(response_action="errors", errors=refused.errors)
+        return
+    if not services.plan.may_add(client, context.team_id, channel_id, user_id):
+        ack()
+        client.chat_postEphemeral(channel=channel_id, user=user_id, text=NOT_ALLOWED_TO_ADD)
+        return
+    ack()
+    item = services.plan.add(client, context.team_id, new, user_id)
+    client.chat_postEphemeral(
+        channel=channel_id,
+        user=user_id,
+        text=f"Action added to the plan: {plan_blocks.describe(services.framework, item, today)}",
+    )
+
+
+NOT_ALLOWED_TO_ADD = "Only the channel's facilitators can add actions here. Nothing was saved."
+
+
+def submit_action_date(services: Services, ack, body: dict, view: dict, client: WebClient, context) -> None:
+    """A new due date for an open action, from its owner or a facilitator."""
+    due = plan_blocks.chosen_date(view.get("state", {}).get("values", {}))
+    try:
+        services.plan.check_due(due, utcnow().date())
+    except Refused as refused:
+        ack(response_action="errors", errors=refused.errors)
+        return
+    item = _changeable(services, ack, body, view, client, context)
+    if item is not None:
+        changed = services.stores.plan.change_due(context.team_id, item.id, due, body["user"]["id"])
+        _tell_change(services, client, body["user"]["id"], item, changed, f"is now due {due:%-d %b %Y}")
+
+
+def submit_action_owner(services: Services, ack, body: dict, view: dict, client: WebClient, context) -> None:
+    """Hand an open action to someone else, who is told."""
+    owner = plan_blocks.chosen_owner(view.get("state", {}).get("values", {}))
+    try:
+        services.plan.check_owner(client, owner)
+    except Refused as refused:
+        ack(response_action="errors", errors=refused.errors)
+        return
+    item = _changeable(services, ack, body, view, client, context)
+    if item is not None:
+        changed = services.plan.hand_over(client, item, owner, body["user"]["id"])
+        _tell_change(services, client, body["user"]["id"], item, changed, f"now belongs to <@{owner}>")
+
+
+def _changeable(services: Services, ack, body: dict, view: dict, client: WebClient, context):
+    """The open action a date or owner form is about, if the person may change it (acked either way)."""
+    ack()
+    user_id = body["user"]["id"]
+    try:
+        item = services.stores.plan.get(context.team_id, values.parse_action_value(view.get("private_metadata")))
+    except values.BadValue:
+        item = None
+    if item is None or not services.plan.may_change(client, item, user_id):
+        client.chat_postMessage(channel=user_id, text="Sorry, I can't change that action for you. Nothing was changed.")
+        return None
+    return item
+
+
+def _tell_change(services: Services, client: WebClient, user_id: str, item, changed, what: str) -> None:
+    """Say what became of the action (as it now stands, whoever wrote last), or that it was already done."""
+    if changed is None:
+        client.chat_postMessage(channel=user_id, text="That action is already done, so it was not changed.")
+        return
+    text, blocks = services.plan.owner_view(changed, f"The action {what}:")
+    client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
+
+
 def register(app: App, services: Services) -> None:
     app.view(values.COMMENT_VIEW)(listener(services, submit_comment))
     app.view(values.TARGETS_VIEW)(listener(services, submit_targets))
+    app.view(values.ACTION_VIEW)(listener(services, submit_action))
+    app.view(values.ACTION_DATE_VIEW)(listener(services, submit_action_date))
+    app.view(values.ACTION_OWNER_VIEW)(listener(services, submit_action_owner))

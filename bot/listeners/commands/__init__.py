@@ -9,7 +9,7 @@ from ...blocks import messages
 from ...blocks.text import cut
 from ...services import Services
 from ..binding import listener
-from . import facilitation, members
+from . import facilitation, members, plan
 
 SUBCOMMANDS = {
     "start": members.start,
@@ -24,6 +24,8 @@ SUBCOMMANDS = {
     "facilitators": facilitation.facilitators,
     "export": facilitation.export,
     "report": facilitation.report,
+    "action": plan.action,
+    "actions": plan.actions,
 }
 
 
