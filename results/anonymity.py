@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from storage.records import ERASED_PREFIX
+
 MIN_GROUP = "minimum group"  # nothing shown yet: fewer than min_group answers
 DIFFERENCING = "differencing"  # what changed since a view already shown comes from too few members
 CLOSED = "round closed"  # answers that came after the round's final figures were recorded
@@ -33,10 +35,23 @@ View = Mapping[str, int]  # member -> level: the answers a view's figures are co
 
 def difference(a: View, b: View) -> int:
     """How many members' answers one view includes and the other does not: a member in only one of them,
-    or with different levels in the two."""
+    or with different levels in the two.
+
+    A member who asked to be forgotten is named in the views shown before by a token (storage/records.py);
+    if they take part again, a later view names them as anyone else. The two may be one person, so each
+    token found only in one view is paired with a name found only in the other, and a pair counts once:
+    the count never comes out higher than the people behind it."""
     if a == b:
         return 0
-    return len({member for member, _ in a.items() ^ b.items()})
+    differing = {member for member, _ in a.items() ^ b.items()}
+    only_a = [member for member in differing if member not in b]
+    only_b = [member for member in differing if member not in a]
+    pairs = min(_erased(only_a), len(only_b) - _erased(only_b)) + min(_erased(only_b), len(only_a) - _erased(only_a))
+    return len(differing) - pairs
+
+
+def _erased(members: list[str]) -> int:
+    return sum(1 for member in members if member.startswith(ERASED_PREFIX))
 
 
 def may_follow(candidate: View, published: Sequence[View], min_group: int) -> bool:
@@ -65,9 +80,10 @@ def decide(current: View, published: Sequence[View], min_group: int, *, may_publ
     oldest first; with `may_publish` False (a closed round) nothing new is shown."""
     min_group = max(min_group, 1)
     last: View = published[-1] if published else {}
-    held = difference(current, last)
-    if held == 0:
+    if difference(current, last) == 0:
         return Decision(shown=dict(last), received=len(current))
+    # Held back: the current answers the figures leave out (a forgotten member's departure is none).
+    held = sum(1 for member, level in current.items() if last.get(member) != level)
     if may_publish and may_follow(current, published, min_group):
         return Decision(shown=dict(current), publish=True, received=len(current))
     if not published and len(current) < min_group:
@@ -76,7 +92,7 @@ def decide(current: View, published: Sequence[View], min_group: int, *, may_publ
         reason = CLOSED
     else:
         reason = DIFFERENCING
-    return Decision(shown=dict(last), held_back=held, held_by=reason, received=len(current))
+    return Decision(shown=dict(last), held_back=held, held_by=reason if held else None, received=len(current))
 
 
 def decide_all(

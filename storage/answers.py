@@ -147,8 +147,21 @@ class AnswerStore:
             )
 
     def add_participant(self, round_: Round, user_id: str) -> Participant:
-        """Add a member who joined the channel after the round started (idempotent)."""
-        insert_once(self.engine, Participant(team_id=round_.team_id, round_id=round_.id, user_id=user_id))
+        """Add a member who joined the channel after the round started (idempotent), numbered after everyone
+        numbered so far, and kept: their "Member k" never moves, even when a member before them is erased."""
+        for _ in range(5):
+            existing = self.participant(round_.team_id, round_.id, user_id)
+            if existing is not None:
+                return existing
+            with Session(self.engine) as session:
+                highest = session.exec(
+                    select(func.max(Participant.pseudonym)).where(
+                        Participant.team_id == round_.team_id, Participant.round_id == round_.id
+                    )
+                ).one()
+            number = (highest or 0) + 1
+            row = Participant(team_id=round_.team_id, round_id=round_.id, user_id=user_id, pseudonym=number)
+            insert_once(self.engine, row)  # False: they, or another member with that number, came meanwhile
         return self.participant(round_.team_id, round_.id, user_id)
 
     def latest_profile(self, team_id: str, user_id: str) -> tuple[Round, dict[str, int]] | None:

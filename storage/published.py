@@ -112,8 +112,8 @@ class PublishedStore:
         for _ in range(5):
             try:
                 return self._publish_once(team_id, round_id, decide, areas)
-            except IntegrityError:  # another process recorded a revision meanwhile: decide again on it
-                continue
+            except (IntegrityError, _ChangedMeanwhile):  # another process recorded a revision, or an erasure
+                continue  # changed the answers, meanwhile: decide again on what is there now
         raise RuntimeError("could not record the published figures after 5 attempts")
 
     def _publish_once(
@@ -142,14 +142,23 @@ class PublishedStore:
                     for area_id, levels in sorted(new.items())
                 ],
             )
-            # Written, and so holding SQLite's write lock: a round closed meanwhile keeps its record as it was.
+            # Written, and so holding SQLite's write lock: a round closed meanwhile keeps its record as it was,
+            # and answers erased meanwhile (storage/records.py) must not come back in a view decided before.
             if not _open(conn, team_id, round_id, lock=False):
                 conn.rollback()
                 return None
+            again = _current(conn, team_id, round_id, list(new))
+            if any(again.get(area_id, {}) != current.get(area_id, {}) for area_id in new):
+                conn.rollback()
+                raise _ChangedMeanwhile()
             conn.commit()
         for area_id, levels in new.items():
             history.setdefault(area_id, []).append(levels)
         return current, history
+
+
+class _ChangedMeanwhile(Exception):
+    """The answers a new view was decided on changed before it was recorded."""
 
 
 def _open(conn: Connection, team_id: str, round_id: int, *, lock: bool) -> bool:

@@ -60,7 +60,8 @@ _CLAIM = ScheduledRun.__table__
 _AUDIT = AuditEntry.__table__
 
 ERASURE = "erasure"  # the audit log's action for a member's erasure
-# The claims that name a member (their key is the member's user id): see bot/reminders.py.
+ERASED_PREFIX = "erased-"  # how an erased member is named in the views shown before (results/anonymity.py)
+# The claims that name a member: their key is "<round id>:<user id>" (bot/reminders.py).
 _MEMBER_CLAIMS = (ClaimKind.REMINDER, ClaimKind.CLOSING_SOON)
 
 
@@ -92,7 +93,14 @@ class Erasure:
     comments: int = 0
 
     def describe(self) -> str:
-        return f"{self.answers} answers ({self.comments} with comments) in {self.rounds} rounds"
+        return (
+            f"{_count(self.answers, 'answer')} ({self.comments} with {'a comment' if self.comments == 1 else 'comments'})"
+            f" in {_count(self.rounds, 'round')}"
+        )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 class NeedsRecord(Exception):
@@ -238,6 +246,17 @@ class RecordStore:
         rounds = self.rounds_of_member(team_id, user_id)
         erased: dict[str, Erasure] = {}
         with self.engine.connect() as conn:
+            # PostgreSQL: the rounds' rows locked first, as publishing a view and closing a round lock them, so
+            # neither can run between this transaction's reads and its commit (SQLite: see below).
+            for round_ in rounds:
+                status = conn.execute(
+                    core_select(_ROUND.c.status)
+                    .where(_ROUND.c.team_id == round_.team_id, _ROUND.c.id == round_.id)
+                    .with_for_update()
+                ).scalar()
+                if status == RoundStatus.CLOSED and not _has_record(conn, round_):
+                    conn.rollback()
+                    raise NeedsRecord(round_)
             for round_ in rounds:
                 counts = _delete_people(conn, round_.team_id, round_.id, user_id=user_id)
                 _replace_in_views(conn, round_.team_id, round_.id, user_id)
@@ -247,20 +266,21 @@ class RecordStore:
                 )
             # Written, and so holding SQLite's write lock: a round that closed meanwhile must have its record.
             for round_ in rounds:
-                status = conn.execute(core_select(_ROUND.c.status).where(_ROUND.c.id == round_.id)).scalar()
-                has_record = conn.execute(core_select(_FINAL.c.id).where(_FINAL.c.round_id == round_.id)).first()
-                if status == RoundStatus.CLOSED and has_record is None:
+                status = conn.execute(
+                    core_select(_ROUND.c.status).where(_ROUND.c.team_id == round_.team_id, _ROUND.c.id == round_.id)
+                ).scalar()
+                if status == RoundStatus.CLOSED and not _has_record(conn, round_):
                     conn.rollback()
                     raise NeedsRecord(round_)
-            teams = sorted(erased) if erased else ([team_id] if team_id is not None else [])
-            for team in teams:
                 conn.execute(
                     delete(_CLAIM).where(
-                        _CLAIM.c.team_id == team,
-                        _CLAIM.c.key == user_id,
+                        _CLAIM.c.team_id == round_.team_id,
+                        _CLAIM.c.key == f"{round_.id}:{user_id}",
                         _CLAIM.c.kind.in_([str(k) for k in _MEMBER_CLAIMS]),
                     )
                 )
+            teams = sorted(erased) if erased else ([team_id] if team_id is not None else [])
+            for team in teams:
                 conn.execute(
                     insert(_AUDIT).values(
                         team_id=team,
@@ -284,6 +304,15 @@ class RecordStore:
                 .order_by(_AUDIT.c.id.desc())
             ).all()
         return [AuditEntry.model_validate(dict(row._mapping)) for row in rows]
+
+
+def _has_record(conn: Connection, round_: Round) -> bool:
+    return (
+        conn.execute(
+            core_select(_FINAL.c.id).where(_FINAL.c.team_id == round_.team_id, _FINAL.c.round_id == round_.id)
+        ).first()
+        is not None
+    )
 
 
 def _delete_people(conn: Connection, team_id: str, round_id: int, *, user_id: str | None) -> Erasure:
@@ -316,7 +345,7 @@ def _by_reference(kind: MessageKind, ids: Sequence[int]) -> list[tuple]:
 def _replace_in_views(conn: Connection, team_id: str, round_id: int, user_id: str) -> None:
     """Replace the member in the round's shown views by a token of this erasure (the same in every view,
     so the views still differ from each other, and from what is shown next, exactly as they did)."""
-    token = f"erased-{secrets.token_hex(6)}"
+    token = f"{ERASED_PREFIX}{secrets.token_hex(6)}"
     for view_id, levels in conn.execute(
         core_select(_VIEW.c.id, _VIEW.c.levels).where(_VIEW.c.team_id == team_id, _VIEW.c.round_id == round_id)
     ).all():
@@ -324,4 +353,8 @@ def _replace_in_views(conn: Connection, team_id: str, round_id: int, user_id: st
         if user_id not in members:
             continue
         members[token] = members.pop(user_id)
-        conn.execute(update(_VIEW).where(_VIEW.c.id == view_id).values(levels=json.dumps(members, sort_keys=True)))
+        conn.execute(
+            update(_VIEW)
+            .where(_VIEW.c.team_id == team_id, _VIEW.c.id == view_id)
+            .values(levels=json.dumps(members, sort_keys=True))
+        )

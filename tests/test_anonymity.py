@@ -45,6 +45,22 @@ def test_three_then_four_then_six_answers():
     assert sixth.publish and sixth.shown == six and sixth.held_back == 0
 
 
+def test_a_forgotten_member_who_takes_part_again_counts_once_against_the_views_shown_before():
+    """Erasure names the member by a token in the views shown before; if they answer again under their own
+    name, the token and the name may be one person, so with one other new answer two people differ, not
+    three, and the figures hold (else the two views would give away the other answer)."""
+    shown = {"UA": 3, "UB": 3, "erased-1f2e": 2}  # UX's answer, forgotten
+    current = {"UA": 3, "UB": 3, "UX": 4, "UF": 3}  # UX again, and UF
+    assert difference(current, shown) == 2
+    held = decide(current, [shown], K)
+    assert not held.publish and held.shown == shown and (held.held_back, held.held_by) == (2, DIFFERENCING)
+    current["UG"] = 5
+    assert decide(current, [shown], K).publish
+    # Only a departure: nothing newer to hold back, and the figures stay as shown.
+    gone = decide({"UA": 3, "UB": 3}, [shown], K)
+    assert not gone.publish and gone.shown == shown and (gone.held_back, gone.held_by) == (0, None)
+
+
 def test_fewer_than_the_minimum_group_shows_nothing():
     decision = decide({"U1": 4, "U2": 4}, [], K)
     assert (decision.shown, decision.publish, decision.held_back, decision.held_by) == ({}, False, 2, MIN_GROUP)

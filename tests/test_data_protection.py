@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from bot import values
 from bot.clock import Clock
 from simulated_slack.workspaces import Message
+from storage.kinds import ClaimKind
 from storage.models import (
     Answer,
     AnswerChange,
@@ -22,6 +23,7 @@ from storage.models import (
     Prompt,
     PublishedView,
     Reminder,
+    ScheduledRun,
     utcnow,
 )
 from tests.harness import text_of
@@ -42,6 +44,11 @@ def rows(engine, model, **where) -> int:
         query = query.where(getattr(model, name) == value)
     with engine.connect() as conn:
         return conn.execute(query).scalar()
+
+
+def _claims(engine):
+    with engine.connect() as conn:
+        return conn.execute(select(ScheduledRun).where(ScheduledRun.kind == ClaimKind.REMINDER)).all()
 
 
 def figures(services, round_):
@@ -114,9 +121,13 @@ def test_forget_me_deletes_the_members_answers_everywhere_and_no_shown_figure_ch
     open_before = figures(services, second)[1]
     assert rows(engine, Answer, user_id="U2") == 3 and rows(engine, Participant, user_id="U2") == 2
 
+    # A day's reminder of U2 and of U3 were claimed (the clock's record that nobody is nudged twice a day).
+    for user_id in ("U2", "U3"):
+        services.stores.schedules.claim("T1", ClaimKind.REMINDER, f"{second.id}:{user_id}", utcnow())
     _, message = confirmation(workspace)
     workspace.click("U2", message, values.FORGET_ME)
 
+    assert [row.key for row in _claims(engine)] == [f"{second.id}:U3"]
     told = slack.responses[-1]["text"]
     assert told.startswith("Done: I deleted 3 answers (2 with comments) from 2 rounds"), told
     for model in (Answer, AnswerChange, Prompt, Participant, Reminder):
@@ -127,15 +138,19 @@ def test_forget_me_deletes_the_members_answers_everywhere_and_no_shown_figure_ch
     assert rows(engine, Answer, user_id="U1") == 3
     assert figures(services, first) == closed_before
     assert summary_csv(services, first) == csv_before
-    # The open round repeats the figures already shown (they included U2's answer) and moves only when
-    # three members' answers differ from them: U2's departure counts as one.
+    # The open round repeats the figures already shown (they included U2's answer: no answer is newer, so
+    # none is held back) and moves only when three people's answers differ from them. U2's departure counts
+    # as one, and a new name may be U2 taking part again, so it pairs with the departure and counts once.
     assert figures(services, second)[1][PARTNERS][:4] == open_before[PARTNERS][:4]
-    assert figures(services, second)[1][PARTNERS][4] == 1
+    assert figures(services, second)[1][PARTNERS][4] == 0
     answer(workspace, second, "U4", 1)
-    assert figures(services, second)[1][PARTNERS][:2] == (3, 4)  # still as of the 3 answers shown
     answer(workspace, second, "U3", 5)
+    held = figures(services, second)[1][PARTNERS]
+    assert held[:2] == (3, 4) and held[4:6] == (2, "differencing")  # still as of the 3 answers shown
+    services.stores.answers.add_participant(second, "U5")
+    answer(workspace, second, "U5", 2)
     moved = figures(services, second)[1][PARTNERS]
-    assert moved[3] == {1: 1, 2: 0, 3: 0, 4: 1, 5: 1} and moved[4] == 0  # U1 4, U3 5, U4 1; none held back
+    assert moved[3] == {1: 1, 2: 1, 3: 0, 4: 1, 5: 1} and moved[4] == 0  # U1 4, U3 5, U4 1, U5 2
     # The audit log says who asked and how much went, never what the answers were.
     [entry] = services.stores.records.erasures("T1")
     assert (entry.user_id, entry.action) == ("U2", "erasure")
@@ -176,11 +191,11 @@ def test_the_operator_erases_a_member_from_the_command_line(workspace, team, tmp
 
     assert main(["erase", "--user", "U3", "--workspace", "T1"]) == 0
     out = capsys.readouterr().out
-    assert "Erased U3 in workspace T1: 2 answers (0 with comments) in 1 rounds." in out
+    assert "Erased U3 in workspace T1: 2 answers (0 with comments) in 1 round." in out
     assert rows(workspace.services.engine, Answer, user_id="U3") == 0
     assert figures(workspace.services, team) == before
     [entry] = workspace.services.stores.records.erasures("T1")
-    assert (entry.user_id, entry.detail) == ("operator", "member U3: 2 answers (0 with comments) in 1 rounds")
+    assert (entry.user_id, entry.detail) == ("operator", "member U3: 2 answers (0 with comments) in 1 round")
 
 
 # -- retention -----------------------------------------------------------------------------------------------
