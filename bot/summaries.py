@@ -18,7 +18,7 @@ from framework.scoring import Summary
 from results.figures import Results
 from storage import Stores
 from storage.kinds import ClaimKind, MessageKind, RoundStatus
-from storage.models import OutboxMessage, Round
+from storage.models import OutboxMessage, Round, utcnow
 from storage.outbox import Owed
 
 from . import outbox_keys
@@ -106,6 +106,8 @@ class Summaries:
             status=status,
             min_group=self.min_group,
             final=final,
+            actions=self.stores.plan.counts(round_.team_id, round_.channel_id, self.framework.id, utcnow().date()),
+            round_id=round_.id,
         )
         return messages[0], (messages[1:], summary, number)
 

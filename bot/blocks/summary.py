@@ -8,12 +8,24 @@ changed answers; meanwhile an area repeats its last figures "as of N answers".
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from collections.abc import Mapping
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 
 from framework.models import Framework
 from framework.progress import progress_bar
 from framework.scoring import AreaScore, Summary
 
+from .. import values
 from .text import MESSAGE_BLOCK_LIMIT, cut_mrkdwn, escape, to_dicts
 
 TOO_FEW = "too few answers yet"
@@ -32,8 +44,10 @@ def _trend(trend: int | None) -> str:
     return f"{arrow} {'up' if trend > 0 else 'down'} {abs(trend)} since last round"
 
 
-def area_line(framework: Framework, title: str, score: AreaScore, min_group: int) -> str:
-    head = f"*{escape(title)}*"
+def area_line(
+    framework: Framework, title: str, score: AreaScore, min_group: int, actions: tuple[int, int] | None = None
+) -> str:
+    head = f"*{escape(title)}*" + actions_note(actions)
     target = f"target {_level(framework, score.target)}" if score.target else ""
     if score.answers < min_group:
         parts = [f"_{TOO_FEW}_ ({score.answers_now} of {min_group} needed)", target]
@@ -49,6 +63,15 @@ def area_line(framework: Framework, title: str, score: AreaScore, min_group: int
     if score.disagreement:
         second += f"  ·  :warning: *views differ: discuss* (spread {score.spread} levels)"
     return f"{head}\n" + "  ·  ".join(p for p in first if p) + f"\n{second}"
+
+
+def actions_note(actions: tuple[int, int] | None) -> str:
+    """ "  ·  2 actions open, 1 overdue" beside an area's title, from the channel's action plan."""
+    if not actions or not actions[0]:
+        return ""
+    opened, overdue = actions
+    late = f", {overdue} overdue" if overdue else ""
+    return f"  ·  {opened} {'action' if opened == 1 else 'actions'} open{late}"
 
 
 def as_of(score: AreaScore) -> str:
@@ -106,9 +129,12 @@ def summary_messages(
     status: str,
     min_group: int,
     final: bool = False,
+    actions: Mapping[str, tuple[int, int]] | None = None,
+    round_id: int | None = None,
 ) -> list[tuple[str, list[dict]]]:
     """The summary as one message, or (for a framework with many areas) a first message and replies to
-    post in its thread, each within Slack's 50-block limit."""
+    post in its thread, each within Slack's 50-block limit. `actions`: per area, the channel's open and
+    overdue actions; with `round_id`, an "Add an action" button (facilitators, or members where allowed)."""
     p = summary.participation
     title = f"{'Final summary' if final else 'Maturity summary'}: round {round_number}"
     head: list[Block] = [
@@ -141,7 +167,7 @@ def summary_messages(
             )
         )
         for area in theme.areas:
-            line = area_line(framework, area.title, summary.by_area[area.id], min_group)
+            line = area_line(framework, area.title, summary.by_area[area.id], min_group, (actions or {}).get(area.id))
             body.append(SectionBlock(text=MarkdownTextObject(text=cut_mrkdwn(line, 3000))))
     footer = ContextBlock(
         elements=[
@@ -154,8 +180,15 @@ def summary_messages(
             )
         ]
     )
+    tail: list[Block] = [footer]
+    if round_id is not None:
+        tail.append(
+            ActionsBlock(
+                elements=[ButtonElement(text="Add an action", action_id=values.ACTION_ADD, value=str(round_id))]
+            )
+        )
     messages: list[list[Block]] = [head]
-    for block in body + [footer]:
+    for block in body + tail:
         if len(messages[-1]) >= MESSAGE_BLOCK_LIMIT:
             messages.append([])
         messages[-1].append(block)

@@ -281,6 +281,37 @@ def action_button(services: Services, ack, body: dict, client: WebClient, contex
         client.views_open(trigger_id=body["trigger_id"], view=plan_blocks.owner_form(item))
 
 
+def add_action_button(services: Services, ack, body: dict, client: WebClient, context, respond) -> None:
+    """ "Add an action" under a summary (or on the App Home): the form, for whoever may add actions there."""
+    ack()
+    user_id = body["user"]["id"]
+    try:
+        round_ = services.stores.rounds.get(context.team_id, values.parse_round_value(body["actions"][0].get("value")))
+    except values.BadValue:
+        round_ = None
+    if round_ is None:
+        respond(text=UNREADABLE, response_type="ephemeral", replace_original=False)
+        return
+    if not services.plan.may_add(client, context.team_id, round_.channel_id, user_id):
+        respond(
+            text="Only the channel's facilitators can add actions here. Nothing was changed.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
+    client.views_open(
+        trigger_id=body["trigger_id"],
+        view=plan_blocks.add_form(
+            framework=services.framework,
+            channel_id=round_.channel_id,
+            round_id=round_.id,
+            area_id=None,
+            aim=None,
+            owner=user_id,
+        ),
+    )
+
+
 ACTION_NOT_YOURS = "Only the action's owner and the channel's facilitators can change it. Nothing was changed."
 
 
@@ -299,6 +330,7 @@ def register(app: App, services: Services) -> None:
         values.HOME_CLOSE: home_action,
         values.FORGET_ME: forget_me,
         values.FORGET_CANCEL: forget_cancel,
+        values.ACTION_ADD: add_action_button,
         values.ACTION_DONE: action_button,
         values.ACTION_REDATE: action_button,
         values.ACTION_HANDOVER: action_button,
