@@ -1,4 +1,5 @@
-"""Publishing a member's App Home tab (on app_home_opened, and after each of their answers)."""
+"""Publishing a member's App Home tab (on app_home_opened, and where a facilitator acts there): their rounds,
+profile and actions, and for facilitators their channels' rounds with the action plan's counts."""
 
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ class Home:
             profile=profile,
             facilitated=self._facilitated(client, team_id, user_id),
             notice=notice,
+            my_actions=self.stores.plan.for_owner(team_id, user_id),
+            today=utcnow().date(),
         )
 
     def _facilitated(self, client: WebClient, team_id: str, user_id: str) -> list[FacilitatedRound]:
@@ -61,5 +64,7 @@ class Home:
             if schedule is not None:
                 spec = ScheduleSpec(schedule.frequency, schedule.day, schedule.time, schedule.timezone)
                 described = f"{spec.describe()}; next {format_moment(spec.next_run(utcnow()), spec.timezone)}"
-            out.append(FacilitatedRound(round_.id, round_.channel_id, self.results.compute(round_), described))
+            counts = self.stores.plan.counts(team_id, round_.channel_id, self.framework.id, utcnow().date()).values()
+            actions = (sum(opened for opened, _ in counts), sum(late for _, late in counts))
+            out.append(FacilitatedRound(round_.id, round_.channel_id, self.results.compute(round_), described, actions))
         return out

@@ -43,6 +43,17 @@ class ActionPlanStore:
         with Session(self.engine) as session:
             return list(session.exec(query.order_by(col(ActionItem.due_on), col(ActionItem.id))))
 
+    def of_round(self, team_id: str, round_id: int) -> list[ActionItem]:
+        """The actions agreed in a round (open and done), soonest due first."""
+        with Session(self.engine) as session:
+            return list(
+                session.exec(
+                    select(ActionItem)
+                    .where(ActionItem.team_id == team_id, ActionItem.round_id == round_id)
+                    .order_by(col(ActionItem.due_on), col(ActionItem.id))
+                )
+            )
+
     def for_owner(self, team_id: str, owner_id: str) -> list[ActionItem]:
         """A person's open actions in every channel of the workspace, soonest due first."""
         with Session(self.engine) as session:

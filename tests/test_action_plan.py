@@ -171,3 +171,58 @@ def test_actions_are_scoped_by_workspace_and_deleted_with_it(workspace, slack):
     workspace.services.stores.workspaces.delete_all("T1")
     with workspace.services.engine.connect() as conn:
         assert conn.execute(ActionItem.__table__.select()).all() == []
+
+
+def test_the_summary_home_and_next_kickoff_show_the_plan(workspace, slack):
+    from tests.test_home import as_message, home_of, open_home
+
+    workspace.command("U1", "start")
+    add(workspace, slack)  # due in 30 days
+    add(workspace, slack, owner="U3", text="Train buyers on social value")
+    late = items(workspace)[0]
+    with workspace.services.engine.begin() as conn:  # one of them fell overdue
+        conn.execute(
+            ActionItem.__table__.update()
+            .where(ActionItem.__table__.c.id == late.id)
+            .values(due_on=utcnow().date() - timedelta(days=2))
+        )
+    workspace.command("U1", "summary")
+    summary = [m for m in slack.top_level("C1", team_id="T1") if m.text.startswith("Maturity summary")][-1]
+    assert "Obtaining Social Value*  ·  2 actions open, 1 overdue" in text_of(summary)
+    # The summary's button opens the form, for a facilitator only.
+    workspace.click("U2", summary, values.ACTION_ADD)
+    assert "Only the channel's facilitators can add actions" in slack.ephemerals[-1]["text"]
+    workspace.click("U1", summary, values.ACTION_ADD)
+    assert form(slack).view["title"]["text"] == "Add an action"
+
+    open_home(workspace, "U3", "EvHomePlan3")
+    assert "Your actions* (1 open)" in text_of(as_message(home_of(slack, "U3")))
+    assert "Train buyers on social value" in text_of(as_message(home_of(slack, "U3")))
+    open_home(workspace, "U1", "EvHomePlan1")
+    assert "Actions: 2 open, 1 overdue" in text_of(as_message(home_of(slack, "U1")))
+
+    # Round 2's announcement says what became of round 1's actions.
+    workspace.services.stores.plan.mark_done("T1", items(workspace)[1].id, "U3")
+    workspace.command("U1", "close")
+    workspace.command("U1", "start")
+    announcement = [m for m in slack.top_level("C1", team_id="T1") if "started a maturity" in m.text][-1]
+    said = text_of(announcement)
+    assert "Last round the team agreed 2 actions*: 1 done, 1 still open (1 overdue)." in said
+    assert "Publish a social value policy" in said
+
+
+def test_actions_outlive_rounds_and_the_last_edit_wins(workspace, slack):
+    workspace.command("U1", "start")
+    workspace.command("U1", "close")  # an action on a closed round's area is allowed
+    workspace.services.stores.facilitators.add("T1", "C1", "U3", added_by="U1")
+    add(workspace, slack)
+    [told] = owner_messages(slack, "U2")
+    first, second = (utcnow().date() + timedelta(days=d) for d in (40, 50))
+    for who, due in (("U1", first), ("U3", second)):  # two facilitators change the date, one after the other
+        workspace.click(who, told, values.ACTION_REDATE)
+        state = add_state(due=due)
+        workspace.submit_view(who, form(slack, values.ACTION_DATE_VIEW), {plan_blocks.DUE: state[plan_blocks.DUE]})
+    assert items(workspace)[0].due_on == second
+    for who in ("U1", "U3"):  # each is told the action as it stands after their edit
+        said = text_of(slack.top_level(dm(slack, who), team_id="T1")[-1])
+        assert "The action is now due" in said

@@ -54,7 +54,7 @@ def test_a_facilitator_sees_participation_theme_levels_schedule_and_buttons(work
     assert "0 of 4 complete, 3 in progress, 1 not started" in shown
     assert "Showing leadership: Mature" in shown and "Behaving commercially: –" in shown
     assert "Summaries every Monday at 09:00 (Europe/London); next" in shown
-    assert buttons(home)[-4:] == ["Post summary now", "Remind", "Targets", "Close round"]
+    assert buttons(home)[-5:] == ["Post summary now", "Remind", "Targets", "Add an action", "Close round"]
     workspace.click("U1", home, values.HOME_REMIND)
     assert "Reminded 4 member(s) in <#C4>." in text_of(as_message(home_of(slack, "U1")))
     workspace.click("U1", as_message(home_of(slack, "U1")), values.HOME_SUMMARY)

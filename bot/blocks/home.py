@@ -1,8 +1,9 @@
-"""The App Home tab: a member's open rounds and last profile; for facilitators, their channels' rounds."""
+"""The App Home tab: a member's open rounds, last profile and actions; for facilitators, their channels' rounds."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -19,12 +20,15 @@ from slack_sdk.models.views import View
 from framework.models import Framework
 from framework.progress import Progress, progress_bar
 from framework.scoring import Summary
+from storage.models import ActionItem
 
 from .. import values
+from .plan import describe
 from .summary import held_back_text
 from .text import VIEW_BLOCK_LIMIT, cut_mrkdwn, escape
 
 MAX_ROUNDS_SHOWN = 5
+MAX_ACTIONS_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class FacilitatedRound:
     channel_id: str
     summary: Summary
     schedule: str | None  # "every Monday at 09:00 (Europe/London), next Mon 7 Dec..." or None
+    actions: tuple[int, int] = (0, 0)  # the channel's open actions, and of them overdue
 
 
 def _level(framework: Framework, number: int | None) -> str:
@@ -53,6 +58,8 @@ def home_view(
     profile: tuple[str, dict[str, int]] | None,
     facilitated: list[FacilitatedRound],
     notice: str | None = None,
+    my_actions: list[ActionItem] = (),
+    today: date | None = None,
 ) -> dict:
     blocks: list[Block] = [HeaderBlock(text="Maturity self-assessment")]
     if notice:
@@ -88,6 +95,13 @@ def home_view(
         channel_id, levels = profile
         lines = [f"*Your last profile* (<#{channel_id}>)"]
         lines += [f"• {escape(area.title)}: {_level(framework, levels.get(area.id))}" for area in framework.areas]
+        blocks.append(DividerBlock())
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=cut_mrkdwn("\n".join(lines), 3000))))
+    if my_actions:
+        lines = [f"*Your actions* ({len(my_actions)} open)"]
+        lines += [f"• {describe(framework, item, today or date.today())}" for item in my_actions[:MAX_ACTIONS_SHOWN]]
+        if len(my_actions) > MAX_ACTIONS_SHOWN:
+            lines.append(f"and {len(my_actions) - MAX_ACTIONS_SHOWN} more: the direct messages I sent you list them")
         blocks.append(DividerBlock())
         blocks.append(SectionBlock(text=MarkdownTextObject(text=cut_mrkdwn("\n".join(lines), 3000))))
     if facilitated:
@@ -126,6 +140,10 @@ def _facilitated_blocks(framework: Framework, item: FacilitatedRound) -> list[Bl
     held = held_back_text(item.summary)
     if held:
         text += f"\n{held}"
+    opened, overdue = item.actions
+    text += (
+        f"\nActions: {opened} open" + (f", {overdue} overdue" if overdue else "") + " (`/maturity actions` lists them)"
+    )
     schedule = (
         f"Summaries {item.schedule}" if item.schedule else "No summary schedule (`/maturity schedule` in the channel)"
     )
@@ -138,6 +156,7 @@ def _facilitated_blocks(framework: Framework, item: FacilitatedRound) -> list[Bl
                 ButtonElement(text="Post summary now", action_id=values.HOME_SUMMARY, value=value),
                 ButtonElement(text="Remind", action_id=values.HOME_REMIND, value=value),
                 ButtonElement(text="Targets", action_id=values.HOME_TARGETS, value=value),
+                ButtonElement(text="Add an action", action_id=values.ACTION_ADD, value=value),
                 ButtonElement(text="Close round", action_id=values.HOME_CLOSE, value=value, style="danger"),
             ]
         ),

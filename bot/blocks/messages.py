@@ -15,9 +15,12 @@ from slack_sdk.models.blocks import (
 
 from framework.models import Framework
 from framework.progress import progress_bar
+from storage.kinds import ActionStatus
+from storage.models import ActionItem
 
 from .. import values
-from .text import escape, sections, to_dicts
+from .plan import describe
+from .text import cut_mrkdwn, escape, sections, to_dicts
 
 USAGE = (
     "*How to use* `/maturity`\n"
@@ -39,8 +42,16 @@ def usage(problem: str | None = None) -> tuple[str, list[dict]]:
 
 
 def announcement(
-    *, framework: Framework, started_by: str, member_count: int, closes_on: date | None = None
+    *,
+    framework: Framework,
+    started_by: str,
+    member_count: int,
+    closes_on: date | None = None,
+    promised: list[ActionItem] = (),
+    today: date | None = None,
 ) -> tuple[str, list[dict]]:
+    """The round's announcement in the channel; with `promised` (the actions agreed in the channel's previous
+    round), what became of them, so the team starts from what it said it would do."""
     closing = f" The round closes at the end of {closes_on:%-d %B %Y}." if closes_on else ""
     text = (
         f"<@{started_by}> started a maturity self-assessment round: *{len(framework.areas)} areas* of "
@@ -58,7 +69,28 @@ def announcement(
             ]
         ),
     ]
+    if promised:
+        blocks.insert(
+            1, SectionBlock(text=MarkdownTextObject(text=cut_mrkdwn(promised_text(framework, promised, today), 3000)))
+        )
     return f"<@{started_by}> started a maturity self-assessment round", to_dicts(blocks)
+
+
+def promised_text(framework: Framework, promised: list[ActionItem], today: date | None) -> str:
+    """ "Last round the team agreed 3 actions: 1 done, 2 still open (1 overdue)", and the open ones."""
+    today = today or date.today()
+    still_open = [item for item in promised if item.status == ActionStatus.OPEN]
+    overdue = sum(1 for item in still_open if item.due_on < today)
+    agreed = f"{len(promised)} action{'s' if len(promised) != 1 else ''}"
+    late = f" ({overdue} overdue)" if overdue else ""
+    lines = [
+        f"*Last round the team agreed {agreed}*: {len(promised) - len(still_open)} done, "
+        f"{len(still_open)} still open{late}."
+    ]
+    lines += [f"• {describe(framework, item, today)}" for item in still_open[:5]]
+    if len(still_open) > 5:
+        lines.append(f"and {len(still_open) - 5} more: `/maturity actions` lists them")
+    return "\n".join(lines)
 
 
 def member_status(*, channel_id: str, done: int, total: int) -> str:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from storage.models import Round
+from storage.models import Round, utcnow
 from storage.rounds import RoundAlreadyOpen
 
 from ...blocks import help as help_blocks
@@ -93,6 +93,8 @@ def start(services: Services, *, ack, args: str, command: dict, client: WebClien
         started_by=user_id,
         member_count=len(members),
         closes_on=closing[0] if closing else None,
+        promised=_promised_last_round(services, round_),
+        today=utcnow().date(),
     )
     try:
         client.chat_postMessage(channel=channel_id, text=text, blocks=blocks)
@@ -199,3 +201,9 @@ def forget(services: Services, *, ack, args: str, **_) -> None:
         return
     text, blocks = messages.forget_confirmation()
     ack(text=text, blocks=blocks)
+
+
+def _promised_last_round(services: Services, round_: Round) -> list:
+    """The actions agreed in the channel's previous round, for the new round's announcement."""
+    previous = services.stores.rounds.previous_closed(round_)
+    return services.stores.plan.of_round(round_.team_id, previous.id) if previous is not None else []
