@@ -7,6 +7,12 @@ history: one change row per answer plus a second for one answer in five, as chan
 the channel's targets. Then, side by side and alternating, the product's Summaries.compute(round_)
 (participation, scoring, targets and the trend against the closed round) and the floor: one hand-written
 `select area_id, level, count(*) from answer where round_id = ? group by area_id, level`.
+
+Then the same summary with the channel's action plan: ACTIONS open actions in the round's channel, spread
+over the 13 areas, one in four overdue (and some done, which the summary leaves out). A summary message
+now also counts each area's open and overdue actions (ActionPlanStore.counts, one grouped query), so this
+figure is Summaries.compute(round_) plus that query, measured as the summary figure is, and printed beside
+the summary figure of the same run (no actions, compute alone) with their ratio and the 100 ms goal.
 """
 
 from __future__ import annotations
@@ -38,6 +44,9 @@ CHART_TARGET = 1.0
 MEMORY_SUMMARIES = 100
 MEMORY_ALLOWANCE_KB = 64  # below this, growth across 100 summaries counts as none (allocator noise)
 CHUNK = 5000
+ACTIONS = 1000  # open actions in the round's channel for the action plan figure
+DONE_ACTIONS = 250  # and done ones, which the counts leave out
+OVERDUE_EVERY = 4  # one open action in four is overdue
 
 
 def load(db: Database, framework, members: int, seed: int = 7) -> tuple[int, int, dict]:
@@ -240,6 +249,8 @@ def measure(
     ]
     log(f"  [{db.kind}] compute {spread(compute_times)}, floor {spread(floor_times)} over {repeats} runs")
 
+    rows += measure_with_actions(db, services, framework, round_, repeats, c, floor, log)
+
     # The same summary right after a member changed an answer: a state no decision was kept for, so the
     # anonymity rule reads every answer and every view shown before and decides afresh.
     changed_times = []
@@ -269,6 +280,119 @@ def measure(
     if chart:
         rows.append(measure_chart(framework, summary, services.settings.maturity_min_group, members))
     return rows, {"compute_s": c, "floor_s": f}
+
+
+def load_actions(db: Database, framework, round_, today, actions: int = ACTIONS) -> int:
+    """Bulk-load `actions` open actions in the round's channel, over every area in turn, one in
+    OVERDUE_EVERY overdue, and DONE_ACTIONS done ones. Returns how many open ones are overdue."""
+    from storage.models import ActionItem, utcnow
+
+    now = utcnow()
+    areas = framework.area_ids
+    rows, overdue = [], 0
+    for index in range(actions + DONE_ACTIONS):
+        done = index >= actions
+        late = not done and index % OVERDUE_EVERY == 0
+        overdue += late
+        rows.append(
+            {
+                "team_id": TEAM,
+                "channel_id": CHANNEL,
+                "framework_id": framework.id,
+                "area_id": areas[index % len(areas)],
+                "round_id": round_.id,
+                "text": f"Action {index + 1}: agree who does what by when",
+                "owner_id": f"U{round_.id:02d}{index % 500:06d}",
+                "due_on": today - timedelta(days=1 + index % 30) if late else today + timedelta(days=1 + index % 90),
+                "aim_level": 1 + index % 5,
+                "status": "done" if done else "open",
+                "created_by": "UFAC",
+                "created_at": now - timedelta(days=40),
+                "updated_by": "UFAC",
+                "updated_at": now,
+                "done_at": now if done else None,
+            }
+        )
+    with db.engine.begin() as connection:
+        for start in range(0, len(rows), CHUNK):
+            connection.execute(insert(ActionItem.__table__), rows[start : start + CHUNK])
+    db.analyze()
+    return overdue
+
+
+def measure_with_actions(db: Database, services, framework, round_, repeats: int, no_actions: float, floor, log):
+    """The summary with ACTIONS open actions in its channel: compute plus the action counts the summary
+    message shows, measured as the summary figure is (alternating with the GROUP BY floor), beside this
+    run's summary figure without actions (`no_actions`, its median)."""
+    from storage.models import utcnow
+
+    plan, summaries = services.stores.plan, services.results
+    today = utcnow().date()
+
+    def counts():
+        return plan.counts(TEAM, CHANNEL, framework.id, today)
+
+    for _ in range(3):
+        counts()
+    empty_times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        assert counts() == {}
+        empty_times.append(time.perf_counter() - t0)
+
+    overdue = load_actions(db, framework, round_, today)
+    found = counts()
+    assert sum(n for n, _ in found.values()) == ACTIONS and sum(late for _, late in found.values()) == overdue
+    assert len(found) == len(framework.areas), "the actions are not spread over every area"
+
+    for _ in range(3):  # warm, as the summary figure is
+        summaries.compute(round_)
+        counts()
+        floor()
+    total_times, counts_times, floor_times = [], [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        summaries.compute(round_)
+        t1 = time.perf_counter()
+        counts()
+        t2 = time.perf_counter()
+        floor()
+        t3 = time.perf_counter()
+        total_times.append(t2 - t0)
+        counts_times.append(t2 - t1)
+        floor_times.append(t3 - t2)
+    total, query = median(total_times), median(counts_times)
+    log(
+        f"  [{db.kind}] with {ACTIONS} open actions ({overdue} overdue): summary + counts {spread(total_times)} "
+        f"(counts {spread(counts_times)}; with no actions {spread(empty_times)}), no actions {ms(no_actions)}"
+    )
+    return [
+        Row(
+            figure=f"summary with {ACTIONS:,} open actions ({overdue} overdue), incl. their counts [{db.kind}]",
+            target=f"<= {COMPUTE_TARGET * 1000:.0f} ms",
+            measured=spread(total_times),
+            baseline=f"no actions {ms(no_actions)} (this run's summary)",
+            ratio=fmt_ratio(ratio(total, no_actions)),
+            met=total <= COMPUTE_TARGET,
+            data={
+                "db": db.kind,
+                "actions_open": ACTIONS,
+                "actions_overdue": overdue,
+                "actions_done": DONE_ACTIONS,
+                "with_actions_s": total_times,
+                "counts_s": counts_times,
+                "counts_empty_s": empty_times,
+                "no_actions_s": no_actions,
+                "floor_s": floor_times,
+            },
+        ),
+        Row(
+            figure=f"action counts query alone, {ACTIONS:,} open actions [{db.kind}]",
+            measured=spread(counts_times),
+            baseline=f"no actions {spread(empty_times)}",
+            ratio=fmt_ratio(ratio(query, median(empty_times))),
+        ),
+    ]
 
 
 def measure_memory(kind: str, compute, count: int, log=print) -> Row:

@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -595,3 +596,55 @@ def test_the_command_prompt_offers_every_subcommand_of_the_bot(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "The report (PDF) is in the summary's thread." in run.stdout
     assert (tmp_path / "sandbox-maturity-report-round-1.pdf").read_bytes().startswith(b"%PDF")
+
+
+# -- the action plan: add an action, its reminder by the clock, Mark done ------------------------------------
+
+
+def test_an_action_is_added_through_its_form_reminded_by_the_clock_and_marked_done(tmp_path):
+    keys = [
+        "q",  # stop the walk-through: the facilitator's prompt
+        "/maturity action add social value",
+        "",  # Area: Enter keeps the one the words named
+        "Publish a social value policy",  # What will be done
+        "",  # Owner: Enter keeps you
+        "+10",  # Due: 10 days from today
+        "3",  # Level it aims for: Mature
+        "clock +7",  # the clock ticks 7 days on: the action is due in 3 days
+        "d",  # [d] Mark done, on the reminder
+        "/maturity actions",
+        "",  # finish: the teammates complete, the summary is posted
+    ]
+    run, _ = sandbox(tmp_path, "--members", "2", "--seed", "4", "--delay", "0", stdin="\n".join(keys) + "\n")
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "clock +N ticks the bot's clock" in out  # the facilitator's help names the command
+    form = out[out.index("#procurement> /maturity action add social value") : out.index("(form submitted)")]
+    assert "Add an action" in form and "Area (Enter keeps Obtaining Social Value" in form
+    assert "Owner (Enter keeps @you" in form and "Due (YYYY-MM-DD or +N days" in form
+    assert "Action added to #procurement's plan: Obtaining Social Value, owner @you" in out
+
+    added = out[out.index("(form submitted)") : out.index("#procurement> clock +7")]
+    assert "── Direct message from maturity-bot" in added
+    assert "You added an action you own:" in added and "Publish a social value policy" in added
+    assert "[d] Mark done  [e] Change date  [o] Hand over" in added
+
+    ticked = out[out.index("#procurement> clock +7") : out.index("#procurement> d")]
+    assert "the clock ticks" in ticked and "(today + 7 days)" in ticked
+    reminder = ticked[ticked.index("Reminder: this action is due in 3 days.") :]
+    assert "Publish a social value policy" in reminder and "[d] Mark done" in reminder
+
+    done = out[out.index("#procurement> d") : out.index("#procurement> /maturity actions")]
+    assert "(you press “Mark done”)" in done and "Done, marked by @you:" in done and "[d]" not in done
+    listed = out[out.index("#procurement> /maturity actions") :]
+    assert "No open actions in #procurement" in listed
+    assert "Maturity summary: round 1" in listed  # the run still ends with the summary
+
+    with sqlite3.connect(tmp_path / "maturity.db") as db:
+        [(area, owner, status, due, created, aim)] = db.execute(
+            "select area_id, owner_id, status, due_on, created_at, aim_level from action_item"
+        ).fetchall()
+        audited = [a for (a,) in db.execute("select action from audit_entry order by id") if a.startswith("action")]
+    assert (area, owner, status, aim) == ("obtaining-social-value", "U0YOU", "done", 3)
+    assert (date.fromisoformat(due) - date.fromisoformat(created[:10])).days == 10
+    assert audited == ["action added", "action done"]

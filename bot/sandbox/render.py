@@ -48,6 +48,10 @@ ACTION_KEYS = {
     "area_change": "x",
     "walkthrough_continue": "g",
     "reminders_stop": "r",
+    "action_add": "a",
+    "action_done": "d",
+    "action_redate": "e",
+    "action_handover": "o",
 }
 _SPARE_KEYS = "abdefijklmnoptuvwyz"
 _LEVEL_ACTION = re.compile(r"^answer_level_(\d)$")

@@ -10,7 +10,10 @@ own users. What the bot changes reaches the terminal through the simulated Slack
 Interactive (the default): the sandbox types `/maturity start` in #procurement, presses Start in your
 direct messages, and shows each area prompt; keys choose a level, ask for help, skip, comment or change.
 When you are done (or press q) you can type facilitator commands; then the teammates finish, the sandbox
-posts `/maturity summary`, shows it and saves the chart.
+posts `/maturity summary`, shows it and saves the chart. At that prompt you can also add an action to the
+channel's plan (`/maturity action add <area words>`: its form is asked field by field), press a button of a
+message you were shown by typing its key (`d` for Mark done), and tick the bot's clock as if days had passed
+(`clock +N`), so that the reminders it owes arrive.
 
 --auto: everything unattended, your answers chosen by the seed too; for demos and as a smoke test. It says
 what it will change (the round it closes and starts, whether it sets targets) before it changes anything,
@@ -37,6 +40,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 from simulated_slack import AppServer, Driver, Event, Message, NoSuchButton, RequestFailed, SimulatedSlack, ViewRecord
@@ -46,6 +50,7 @@ from .. import values
 from ..blocks import views as view_blocks
 from ..listeners.commands import SUBCOMMANDS as BOT_SUBCOMMANDS
 from .render import (
+    Button,
     Names,
     Rendered,
     Style,
@@ -302,6 +307,8 @@ class Session:
         self.shown_prompt: str | None = None  # ts of the prompt last shown
         self.shortened = False  # the prompt last shown was shortened to fit the terminal
         self.round = None
+        self.pressable: list[tuple[str, str]] = []  # (channel, ts) of the messages with buttons shown, latest last
+        self.clock_days = 0  # how far `clock +N` has moved the clock's time ahead of today
 
         from ..app import BOT_SCOPES, create_app
         from ..wsgi import EVENTS_PATH, wsgi_app
@@ -500,7 +507,9 @@ class Session:
             return
         where = f"#{CHANNEL_NAME}" + (" · in a thread" if message.thread_ts else "") + " · maturity-bot"
         self.heading(where)
-        self.say(self.render(message.text, message.blocks, files=self._files_of(message)).text)
+        rendered = self.render(message.text, message.blocks, files=self._files_of(message))
+        self.say(rendered.text)
+        self.remember(message, rendered)
 
     def _is_tick(self, event: Event) -> bool:
         """An update of one of your area prompts to its answer (or to skipped)."""
@@ -543,7 +552,94 @@ class Session:
         if message.text.startswith("Help: "):
             heading = "maturity-bot · thread · help on " + plain(message.text.removeprefix("Help: "), self.names)
         self.heading(heading)
-        self.say(self.render(message.text, message.blocks, files=self._files_of(message)).text)
+        rendered = self.render(message.text, message.blocks, files=self._files_of(message))
+        self.say(rendered.text)
+        self.remember(message, rendered)
+
+    # -- the buttons of the messages you were shown ------------------------------------------------------
+
+    def remember(self, message: Message, rendered: Rendered) -> None:
+        """A message shown with buttons: its keys press them (the latest message that has the key)."""
+        if not rendered.buttons:
+            return
+        where = (message.channel, message.ts)
+        self.pressable = [w for w in self.pressable if w != where][-19:] + [where]
+
+    def pressable_button(self, key: str) -> tuple[Message, Button] | None:
+        """The button a key stands for: on the latest message shown with that key."""
+        for channel, ts in reversed(self.pressable):
+            message = self.slack.find_message(channel, ts)
+            if message is None or self._has_levels(message):
+                continue
+            button = self.render(message.text, message.blocks).button(key)
+            if button is not None:
+                return message, button
+        return None
+
+    def press(self, message: Message, button: Button) -> None:
+        """You press a message's button; what the bot answers is shown (a form opened for you is asked)."""
+        self.say(self.style.dim(f"  (you press “{button.label}”)"))
+        payload = self.driver.click_body(YOU_ID, message, element=button.element, block_id=button.block_id)
+        self.driver.post_form({"payload": json.dumps(payload)})
+        for response in self.slack.responses:
+            if response.get("url") != payload["response_url"]:
+                continue
+            if response.get("delete_original") in (True, "true"):
+                self.pressable = [w for w in self.pressable if w != (message.channel, message.ts)]
+                self.say(self.style.dim("  (maturity-bot deleted the message)"))
+            elif response.get("replace_original") in (True, "true"):
+                # Slack shows the bot's answer in the message's place (its buttons go with the old one).
+                self.pressable = [w for w in self.pressable if w != (message.channel, message.ts)]
+                where = "Direct message" if message.channel.startswith("D") else f"#{CHANNEL_NAME}"
+                self.heading(f"{where} · maturity-bot (updated)")
+                self.say(self.render(response.get("text") or "", response.get("blocks")).text)
+        self.catch_up()
+
+    # -- the clock ---------------------------------------------------------------------------------------
+
+    def client_for(self, team_id: str):
+        return self.app.client if team_id == TEAM_ID else None
+
+    def tick_clock(self, args: str) -> None:
+        """`clock [+N]`: the bot's clock ticks once, as if N more days had passed (reminders, closing dates,
+        scheduled summaries); what it sends is shown. The rest of the bot keeps today's date."""
+        from storage.models import utcnow
+
+        from ..clock import Clock
+
+        words = args.strip().lower()
+        found = re.fullmatch(r"\+?\s*(\d{1,3})\s*(d|days?)?", words) if words else None
+        if words and found is None:
+            self.say("  Say `clock` to tick the clock now, or `clock +N` to tick it N days later (e.g. clock +7).")
+            return
+        if self.other_workspaces():
+            self.say(
+                "  This database holds other workspaces too: the sandbox ticks the clock only on a database of "
+                "its own (the clock acts on every workspace)."
+            )
+            return
+        self.clock_days += int(found.group(1)) if found else 0
+        now = utcnow() + timedelta(days=self.clock_days)
+        later = f" (today + {self.clock_days} day{'s' if self.clock_days != 1 else ''})" if self.clock_days else ""
+        self.heading(f"the clock ticks · {now:%a} {now.day} {now:%b %Y %H:%M} UTC{later}")
+        Clock(self.services, self.client_for, now=lambda: now).tick()
+        sent = self.services.sender.flush_due(self.client_for)  # what this tick made owed goes out now
+        self.catch_up()
+        if not sent:
+            self.say(self.style.dim("  (nothing was due)"))
+
+    def other_workspaces(self) -> bool:
+        """Whether the database holds rounds, actions or owed messages of another workspace."""
+        from sqlalchemy import select as core_select
+
+        from storage.models import ActionItem, OutboxMessage, Round
+
+        with self.services.engine.connect() as conn:
+            for model in (Round, ActionItem, OutboxMessage):
+                table = model.__table__
+                if conn.execute(core_select(table.c.team_id).where(table.c.team_id != TEAM_ID).limit(1)).first():
+                    return True
+        return False
 
     def footer_rows(self) -> int:
         """The rows under a prompt while it waits: a blank line, your progress, the keys (up to 3 rows at
@@ -1005,6 +1101,10 @@ class Session:
                 continue
             button = rendered.button(key)
             if button is None:
+                elsewhere = self.pressable_button(key) if key.isalpha() else None
+                if elsewhere is not None:
+                    self.press(*elsewhere)
+                    continue
                 self.say(f"  Press a key shown in brackets (1-{levels} chooses a level).")
                 continue
             if button.action_id == values.SKIP and prompt.ts == self.reopened:
@@ -1093,6 +1193,21 @@ class Session:
             ("Every subcommand (with or without /maturity): " + " · ".join(SUBCOMMANDS) + ".", "  "),
             ("home shows your App Home; any other text is a direct message to the bot.", "  "),
             (
+                "The action plan: /maturity action add social value opens its form (asked here field by field; a "
+                "date as 2030-01-31 or +14 for 14 days on) · /maturity actions lists the open ones.",
+                "  ",
+            ),
+            (
+                "A key in brackets under a message, e.g. d for [d] Mark done, presses that button on the "
+                "latest message showing it.",
+                "  ",
+            ),
+            (
+                "clock +N ticks the bot's clock as if N days had passed, so the reminders it owes arrive "
+                "(clock alone ticks it now).",
+                "  ",
+            ),
+            (
                 (
                     "Press Enter (or q) to finish: your teammates complete their answers and the sandbox posts "
                     "/maturity summary."
@@ -1119,6 +1234,12 @@ class Session:
                 self.say(f"  The bot failed: {error}")
         elif line.startswith("/"):
             self.say("  Only /maturity is installed in this workspace (try /maturity help).")
+            return
+        elif first == "clock":
+            self.tick_clock(line[len("clock") :])
+            return
+        elif len(line) == 1 and line.isalpha() and (pressed := self.pressable_button(line.lower())) is not None:
+            self.press(*pressed)
             return
         elif first == "home":
             record = self.home_of(YOU_ID)
@@ -1157,13 +1278,17 @@ class Session:
             optional = block.get("optional", False)
             if element.get("type") == "static_select":
                 options = element.get("options") or []
-                if options != last_options:
+                if options != last_options and not numbered(options):
                     self.say(
                         "  "
                         + "  ".join(
                             f"[{o['value']}] {o['text']['text'].removeprefix(str(o['value']) + ' · ')}" for o in options
                         )
                     )
+                    last_options = options
+                elif options != last_options:  # values that are ids (an area's): chosen by number or by name
+                    for number, option in enumerate(options, 1):
+                        self.say(f"  [{number}] {option['text']['text']}")
                     last_options = options
                 initial = element.get("initial_option")
                 hint = (
@@ -1197,6 +1322,20 @@ class Session:
                     self.say("  Form cancelled: nothing was sent.")
                     return
                 answers[block["block_id"]] = text or initial or ""
+            elif element.get("type") == "users_select":
+                chosen = self.ask_person(label, element.get("initial_user"), optional)
+                if chosen is None:
+                    self.say("  Form cancelled: nothing was sent.")
+                    return
+                if chosen:
+                    answers[block["block_id"]] = chosen
+            elif element.get("type") == "datepicker":
+                chosen = self.ask_date(label, element.get("initial_date"), optional)
+                if chosen is None:
+                    self.say("  Form cancelled: nothing was sent.")
+                    return
+                if chosen:
+                    answers[block["block_id"]] = chosen
         errors = self.submit(YOU_ID, record, modal_state(view, answers))
         if errors:
             for text in (errors.get("errors") or {}).values():
@@ -1206,6 +1345,59 @@ class Session:
             self.say(self.style.dim("  (form submitted)"))
             if view.get("callback_id") == values.COMMENT_VIEW:
                 self.acknowledge_comment(view)
+            elif view.get("callback_id") == values.ACTION_VIEW:
+                self.acknowledge_action()
+
+    def ask_person(self, label: str, initial: str | None, optional: bool) -> str | None:
+        """A users_select: a person of the workspace by @name, name or id; "" for none, None to cancel."""
+        people = [self.you, *self.team]
+        shown = ", ".join("@" + p.name for p in people[:12]) + (", ..." if len(people) > 12 else "")
+        self.say(f"  People: {shown}")
+        keeps = (
+            f"Enter keeps @{self.names.user(initial)}" if initial else ("Enter for none" if optional else "required")
+        )
+        while True:
+            text = self.keys.line(f"  {label} ({keeps}, q cancels): ")
+            if text is None or text.lower() == "q":
+                return None
+            if not text:
+                if initial or optional:
+                    return initial or ""
+                self.say("  This one is required.")
+                continue
+            chosen = choose_person(people, text)
+            if chosen is not None:
+                return chosen.id
+            self.say("  Type one of the people above (@name).")
+
+    def ask_date(self, label: str, initial: str | None, optional: bool) -> str | None:
+        """A datepicker: 2030-01-31, +14 (days from today), today or tomorrow; "" for none, None to cancel."""
+        keeps = f"Enter keeps {initial}" if initial else ("Enter for none" if optional else "required")
+        while True:
+            text = self.keys.line(f"  {label} (YYYY-MM-DD or +N days; {keeps}, q cancels): ")
+            if text is None or text.lower() == "q":
+                return None
+            if not text:
+                if initial or optional:
+                    return initial or ""
+                self.say("  This one is required.")
+                continue
+            chosen = parse_date(text, today())
+            if chosen is not None:
+                return chosen.isoformat()
+            self.say("  Type a date as 2030-01-31, or +14 for 14 days from today.")
+
+    def acknowledge_action(self) -> None:
+        """Say what was added to the plan, as the database has it (its owner is told in a direct message)."""
+        added = [i for i in self.services.stores.plan.for_channel(TEAM_ID, CHANNEL_ID) if i.created_by == YOU_ID]
+        if not added:
+            return
+        item = max(added, key=lambda i: i.id)
+        area = self.framework.area(item.area_id)
+        self.say(
+            f"  Action added to #{CHANNEL_NAME}'s plan: {area.title if area else item.area_id}, owner "
+            f"@{self.names.user(item.owner_id)}, due {item.due_on.isoformat()}."
+        )
 
     def acknowledge_comment(self, view: dict) -> None:
         """Say what became of the comment, as the database has it."""
@@ -1272,14 +1464,57 @@ def header_of(message: Message) -> str:
     return message.text.split(":")[0]
 
 
+def numbered(options: list[dict]) -> bool:
+    """Whether a select's options are listed by number (their values are ids, not numbers)."""
+    return any(not str(o["value"]).isdigit() for o in options)
+
+
 def choose_option(options: list[dict], text: str) -> dict | None:
-    """An option by its value ("3"), its text ("3 · Mature") or its name ("mature")."""
+    """An option by its value ("3"), its text ("3 · Mature") or its name ("mature"); where the values are ids,
+    by its number in the list too."""
     wanted = text.strip().lower()
     for option in options:
         shown = option["text"]["text"].lower()
         if wanted in (str(option["value"]).lower(), shown) or shown.split("· ")[-1] == wanted:
             return option
+    if numbered(options) and wanted.isdigit() and 1 <= int(wanted) <= len(options):
+        return options[int(wanted) - 1]
     return None
+
+
+def choose_person(people: list[Person], text: str) -> Person | None:
+    """A person by @name, real name or user id; or the only one whose name or real name starts with it."""
+    wanted = text.strip().removeprefix("@").strip().lower()
+    if not wanted:
+        return None
+    for person in people:
+        if wanted in (person.name.lower(), person.real_name.lower(), person.id.lower()):
+            return person
+    starting = [p for p in people if p.name.lower().startswith(wanted) or p.real_name.lower().startswith(wanted)]
+    return starting[0] if len(starting) == 1 else None
+
+
+def today() -> date:
+    """The bot's today (UTC): the date its forms check a due date against."""
+    from storage.models import utcnow
+
+    return utcnow().date()
+
+
+def parse_date(text: str, base: date) -> date | None:
+    """2030-01-31, +14 (or +14 days), today or tomorrow (from `base`, today)."""
+    wanted = text.strip().lower()
+    if wanted == "today":
+        return base
+    if wanted == "tomorrow":
+        return base + timedelta(days=1)
+    found = re.fullmatch(r"\+\s*(\d{1,4})\s*(d|days?)?", wanted)
+    if found:
+        return base + timedelta(days=int(found.group(1)))
+    try:
+        return date.fromisoformat(wanted)
+    except ValueError:
+        return None
 
 
 def modal_state(view: dict, answers: dict[str, str]) -> dict:
@@ -1293,6 +1528,10 @@ def modal_state(view: dict, answers: dict[str, str]) -> dict:
         if element.get("type") == "static_select":
             option = next((o for o in element.get("options", []) if str(o["value"]) == str(answer)), None)
             state[block["block_id"]] = {action_id: {"type": "static_select", "selected_option": option}}
+        elif element.get("type") == "users_select":
+            state[block["block_id"]] = {action_id: {"type": "users_select", "selected_user": answer or None}}
+        elif element.get("type") == "datepicker":
+            state[block["block_id"]] = {action_id: {"type": "datepicker", "selected_date": answer or None}}
         else:
             state[block["block_id"]] = {
                 action_id: {"type": element.get("type", "plain_text_input"), "value": answer or None}
