@@ -243,21 +243,26 @@ def rounds_list(args: argparse.Namespace) -> int:
 def export_round(args: argparse.Namespace) -> int:
     out = Path(args.out)
     summary_out = out.with_name(f"{out.stem}-summary{out.suffix or '.csv'}")
+    actions_out = out.with_name(f"{out.stem}-actions{out.suffix or '.csv'}")
     _check_writable(out)
-    progress = _Progress(4, enabled=sys.stderr.isatty())
+    progress = _Progress(5, enabled=sys.stderr.isatty())
     progress.step("reading the round")
     results, round_ = _results_and_round(args.round_id)
-    progress.step("building the answers and summary CSVs")
+    progress.step("building the answers, summary and actions CSVs")
     with _reading(results.stores.engine):
-        # No Slack: a named round's members appear as their Slack user ids.
+        # No Slack: a named round's members, and the actions' owners, appear as their Slack user ids.
         (_, answers), (_, summary) = results.export_files(round_, round_.channel_id)
+        _, actions = results.actions_file(round_, round_.channel_id)
     progress.step(f"writing {out.name}")
     _write(out, answers)
     progress.step(f"writing {summary_out.name}")
     _write(summary_out, summary)
+    progress.step(f"writing {actions_out.name}")
+    _write(actions_out, actions)
     progress.done()
     print(f"Answers CSV: {out}")
     print(f"Summary CSV: {summary_out}")
+    print(f"Actions CSV: {actions_out}")
     return 0
 
 

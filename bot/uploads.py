@@ -1,6 +1,7 @@
 """Files a facilitator asks for: the leaders' report (PDF, in the thread of the round's latest summary) and
 the CSV export (in their direct messages). The Slack side of results/: recording the upload as owed, looking
-members' names up for a named round, and drawing the file when the sender sends it.
+members' names up for a named round (and the action plan's owners' names in every round: owning an action is
+not an answer), and drawing the file when the sender sends it.
 
 Both go through the outbox as file rows, so a failure or a crash mid-upload leaves the file owed, and it is
 uploaded once it can be (never twice: see bot/outbox.py).
@@ -40,7 +41,8 @@ class Uploads:
         return self._send(client, round_, outbox_keys.report(round_.id), round_.channel_id, filename, thread_ts)
 
     def export(self, client: WebClient, round_: Round, user_id: str) -> str | None:
-        """Send the round's answers and summary CSVs to a member's direct messages (one message, two files)."""
+        """Send the round's answers and summary CSVs and the channel's actions CSV to a member's direct messages
+        (one message, three files)."""
         number = self.stores.rounds.number(round_)
         filename = export_filename("answers", round_.channel_name or round_.channel_id, number)
         return self._send(client, round_, outbox_keys.export(round_.id), user_id, filename)
@@ -56,26 +58,31 @@ class Uploads:
 
     def _report(self, client: WebClient, message: OutboxMessage) -> FileContent:
         round_ = self.stores.rounds.get(message.team_id, message.ref_id)
-        number, pdf = self.results.report_pdf(round_, round_label(round_))
+        owners = _names(client, self.results.action_owner_ids(round_))
+        number, pdf = self.results.report_pdf(round_, round_label(round_), owners)
         return FileContent(content=pdf, title=f"Maturity report, round {number}")
 
     def _export(self, client: WebClient, message: OutboxMessage) -> FileContent:
         round_ = self.stores.rounds.get(message.team_id, message.ref_id)
         names = None if round_.anonymous else _names(client, self.results.member_ids(round_))
-        (answers_name, answers), (summary_name, summary) = self.results.export_files(
-            round_, round_.channel_name or round_.channel_id, names
-        )
+        channel_name = round_.channel_name or round_.channel_id
+        (answers_name, answers), (summary_name, summary) = self.results.export_files(round_, channel_name, names)
+        owners = _names(client, self.results.action_owner_ids(round_))
+        actions = self.results.actions_file(round_, channel_name, owners)
         number = self.stores.rounds.number(round_)
         return FileContent(
             content=answers,
             title=answers_name,
-            more=((summary_name, summary),),
-            comment=f"Round {number} of <#{round_.channel_id}>: every answer, and the summary per area.",
+            more=((summary_name, summary), actions),
+            comment=(
+                f"Round {number} of <#{round_.channel_id}>: every answer, the summary per area, and the channel's "
+                "action plan."
+            ),
         )
 
 
 def _names(client: WebClient, user_ids: list[str]) -> dict[str, str]:
-    """Members' Slack names, for a round started with `/maturity start named`."""
+    """Members' Slack names, for a round started with `/maturity start named` (and actions' owners)."""
     names = {}
     for user_id in user_ids:
         try:

@@ -1,4 +1,5 @@
-"""CSV exports a facilitator downloads: every answer of a round, and the round's summary per area.
+"""CSV exports a facilitator downloads: every answer of a round, the round's summary per area, and the
+channel's action plan.
 
 Pure functions: they take already-loaded objects (no Slack calls, no database sessions) and return the
 file's bytes, ready to upload.
@@ -27,11 +28,11 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from framework.models import Framework
 from framework.scoring import Summary
-from storage.models import Answer, Participant, Round
+from storage.models import ActionItem, Answer, Participant, Round
 
 ANSWERS_HEADER = [
     "round",
@@ -46,6 +47,22 @@ ANSWERS_HEADER = [
     "comment",
     "answered at",
     "channel",
+]
+
+ACTIONS_HEADER = [
+    "area id",
+    "area title",
+    "action",
+    "owner",
+    "owner name",
+    "due",
+    "aims for level number",
+    "aims for level name",
+    "status",
+    "done on",
+    "added by",
+    "added on",
+    "round",
 ]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\u2212")
@@ -207,6 +224,49 @@ def summary_csv(framework: Framework, round_: Round, round_number: int, summary:
     return _write(summary_header(framework), rows)
 
 
+def actions_csv(
+    framework: Framework,
+    actions: Sequence[ActionItem],
+    round_numbers: dict[int, int] | None = None,
+    names: dict[str, str] | None = None,
+) -> bytes:
+    """A channel's action plan, one row per action (open and done) in the order given (the store's: soonest
+    due first).
+
+    Owners are named in every round, anonymous or not: owning an action is not an answer, and nothing here
+    comes from anyone's answers. "owner" and "added by" are Slack user ids; "owner name" is `names[owner]`
+    when the caller looked names up, else empty. "due", "done on" and "added on" are ISO dates (UTC for the
+    last two); "round" is the channel's number of the round the action was agreed in (`round_numbers`, by
+    round id), empty when it was agreed outside a round. The action's text and names are guarded against
+    formula injection (see the module docstring).
+    """
+    names = names or {}
+    round_numbers = round_numbers or {}
+    rows: list[list[object]] = []
+    for action in actions:
+        area = framework.area(action.area_id)
+        aim = framework.level(action.aim_level) if action.aim_level is not None else None
+        name = names.get(action.owner_id)
+        rows.append(
+            [
+                action.area_id,
+                area.title if area else None,
+                guard_formula(action.text or ""),
+                action.owner_id,
+                guard_formula(name) if name else None,
+                iso_date(action.due_on),
+                action.aim_level,
+                aim.name if aim else None,
+                action.status,
+                iso_date(action.done_at),
+                action.created_by,
+                iso_date(action.created_at),
+                round_numbers.get(action.round_id) if action.round_id is not None else None,
+            ]
+        )
+    return _write(ACTIONS_HEADER, rows)
+
+
 def channel_of(round_: Round) -> str:
     """The channel as recorded when the round started ("#procurement"), or its id for older rounds."""
     return guard_formula(f"#{round_.channel_name}") if round_.channel_name else round_.channel_id
@@ -275,6 +335,17 @@ def iso_utc(moment: datetime | None) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+
+
+def iso_date(moment: datetime | date | None) -> str:
+    """An ISO date ("2026-03-02"); a datetime's date in UTC (a naive one is taken to be UTC already)."""
+    if moment is None:
+        return ""
+    if isinstance(moment, datetime):
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC)
+        return moment.date().isoformat()
+    return moment.isoformat()
 
 
 def _level_name(framework: Framework, number: int | None) -> str | None:

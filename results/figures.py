@@ -16,12 +16,12 @@ from framework.models import Framework
 from framework.scoring import Participation, Summary, summarise, team_levels
 from storage import Stores
 from storage.kinds import RoundStatus
-from storage.models import Round
+from storage.models import ActionItem, Round
 from storage.published import State
 from storage.records import AreaRecord, FinalRecord
 
 from .anonymity import Decision, decide_all
-from .csv_files import round_export_files
+from .csv_files import actions_csv, export_filename, round_export_files
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class RoundFigures:
     number: int  # the channel's 1st, 2nd... round
     summary: Summary
     previous_number: int | None  # the number of the previous closed round the trend compares with, if any
+    previous_id: int | None = None  # that round's id
 
 
 @dataclass
@@ -110,6 +111,8 @@ class Results:
                     decisions[area_id] = decision
                 return decisions
             round_ = self.stores.rounds.get(round_.team_id, round_.id) or round_  # closed meanwhile
+            if (kept := self.stores.records.final(round_.team_id, round_.id)) is not None:
+                return kept_decisions(kept)  # and its answers may already be going
             return self._shown_by_area(round_, publish=False)
         current, history = self.stores.published.read(round_.team_id, round_.id, stale)
         for area_id, decision in decide_all(current, history, self.min_group, may_publish=legacy).items():
@@ -140,6 +143,7 @@ class Results:
             number=number,
             summary=self._summary(round_, previous, publish=True),
             previous_number=self.stores.rounds.number(previous) if previous is not None else None,
+            previous_id=previous.id if previous is not None else None,
         )
 
     def member_ids(self, round_: Round) -> list[str]:
@@ -158,8 +162,38 @@ class Results:
             self.framework, round_, number, participants, answers, self.compute(round_), channel_name, names
         )
 
-    def report_pdf(self, round_: Round, label: str) -> tuple[int, bytes]:
-        """The round's PDF report for leaders (results/report.py): (round number, PDF bytes)."""
+    def actions(self, round_: Round) -> list[ActionItem]:
+        """The actions of the round's channel, open and done, soonest due first (they belong to the channel,
+        not to the round)."""
+        return self.stores.plan.for_channel(round_.team_id, round_.channel_id, open_only=False)
+
+    def action_owner_ids(self, round_: Round) -> list[str]:
+        """The owners of the channel's actions, for a caller that looks their names up."""
+        return sorted({action.owner_id for action in self.actions(round_)})
+
+    def actions_file(self, round_: Round, channel_name: str, names: dict[str, str] | None = None) -> tuple[str, bytes]:
+        """(filename, bytes) of the channel's actions CSV, named like the round's other exports. `names` are
+        the owners' display names, looked up by the caller (in any round: owning an action is not an
+        answer); without one an owner is their user id only."""
+        actions = self.actions(round_)
+        return (
+            export_filename("actions", channel_name, self.stores.rounds.number(round_)),
+            actions_csv(self.framework, actions, self._round_numbers(round_.team_id, actions), names),
+        )
+
+    def _round_numbers(self, team_id: str, actions: list[ActionItem]) -> dict[int, int]:
+        """{round id: the channel's number of that round} for the rounds the actions were agreed in."""
+        numbers = {}
+        for round_id in {action.round_id for action in actions if action.round_id is not None}:
+            agreed = self.stores.rounds.get(team_id, round_id)
+            if agreed is not None:
+                numbers[round_id] = self.stores.rounds.number(agreed)
+        return numbers
+
+    def report_pdf(self, round_: Round, label: str, owner_names: dict[str, str] | None = None) -> tuple[int, bytes]:
+        """The round's PDF report for leaders (results/report.py): (round number, PDF bytes). Its action plan
+        is the channel's actions; `owner_names` are their owners' display names, looked up by the caller
+        (without, an owner appears as their Slack user id)."""
         from .report import round_report_pdf  # matplotlib loads only when a report is drawn
 
         figures = self.figures(round_)
@@ -171,6 +205,9 @@ class Results:
             channel_label=label,
             min_group=self.min_group,
             previous_round_number=figures.previous_number,
+            actions=self.actions(round_),
+            owner_names=owner_names,
+            previous_round_id=figures.previous_id,
         )
         return figures.number, pdf
 

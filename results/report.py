@@ -1,5 +1,7 @@
 """A round's results as a PDF for a council's leaders: a title page, the chart, a table of every area, the
-areas where views differ, and what the next level looks like in the framework's own words.
+areas where views differ, what the next level looks like in the framework's own words, and (when it is given
+the channel's actions) the action plan, with what became of the previous round's actions beside each area's
+trend.
 
 matplotlib is imported inside `round_report_pdf`, never at module level (it is a heavy import and the bot
 must start without it). Pages are Figure objects saved with the PDF backend's PdfPages: no pyplot and no
@@ -12,12 +14,15 @@ being cut at the bottom. All text is at least 9 pt.
 Anonymity, as in the channel summary: nobody is named; an area with fewer than `min_group` answers shows
 "too few answers yet" and none of its figures, and such areas appear neither where views differ nor in
 "What better looks like". The figures are those results/anonymity.py lets the round show (the Summary it
-is given): while they hold newer answers back, the table says how many and the title page says why.
+is given): while they hold newer answers back, the table says how many and the title page says why. The
+action plan names each action's owner (by the display name the caller gives, else the Slack user id):
+owning an action is not an answer, and nothing of anyone's answers is shown with it.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
@@ -25,7 +30,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from framework.models import Framework, KeyArea
     from framework.scoring import AreaScore, Summary
-    from storage.models import Round
+    from storage.models import ActionItem, Round
 
 PAGE_W, PAGE_H = 8.27, 11.69  # A4 portrait, inches
 MARGIN_X = 0.65
@@ -66,6 +71,12 @@ CELL_PAD = 0.06
 # before it is split into parts.
 MIN_CHART_SCALE = 0.88
 CHART_AREAS_PER_PIECE = 12
+# The action plan's tables: the action's text takes what the others leave; the area column is this wide.
+ACTION_HEADINGS = ["Area", "Action", "Owner", "Due", "Status"]
+ACTION_AREA_W = 1.35
+ACTION_OWNER_MAX_W = 1.15
+PREVIOUS_HEADINGS = ["Area", "Completed", "Still open", "Trend"]
+OVERDUE = "overdue"
 
 
 def round_report_pdf(
@@ -77,8 +88,17 @@ def round_report_pdf(
     channel_label: str,
     min_group: int,
     previous_round_number: int | None = None,
+    actions: Sequence[ActionItem] | None = None,
+    owner_names: dict[str, str] | None = None,
+    previous_round_id: int | None = None,
+    today: date | None = None,
 ) -> bytes:
-    """The round's report as PDF bytes (see the module docstring for its pages)."""
+    """The round's report as PDF bytes (see the module docstring for its pages).
+
+    `actions` are the channel's actions, open and done (None: the report has no action plan page);
+    `owner_names` their owners' display names by user id, if the caller has them (else owners appear as their
+    Slack user ids); `previous_round_id` the id of the round `previous_round_number` numbers, whose actions
+    the action plan follows up; `today` the date an open action is overdue after (today in UTC by default)."""
     from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.figure import Figure
 
@@ -91,12 +111,18 @@ def round_report_pdf(
         min_group=min_group,
         previous_round_number=previous_round_number,
         doc=_Document(_Measure()),
+        actions=None if actions is None else list(actions),
+        owner_names=dict(owner_names or {}),
+        previous_round_id=previous_round_id,
+        today=today or datetime.now(UTC).date(),
     )
     report.title_page()
     report.chart_pages()
     report.table_pages()
     report.differences_page()
     report.better_pages()
+    if report.actions is not None:
+        report.action_plan_pages()
 
     buffer = io.BytesIO()
     metadata = {
@@ -139,6 +165,10 @@ class _Report:
     min_group: int
     previous_round_number: int | None
     doc: _Document
+    actions: list[ActionItem] | None = None
+    owner_names: dict[str, str] = field(default_factory=dict)
+    previous_round_id: int | None = None
+    today: date | None = None
 
     def level(self, number: int | None) -> str:
         """ "2 · Developing": the number stays with the name's first word; a long name may wrap."""
@@ -248,7 +278,12 @@ class _Report:
             (
                 f'Hidden areas: an area with fewer than {self.min_group} answers shows "{TOO_FEW}" and none of '
                 "its figures, and counts towards no theme or overall level, so no one's answer can be picked out. "
-                "Nobody is named anywhere in this report."
+                + (
+                    "Nobody is named anywhere in this report."
+                    if self.actions is None
+                    else "Nobody's answers are named anywhere in this report; the action plan names each action's "
+                    "owner, since owning an action is not an answer."
+                )
             ),
             (
                 f"Held back: an area's figures move only when at least {self.min_group} members' answers are new or "
@@ -520,6 +555,137 @@ class _Report:
                     *self.descriptor_lines(area, score.team_level + 1),
                 ]
             doc.keep_together(lines, after=0.12, rule_before=0.18 if index else 0.0)
+
+    # -- the action plan -----------------------------------------------------------------------------------------
+
+    def action_plan_pages(self) -> None:
+        """The channel's actions (open ones first, soonest due first, then the done ones), overdue marked in
+        words; then, for a round after the first, what became of the previous round's actions per area beside
+        the area's trend."""
+        doc = self.doc
+        doc.new_page(running="Action plan (continued)")
+        doc.paragraph("Action plan", HEADING_FONT, weight="bold", after=0.08)
+        doc.paragraph(
+            "The channel's actions, open and done: what will be done about an area, who owns it and when it is "
+            f'due. Open actions come first, soonest due first; "{OVERDUE}" marks an open action whose due date '
+            "has passed. Owners are named: owning an action is not an answer, and nobody's answers are shown here.",
+            BODY_FONT,
+            colour=MUTED_COLOUR,
+            after=0.2,
+        )
+        actions = sorted(self.actions or [], key=lambda a: (a.status != "open", a.due_on, a.id or 0))
+        if not actions:
+            doc.paragraph("No actions have been agreed in this channel yet.", BODY_FONT, after=0.1)
+        else:
+            header = [_Cell(name, weight="bold") for name in ACTION_HEADINGS]
+            rows = [self.action_row(action) for action in actions]
+            fit = [doc.fit_width([row[c] for row in [header, *_with_notes(rows)]]) for c in (2, 3, 4)]
+            fit[0] = min(fit[0], ACTION_OWNER_MAX_W)  # a long name wraps
+            widths = [ACTION_AREA_W, CONTENT_W - ACTION_AREA_W - sum(fit), *fit]
+            self.table(header, rows, widths, "Action plan (continued)")
+        self.previous_actions()
+
+    def action_row(self, action: ActionItem) -> list[_Cell]:
+        area = self.framework.area(action.area_id)
+        aim = f"aims for {self.level(action.aim_level)}" if action.aim_level is not None else None
+        if action.status == "done":
+            done_on = _iso_date(action.done_at)
+            status = _Cell("done", note=f"on {done_on}" if done_on else None, note_colour=MUTED_COLOUR)
+        elif self.today is not None and action.due_on < self.today:
+            status = _Cell("open", note=OVERDUE, note_colour=WARN_COLOUR)
+        else:
+            status = _Cell("open")
+        late = action.status != "done" and self.today is not None and action.due_on < self.today
+        return [
+            _Cell(area.title if area else action.area_id),
+            _Cell(" ".join((action.text or "").split()), note=aim, note_colour=MUTED_COLOUR),
+            _Cell(self.owner(action.owner_id)),
+            _Cell(
+                action.due_on.isoformat(),
+                colour=WARN_COLOUR if late else TEXT_COLOUR,
+                weight="bold" if late else "normal",
+            ),
+            status,
+        ]
+
+    def owner(self, user_id: str) -> str:
+        return self.owner_names.get(user_id) or user_id
+
+    def previous_actions(self) -> None:
+        """Per area with actions agreed in the previous round: how many are done and how many still open,
+        beside the change of its team level since then."""
+        if not self.previous_round_number or self.previous_round_id is None:
+            return
+        doc = self.doc
+        number = self.previous_round_number
+        agreed = [a for a in self.actions or [] if a.round_id == self.previous_round_id]
+        heading = f"What became of round {number}'s actions"
+        intro = (
+            f"For each area with actions agreed in round {number}: how many have been completed and how many are "
+            f"still open, beside the area's trend (the change of its team level since round {number}, as in the "
+            "table of areas)."
+        )
+        done = sum(1 for a in agreed if a.status == "done")
+        tally = (
+            f"No actions were agreed in round {number}."
+            if not agreed
+            else f"Of the {len(agreed)} {'action' if len(agreed) == 1 else 'actions'} agreed in round {number}, "
+            f"{done} {'was' if done == 1 else 'were'} completed and {len(agreed) - done} "
+            f"{'is' if len(agreed) - done == 1 else 'are'} still open."
+        )
+        lines = [
+            _Line(heading, SUBHEADING_FONT + 2, weight="bold", after=0.08),
+            _Line(intro, BODY_FONT, colour=MUTED_COLOUR, after=0.1),
+            _Line(tally, BODY_FONT, after=0.14),
+        ]
+        doc.running = None  # moved whole to a new page: its own heading heads it
+        doc.keep_together(lines, after=0.0, rule_before=0.3 if doc.pages[-1] else 0.0)
+        doc.running = f"{heading} (continued)"
+        if not agreed:
+            return
+        by_area: dict[str, list[ActionItem]] = {}
+        for action in agreed:
+            by_area.setdefault(action.area_id, []).append(action)
+        order = {area_id: i for i, area_id in enumerate(self.framework.area_ids)}
+        rows = []
+        for area_id in sorted(by_area, key=lambda a: (order.get(a, len(order)), a)):
+            items = by_area[area_id]
+            completed = sum(1 for a in items if a.status == "done")
+            area = self.framework.area(area_id)
+            rows.append(
+                [
+                    _Cell(area.title if area else area_id),
+                    _Cell(f"{completed}{NBSP}of{NBSP}{len(items)}"),
+                    _Cell(str(len(items) - completed)),
+                    self.trend_cell(area_id),
+                ]
+            )
+        header = [_Cell(name, weight="bold") for name in PREVIOUS_HEADINGS]
+        widths = doc.column_widths([header] + rows, AREA_COLUMN_MIN)
+        self.table(header, rows, widths, f"{heading} (continued)")
+
+    def trend_cell(self, area_id: str) -> _Cell:
+        score = self.summary.by_area.get(area_id)
+        trend = score.trend if self.shown(score) else None
+        if trend is None:
+            return _Cell(f"not{NBSP}shown", style="italic", colour=MUTED_COLOUR)
+        if trend == 0:
+            return _Cell("same")
+        return _Cell(f"{'moved up' if trend > 0 else 'moved down'}{NBSP}{abs(trend)}".replace(" ", NBSP))
+
+    def table(self, header: list[_Cell], rows: list[list[_Cell]], widths: list[float], continued: str) -> None:
+        """A table whose header repeats at the top of each page it runs onto."""
+        doc = self.doc
+        if doc.row_height(header, widths) + (doc.row_height(rows[0], widths) if rows else 0) > doc.room():
+            doc.new_page()
+            doc.paragraph(continued, SUBHEADING_FONT, weight="bold", after=0.1)
+        doc.table_header(header, widths)
+        for row in rows:
+            if doc.row_height(row, widths) > doc.room():
+                doc.new_page()
+                doc.paragraph(continued, SUBHEADING_FONT, weight="bold", after=0.1)
+                doc.table_header(header, widths)
+            doc.table_row(row, widths)
 
     def descriptor_lines(self, area: KeyArea, level_number: int) -> list[_Line]:
         level = self.framework.level(level_number)
@@ -875,6 +1041,14 @@ class _Document:
             ]
         return lines
 
+    def fit_width(self, cells: list[_Cell]) -> float:
+        """The width a column needs for its widest unbreakable text (as `column_widths` measures it)."""
+        widest = 0.0
+        for cell in cells:
+            words = [w for w in cell.text.replace("\n", " ").split(" ") if w]
+            widest = max([widest, *(self.measure.width(w, TABLE_FONT, cell.weight, cell.style) for w in words)])
+        return widest / WRAP_SLACK + 2 * CELL_PAD + 0.03
+
     def column_widths(self, rows: list[list[_Cell]], first_min: float) -> list[float]:
         """The first column takes the width the others leave; the others fit their widest unbreakable text."""
         columns = len(rows[0])
@@ -950,6 +1124,17 @@ class _Document:
                 )
             )
         self.y += height
+
+
+def _with_notes(rows: list[list[_Cell]]) -> list[list[_Cell]]:
+    """The rows, and after each one its cells' notes as cells of their own: what a column must be wide enough
+    for when its notes are not to be split (`column_widths` measures a cell's text only)."""
+    widened = []
+    for row in rows:
+        widened.append(row)
+        if any(cell.note for cell in row):
+            widened.append([_Cell(cell.note or "", weight="bold", span=cell.span) for cell in row])
+    return widened
 
 
 def _png_size(png: bytes) -> tuple[int, int]:

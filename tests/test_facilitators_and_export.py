@@ -72,6 +72,7 @@ def test_export_sends_pseudonymous_answers_and_the_summary_to_the_facilitators_d
     assert set(files) == {
         "maturity-answers-procurement-team-round-1.csv",
         "maturity-summary-procurement-team-round-1.csv",
+        "maturity-actions-procurement-team-round-1.csv",
     }
     assert {f.channel_id for f in files.values()} == {dm(slack, "U1")}
     answers = rows(files["maturity-answers-procurement-team-round-1.csv"].content)
@@ -95,7 +96,7 @@ def test_export_sends_pseudonymous_answers_and_the_summary_to_the_facilitators_d
     # Only facilitators may export.
     workspace.command("U2", "export", channel_id="C4")
     assert slack.ephemerals[-1]["text"].startswith("Sorry, only the round's facilitators")
-    assert len(slack.files) == 2
+    assert len(slack.files) == 3
 
 
 def test_a_named_round_exports_names_and_an_earlier_round_by_number(workspace, slack):
