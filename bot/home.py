@@ -1,5 +1,5 @@
 """Publishing a member's App Home tab (on app_home_opened, and where a facilitator acts there): their rounds,
-profile and actions, and for facilitators their channels' rounds with the action plan's counts."""
+profile and actions, and for facilitators their channels' rounds with the team's open actions."""
 
 from __future__ import annotations
 
@@ -64,7 +64,6 @@ class Home:
             if schedule is not None:
                 spec = ScheduleSpec(schedule.frequency, schedule.day, schedule.time, schedule.timezone)
                 described = f"{spec.describe()}; next {format_moment(spec.next_run(utcnow()), spec.timezone)}"
-            counts = self.stores.plan.counts(team_id, round_.channel_id, self.framework.id, utcnow().date()).values()
-            actions = (sum(opened for opened, _ in counts), sum(late for _, late in counts))
+            actions = tuple(self.stores.plan.for_channel(team_id, round_.channel_id))
             out.append(FacilitatedRound(round_.id, round_.channel_id, self.results.compute(round_), described, actions))
         return out

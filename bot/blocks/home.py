@@ -29,6 +29,7 @@ from .text import VIEW_BLOCK_LIMIT, cut_mrkdwn, escape
 
 MAX_ROUNDS_SHOWN = 5
 MAX_ACTIONS_SHOWN = 10
+MAX_TEAM_ACTIONS_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class FacilitatedRound:
     channel_id: str
     summary: Summary
     schedule: str | None  # "every Monday at 09:00 (Europe/London), next Mon 7 Dec..." or None
-    actions: tuple[int, int] = (0, 0)  # the channel's open actions, and of them overdue
+    actions: tuple[ActionItem, ...] = ()  # the channel's open actions, soonest due first
 
 
 def _level(framework: Framework, number: int | None) -> str:
@@ -110,7 +111,7 @@ def home_view(
         budget = VIEW_BLOCK_LIMIT - len(blocks) - 1
         shown = 0
         for item in facilitated[:MAX_ROUNDS_SHOWN]:
-            round_blocks = _facilitated_blocks(framework, item)
+            round_blocks = _facilitated_blocks(framework, item, today or date.today())
             if len(round_blocks) > budget:
                 break
             blocks += round_blocks
@@ -127,7 +128,7 @@ def home_view(
     return view.to_dict()
 
 
-def _facilitated_blocks(framework: Framework, item: FacilitatedRound) -> list[Block]:
+def _facilitated_blocks(framework: Framework, item: FacilitatedRound, today: date) -> list[Block]:
     p = item.summary.participation
     themes = " · ".join(
         f"{escape(theme.title)}: {_level(framework, score.level)}"
@@ -140,10 +141,11 @@ def _facilitated_blocks(framework: Framework, item: FacilitatedRound) -> list[Bl
     held = held_back_text(item.summary)
     if held:
         text += f"\n{held}"
-    opened, overdue = item.actions
-    text += (
-        f"\nActions: {opened} open" + (f", {overdue} overdue" if overdue else "") + " (`/maturity actions` lists them)"
-    )
+    overdue = sum(1 for action in item.actions if action.due_on < today)
+    text += f"\nActions: {len(item.actions)} open" + (f", {overdue} overdue" if overdue else "")
+    text += "".join(f"\n• {describe(framework, action, today)}" for action in item.actions[:MAX_TEAM_ACTIONS_SHOWN])
+    if len(item.actions) > MAX_TEAM_ACTIONS_SHOWN:
+        text += f"\nand {len(item.actions) - MAX_TEAM_ACTIONS_SHOWN} more (`/maturity actions` in the channel)"
     schedule = (
         f"Summaries {item.schedule}" if item.schedule else "No summary schedule (`/maturity schedule` in the channel)"
     )
