@@ -83,33 +83,38 @@ def add_form(
 
 
 def date_form(item: ActionItem) -> dict:
-    view = View(
-        type="modal",
-        callback_id=values.ACTION_DATE_VIEW,
-        title="Change the due date",
-        submit="Save",
-        close="Cancel",
-        blocks=[
-            InputBlock(
-                block_id=DUE,
-                label="Due",
-                element=DatePickerElement(action_id=DUE_INPUT, initial_date=item.due_on.isoformat()),
-            )
-        ],
-        private_metadata=str(item.id),
+    """Change an action's due date (the current one preselected)."""
+    element = DatePickerElement(action_id=DUE_INPUT, initial_date=item.due_on.isoformat())
+    return _one_field_form(
+        item,
+        values.ACTION_DATE_VIEW,
+        "Change the due date",
+        "Save",
+        InputBlock(block_id=DUE, label="Due", element=element),
     )
-    view.validate_json()
-    return view.to_dict()
 
 
 def owner_form(item: ActionItem) -> dict:
+    """Hand an action to someone else."""
+    element = UserSelectElement(action_id=OWNER_INPUT)
+    return _one_field_form(
+        item,
+        values.ACTION_OWNER_VIEW,
+        "Hand it over",
+        "Hand over",
+        InputBlock(block_id=OWNER, label="New owner", element=element),
+    )
+
+
+def _one_field_form(item: ActionItem, callback_id: str, title: str, submit: str, field: InputBlock) -> dict:
+    """A modal of one input about one action, whose id travels as the private metadata."""
     view = View(
         type="modal",
-        callback_id=values.ACTION_OWNER_VIEW,
-        title="Hand it over",
-        submit="Hand over",
+        callback_id=callback_id,
+        title=title,
+        submit=submit,
         close="Cancel",
-        blocks=[InputBlock(block_id=OWNER, label="New owner", element=UserSelectElement(action_id=OWNER_INPUT))],
+        blocks=[field],
         private_metadata=str(item.id),
     )
     view.validate_json()
