@@ -19,7 +19,7 @@ from framework.models import Framework
 from storage import Stores
 from storage.answers import clean_text
 from storage.kinds import ActionStatus, ClaimKind, MessageKind
-from storage.models import ActionItem, utcnow
+from storage.models import ActionItem, OutboxMessage, utcnow
 from storage.outbox import Owed
 
 from . import outbox_keys
@@ -121,8 +121,10 @@ class ActionPlan:
 
     # -- changes ------------------------------------------------------------------------------------------
 
-    def add(self, client: WebClient, team_id: str, new: NewAction, by: str) -> ActionItem:
-        item, message = self.stores.plan.add(
+    def add(self, team_id: str, new: NewAction, by: str) -> tuple[ActionItem, OutboxMessage]:
+        """Record the action with the message its owner is owed (before the form is answered, so that a
+        database that fails keeps the form open with what was typed); `tell` sends the message."""
+        return self.stores.plan.add(
             team_id=team_id,
             channel_id=new.channel_id,
             framework_id=self.framework.id,
@@ -135,8 +137,9 @@ class ActionPlan:
             by=by,
             tell_owner=lambda item: self._owner_owed(item, heading=self._assigned_heading(item, by)),
         )
+
+    def tell(self, client: WebClient, message: OutboxMessage) -> None:
         self.sender.deliver(client, message.id)
-        return item
 
     def hand_over(self, client: WebClient, item: ActionItem, owner_id: str, by: str) -> ActionItem | None:
         self.check_owner(client, owner_id)

@@ -227,8 +227,9 @@ def submit_action(services: Services, ack, body: dict, view: dict, client: WebCl
         ack()
         client.chat_postEphemeral(channel=channel_id, user=user_id, text=NOT_ALLOWED_TO_ADD)
         return
+    item, message = services.plan.add(context.team_id, new, user_id)  # stored first: a failure keeps the form
     ack()
-    item = services.plan.add(client, context.team_id, new, user_id)
+    services.plan.tell(client, message)
     client.chat_postEphemeral(
         channel=channel_id,
         user=user_id,
