@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
+from typing import NoReturn
 
 from admin import commands as admin_commands
 
@@ -27,7 +30,22 @@ def main(argv: list[str] | None = None) -> int:
 
     from .main import run, run_clock
 
-    return run_clock() if args.command == "clock" else run()
+    code = run_clock() if args.command == "clock" else run()
+    if argv is None:  # this process's own command line (`python -m bot`), not a caller inside a process
+        _leave(code)
+    return code
+
+
+def _leave(code: int) -> NoReturn:
+    """End the process once the bot has shut down in order (requests finished, the Socket Mode connection
+    closed, the senders and the clock stopped). Library threads that are daemons (websocket-client's reader,
+    bolt's listener threads) may still be winding down, and an interpreter torn down under a thread that holds
+    stderr's lock aborts (SIGABRT: "could not acquire lock ... at interpreter shutdown"), turning a clean stop
+    into a crash for the supervisor: so flush the logs and output and leave at once."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _version() -> str:
