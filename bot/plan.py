@@ -28,6 +28,9 @@ from .outbox import Sender
 from .permissions import Permissions
 
 SOON_DAYS = 3  # the owner is reminded this many days before an action is due, and on the day
+NOT_ALLOWED_TO_ADD = (
+    "Only the channel's facilitators can add actions here (they can let members add them too). Nothing was saved."
+)
 
 
 class Refused(Exception):

@@ -37,34 +37,23 @@ class ActionPlanStore:
 
     def for_channel(self, team_id: str, channel_id: str, *, open_only: bool = True) -> list[ActionItem]:
         """The channel's actions, soonest due first (so the overdue lead)."""
-        query = select(ActionItem).where(ActionItem.team_id == team_id, ActionItem.channel_id == channel_id)
-        if open_only:
-            query = query.where(ActionItem.status == ActionStatus.OPEN)
-        with Session(self.engine) as session:
-            return list(session.exec(query.order_by(col(ActionItem.due_on), col(ActionItem.id))))
+        status = [ActionItem.status == ActionStatus.OPEN] if open_only else []
+        return self._listed(team_id, ActionItem.channel_id == channel_id, *status)
 
     def of_round(self, team_id: str, round_id: int) -> list[ActionItem]:
         """The actions agreed in a round (open and done), soonest due first."""
-        with Session(self.engine) as session:
-            return list(
-                session.exec(
-                    select(ActionItem)
-                    .where(ActionItem.team_id == team_id, ActionItem.round_id == round_id)
-                    .order_by(col(ActionItem.due_on), col(ActionItem.id))
-                )
-            )
+        return self._listed(team_id, ActionItem.round_id == round_id)
 
     def for_owner(self, team_id: str, owner_id: str) -> list[ActionItem]:
         """A person's open actions in every channel of the workspace, soonest due first."""
+        return self._listed(team_id, ActionItem.owner_id == owner_id, ActionItem.status == ActionStatus.OPEN)
+
+    def _listed(self, team_id: str, *where) -> list[ActionItem]:
         with Session(self.engine) as session:
             return list(
                 session.exec(
                     select(ActionItem)
-                    .where(
-                        ActionItem.team_id == team_id,
-                        ActionItem.owner_id == owner_id,
-                        ActionItem.status == ActionStatus.OPEN,
-                    )
+                    .where(ActionItem.team_id == team_id, *where)
                     .order_by(col(ActionItem.due_on), col(ActionItem.id))
                 )
             )

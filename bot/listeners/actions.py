@@ -20,6 +20,7 @@ from ..blocks import help as help_blocks
 from ..blocks import messages
 from ..blocks import plan as plan_blocks
 from ..blocks import views as view_blocks
+from ..plan import NOT_ALLOWED_TO_ADD
 from ..services import Services
 from .binding import listener
 
@@ -293,11 +294,7 @@ def add_action_button(services: Services, ack, body: dict, client: WebClient, co
         respond(text=UNREADABLE, response_type="ephemeral", replace_original=False)
         return
     if not services.plan.may_add(client, context.team_id, round_.channel_id, user_id):
-        respond(
-            text="Only the channel's facilitators can add actions here. Nothing was changed.",
-            response_type="ephemeral",
-            replace_original=False,
-        )
+        respond(text=NOT_ALLOWED_TO_ADD, response_type="ephemeral", replace_original=False)
         return
     client.views_open(
         trigger_id=body["trigger_id"],

@@ -20,7 +20,7 @@ from storage.models import Participant, Round, utcnow
 from .. import values
 from ..blocks import plan as plan_blocks
 from ..blocks import views as view_blocks
-from ..plan import NewAction, Refused
+from ..plan import NOT_ALLOWED_TO_ADD, NewAction, Refused
 from ..services import Services
 from ..walkthrough import StoredButNotShown
 from .binding import listener
@@ -235,9 +235,6 @@ def submit_action(services: Services, ack, body: dict, view: dict, client: WebCl
         user=user_id,
         text=f"Action added to the plan: {plan_blocks.describe(services.framework, item, today)}",
     )
-
-
-NOT_ALLOWED_TO_ADD = "Only the channel's facilitators can add actions here. Nothing was saved."
 
 
 def submit_action_date(services: Services, ack, body: dict, view: dict, client: WebClient, context) -> None:

@@ -1353,28 +1353,32 @@ class Session:
         people = [self.you, *self.team]
         shown = ", ".join("@" + p.name for p in people[:12]) + (", ..." if len(people) > 12 else "")
         self.say(f"  People: {shown}")
-        keeps = (
-            f"Enter keeps @{self.names.user(initial)}" if initial else ("Enter for none" if optional else "required")
+        keeps = f"Enter keeps @{self.names.user(initial)}" if initial else None
+        return self._ask_until(
+            f"  {label} ({{keeps}}, q cancels): ",
+            keeps,
+            initial,
+            optional,
+            lambda text: person.id if (person := choose_person(people, text)) is not None else None,
+            "  Type one of the people above (@name).",
         )
-        while True:
-            text = self.keys.line(f"  {label} ({keeps}, q cancels): ")
-            if text is None or text.lower() == "q":
-                return None
-            if not text:
-                if initial or optional:
-                    return initial or ""
-                self.say("  This one is required.")
-                continue
-            chosen = choose_person(people, text)
-            if chosen is not None:
-                return chosen.id
-            self.say("  Type one of the people above (@name).")
 
     def ask_date(self, label: str, initial: str | None, optional: bool) -> str | None:
         """A datepicker: 2030-01-31, +14 (days from today), today or tomorrow; "" for none, None to cancel."""
-        keeps = f"Enter keeps {initial}" if initial else ("Enter for none" if optional else "required")
+        return self._ask_until(
+            f"  {label} (YYYY-MM-DD or +N days; {{keeps}}, q cancels): ",
+            f"Enter keeps {initial}" if initial else None,
+            initial,
+            optional,
+            lambda text: chosen.isoformat() if (chosen := parse_date(text, today())) is not None else None,
+            "  Type a date as 2030-01-31, or +14 for 14 days from today.",
+        )
+
+    def _ask_until(self, prompt: str, keeps, initial, optional: bool, read, hint: str) -> str | None:
+        """Ask until `read` takes the answer: Enter keeps `initial` (or gives "" when optional), q cancels (None)."""
+        keeps = keeps or ("Enter for none" if optional else "required")
         while True:
-            text = self.keys.line(f"  {label} (YYYY-MM-DD or +N days; {keeps}, q cancels): ")
+            text = self.keys.line(prompt.replace("{keeps}", keeps))
             if text is None or text.lower() == "q":
                 return None
             if not text:
@@ -1382,10 +1386,10 @@ class Session:
                     return initial or ""
                 self.say("  This one is required.")
                 continue
-            chosen = parse_date(text, today())
+            chosen = read(text)
             if chosen is not None:
-                return chosen.isoformat()
-            self.say("  Type a date as 2030-01-31, or +14 for 14 days from today.")
+                return chosen
+            self.say(hint)
 
     def acknowledge_action(self) -> None:
         """Say what was added to the plan, as the database has it (its owner is told in a direct message)."""

@@ -10,6 +10,7 @@ from storage.models import utcnow
 from ...blocks import messages
 from ...blocks import plan as plan_blocks
 from ...blocks.text import cut
+from ...plan import NOT_ALLOWED_TO_ADD
 from ...services import Services
 
 ACTION_USAGE = "Add an action with `/maturity action add <area words>`, e.g. `/maturity action add social value`."
@@ -32,7 +33,7 @@ def action(services: Services, *, ack, args: str, command: dict, client: WebClie
         _say(respond, "Add actions in your team's channel: each channel keeps its own action plan.")
         return
     if not services.plan.may_add(client, team_id, channel_id, user_id):
-        _say(respond, "Only the channel's facilitators can add actions here (they can let members add them too).")
+        _say(respond, NOT_ALLOWED_TO_ADD)
         return
     matches = find_areas(services.framework, words) if words.strip() else []
     if len(matches) != 1:
