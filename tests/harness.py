@@ -106,11 +106,13 @@ class Workspace(Driver):
         return super().click(user_id, message, action_id, value=value, **options)
 
 
-def wait_for(condition, timeout: float = 20.0, what: str = "condition") -> None:
-    """Wait until `condition()` holds (polling every 50 ms); fail naming `what` after `timeout` seconds."""
+def wait_for(condition, timeout: float = 20.0, what="condition") -> None:
+    """Wait until `condition()` holds (polling every 50 ms); fail naming `what` after `timeout` seconds.
+
+    `what` may be a callable, so the failure describes the state at the deadline, not at the call."""
     import time
 
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what() if callable(what) else what}"
         time.sleep(0.05)

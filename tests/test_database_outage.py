@@ -150,7 +150,7 @@ def test_while_the_database_is_down_every_click_and_command_is_acknowledged_and_
     wait_for(
         lambda: len(not_saved_lines(slack)) == 8,
         timeout=30,
-        what=f"eight 'nothing was saved' lines ({slack.ephemerals})",
+        what=lambda: f"eight 'nothing was saved' lines ({slack.ephemerals})",
     )
     told = not_saved_lines(slack)
     assert {e["text"] for e in told} == {
@@ -337,8 +337,12 @@ def _round_under_way(workspace, slack):
     """U2's first prompt of a round started in C1 (every request served with the installation read)."""
     workspace.command("U1", "start")
     wait_for(lambda: len(slack.top_level(dm(slack, "U2"), team_id=TEAM)) == 1, what="the kick-off")
-    workspace.click("U2", parent(slack, "U2"), values.CONTINUE)
+    before = parent(slack, "U2")
+    workspace.click("U2", before, values.CONTINUE)
     wait_for(lambda: len(prompts(slack, "U2")) == 1, what="the first prompt")
+    # The Continue click's last step (the parent's progress) must be done before a test cuts the database:
+    # cut under it, that step fails and tells U2 too, one line more than the clicks under test earn.
+    wait_for(lambda: parent(slack, "U2").blocks != before.blocks, what="the Continue click's last step")
     return open_prompt(slack, "U2")
 
 
@@ -351,7 +355,9 @@ def test_oauth_mode_while_the_database_is_down_requests_are_acknowledged_and_the
     assert (click.status, command.status) == (200, 200)
     assert max(click_took, command_took) < 3.0, (click_took, command_took)
     wait_for(
-        lambda: len(not_saved_lines(slack)) == 2, timeout=30, what=f"two 'nothing was saved' lines ({slack.ephemerals})"
+        lambda: len(not_saved_lines(slack)) == 2,
+        timeout=30,
+        what=lambda: f"two 'nothing was saved' lines ({slack.ephemerals})",
     )
     assert {e["text"] for e in not_saved_lines(slack)} == {NOT_RECORDED}
     print(f"OAuth mode, database cut: click {click_took:.2f} s, command {command_took:.2f} s, both told")
@@ -376,7 +382,7 @@ def test_oauth_mode_an_expired_installation_is_served_stale_while_the_database_i
     wait_for(
         lambda: len(not_saved_lines(slack)) == 3,
         timeout=30,
-        what=f"three 'nothing was saved' lines ({slack.ephemerals})",
+        what=lambda: f"three 'nothing was saved' lines ({slack.ephemerals})",
     )
     assert {e["text"] for e in not_saved_lines(slack)} == {NOT_RECORDED}
     print(f"OAuth mode, cache expired, database cut: 3 clicks answered, slowest {max(t for _, t in replies):.2f} s")
