@@ -154,8 +154,10 @@ class SocketMode:
             "connection_info": {"app_id": app_id},
         }
         try:
-            ws.send(json.dumps(hello))  # before the connection is listed: no envelope can come before hello
+            # Said and listed under one lock: no envelope can come before hello, and whoever reads the list
+            # after the app has its hello finds the connection in it.
             with self._lock:
+                ws.send(json.dumps(hello))
                 self._links.append(link)
                 self._lock.notify_all()
             for message in ws:
