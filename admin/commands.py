@@ -1,5 +1,6 @@
-"""The operator's command line (`python -m bot COMMAND`): check and print framework files, list rounds,
-export a round's CSVs, write a round's PDF report, erase a member's answers, migrate the database.
+"""The operator's command line (`python -m bot COMMAND`): list, check and print frameworks and start a new
+framework file, list rounds, export a round's CSVs, write a round's PDF report, erase a member's answers,
+migrate the database.
 
 It needs no Slack credentials, makes no Slack calls and imports no Slack library: it works on storage and
 results only. DATABASE_URL and MATURITY_FRAMEWORK come from the settings (the environment or .env), as for
@@ -30,20 +31,35 @@ WIDTH = 100  # `framework show` wraps its paragraphs here, whatever the terminal
 def add_commands(subparsers) -> None:
     """Add the admin commands to `python -m bot`'s subparsers; each sets `handler` to its function."""
     framework = subparsers.add_parser(
-        "framework", help="validate FILE: check a framework file; show [FILE]: print a framework"
+        "framework",
+        help="list: the deployment's frameworks; show [ID|FILE]; validate FILE...; new [--out FILE]: a skeleton",
     )
     actions = framework.add_subparsers(dest="framework_command", metavar="ACTION", required=True)
-    validate = actions.add_parser("validate", help="check a framework file (exit 1 and say what is wrong if invalid)")
-    validate.add_argument("file", metavar="FILE", help="a framework file (YAML or JSON)")
-    validate.set_defaults(handler=framework_validate)
+    listing = actions.add_parser(
+        "list", help="the frameworks facilitators can choose: the built-in one, MATURITY_FRAMEWORK's and the folder's"
+    )
+    listing.set_defaults(handler=framework_list)
     show = actions.add_parser("show", help="print a framework: themes, areas with their ids, levels and descriptors")
     show.add_argument(
         "file",
-        metavar="FILE",
+        metavar="ID|FILE",
         nargs="?",
-        help="a framework file (default: MATURITY_FRAMEWORK, else the built-in NPS 2018 draft)",
+        help="a framework's id in the library, or a framework file (default: the library's default framework)",
     )
     show.set_defaults(handler=framework_show)
+    validate = actions.add_parser(
+        "validate", help="check framework files (exit 1 and list every problem of every invalid file)"
+    )
+    validate.add_argument(
+        "files",
+        metavar="FILE",
+        nargs="+",
+        help="framework files (YAML or JSON), or a folder of them checked as MATURITY_FRAMEWORKS_DIR would be",
+    )
+    validate.set_defaults(handler=framework_validate)
+    new = actions.add_parser("new", help="write a commented skeleton of a framework file, with every field")
+    new.add_argument("--out", type=Path, metavar="FILE", help="write it to FILE (a new file) instead of printing it")
+    new.set_defaults(handler=framework_new)
 
     rounds = subparsers.add_parser(
         "rounds", help="list [--workspace TEAM_ID] [--channel CHANNEL_ID]: the rounds of every workspace"
@@ -109,37 +125,97 @@ def run(handler, args: argparse.Namespace) -> int:
 # -- framework -----------------------------------------------------------------------------------------------
 
 
-def framework_validate(args: argparse.Namespace) -> int:
-    from framework.loader import FrameworkError, load_framework
-
-    try:
-        framework = load_framework(args.file)
-    except FrameworkError as error:
-        print(str(error), file=sys.stderr)
-        return 1
-    print(
-        f"{args.file}: valid framework {framework.id} {framework.version}, "
-        f"{len(framework.areas)} areas, {len(framework.levels)} levels"
-    )
+def framework_list(args: argparse.Namespace) -> int:
+    library = _configure().frameworks()
+    rows = []
+    for framework in library.frameworks:
+        path = library.source_of(framework.id)
+        where = f"{path} (built in)" if library.is_built_in(framework.id) else str(path)
+        mark = "*" if framework.id == library.default.id else ""
+        rows.append([mark, framework.id, framework.version, str(len(framework.areas)), framework.title, where])
+    header = ["", "ID", "VERSION", "AREAS", "TITLE", "FILE"]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        cells = [cell.rjust(w) if i == 3 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))]
+        print("  ".join(cells).rstrip())
+    print("* the default: a round runs it unless the facilitator chooses another")
     return 0
 
 
-def framework_show(args: argparse.Namespace) -> int:
-    from framework.loader import DEFAULT_FRAMEWORK_PATH, FrameworkError, load_framework
+def framework_validate(args: argparse.Namespace) -> int:
+    from framework.library import framework_files, load_library
+    from framework.loader import FrameworkError, load_framework
 
-    path = args.file or _configure().framework_path or DEFAULT_FRAMEWORK_PATH
+    failed = False
+    for name in args.files:
+        path = Path(name)
+        try:
+            if path.is_dir():
+                library = load_library(folder=path)
+                files = framework_files(path)
+                checked = [f for f in library.frameworks if library.source_of(f.id) in files]
+                for framework in checked:
+                    _print_valid(library.source_of(framework.id), framework)
+                if not files:
+                    print(f"{path}: no framework files (*.yaml, *.yml, *.json) in this folder")
+                continue
+            _print_valid(name, load_framework(path))
+        except FrameworkError as error:
+            print(str(error), file=sys.stderr)
+            failed = True
+    return 1 if failed else 0
+
+
+def _print_valid(path, framework) -> None:
+    print(
+        f"{path}: valid framework {framework.id} {framework.version}, "
+        f"{len(framework.areas)} areas, {len(framework.levels)} levels"
+    )
+
+
+def framework_show(args: argparse.Namespace) -> int:
+    from framework.library import UnknownFramework
+    from framework.loader import FRAMEWORK_SUFFIXES, FrameworkError, load_framework
+
+    wanted = args.file
     try:
-        framework = load_framework(path)
+        if wanted and (Path(wanted).is_file() or Path(wanted).suffix.lower() in FRAMEWORK_SUFFIXES or "/" in wanted):
+            path = Path(wanted)
+            framework = load_framework(path)
+        else:
+            library = _configure().frameworks()
+            framework = library.require(wanted) if wanted else library.default
+            path = library.source_of(framework.id)
     except FrameworkError as error:
         print(str(error), file=sys.stderr)
         return 1
+    except UnknownFramework as error:
+        raise CommandError(f"{error}; or give a framework file's path") from None
     print(format_framework(framework, path))
+    return 0
+
+
+def framework_new(args: argparse.Namespace) -> int:
+    from framework.skeleton import skeleton
+
+    text = skeleton()
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    out = Path(args.out)
+    _check_writable(out)
+    if out.exists():
+        raise CommandError(f"{out} already exists: choose another name, or delete it first")
+    _write(out, text.encode("utf-8"))
+    print(f"Wrote {out}: replace every <<...>> with the source's words, then `python -m bot framework validate {out}`")
     return 0
 
 
 def format_framework(framework, path) -> str:
     """The whole framework as plain text: identity, level scale, then each theme's areas with descriptors.
     Paragraphs are wrapped at WIDTH columns; titles are never wrapped."""
+    from framework.limits import EDITOR_NOTE_LABEL
+
     width = WIDTH
     out: list[str] = []
 
@@ -160,6 +236,8 @@ def format_framework(framework, path) -> str:
     out.append(f"id {framework.id}, version {framework.version}, from {path}")
     if framework.source:
         para(f"Source: {framework.source}", 0)
+    if framework.licence:
+        para(f"Licence: {framework.licence}", 0)
     out.append(f"{len(framework.themes)} themes, {len(framework.areas)} areas, {len(framework.levels)} levels")
     out.append("")
     out.append("Levels: " + ", ".join(f"{level.number} {level.name}" for level in framework.levels))
@@ -178,6 +256,8 @@ def format_framework(framework, path) -> str:
             if area.help:
                 para(f"What it is: {area.help.what_it_is}", 3)
                 para(f"Why it is important: {area.help.why_it_is_important}", 3)
+            if area.editor_note:
+                para(f"{EDITOR_NOTE_LABEL}: {area.editor_note}", 3)
             for level in framework.levels:
                 descriptor = area.descriptor(level.name)
                 out.append(f"   {level.number} {level.name}:")
@@ -185,7 +265,7 @@ def format_framework(framework, path) -> str:
                 if descriptor.truncated:
                     out.append("      (cut off in the source)")
                 if descriptor.editor_note:
-                    para(f"Editor's note (not the framework's words): {descriptor.editor_note}", 6)
+                    para(f"{EDITOR_NOTE_LABEL}: {descriptor.editor_note}", 6)
     return "\n".join(out)
 
 
@@ -296,7 +376,7 @@ def erase_member(args: argparse.Namespace) -> int:
     if not re.fullmatch(r"[UW][A-Z0-9]{1,31}", args.user):
         raise CommandError(f"--user {args.user!r} is not a Slack user id (U or W and capital letters or digits).")
     setup = _configure()
-    protection = setup.data_protection(setup.framework())
+    protection = setup.data_protection()
     with _reading(setup.engine()):
         erased = protection.erase_member(args.workspace, args.user, by=OPERATOR)
     if not erased:
@@ -372,7 +452,7 @@ def _answers(engine) -> bool:
 
 
 def _results_and_round(round_id: int):
-    """The results for MATURITY_FRAMEWORK's framework and the round, refusing a round of another framework."""
+    """The results and the round, refusing a round whose framework the deployment's library does not have."""
     from storage.overview import RoundOverviewStore
 
     setup = _configure()
@@ -383,21 +463,22 @@ def _results_and_round(round_id: int):
         raise CommandError(
             f"there is no round {round_id} in {_describe(engine)}. `python -m bot rounds list` lists them."
         )
-    framework = setup.framework()
-    source = setup.framework_source
-    if round_.framework_id != framework.id:
+    frameworks = setup.frameworks()
+    framework = frameworks.get(round_.framework_id)
+    if framework is None:
         raise CommandError(
             f"round {round_.id} was run with framework {round_.framework_id!r} (version {round_.framework_version}), "
-            f"but MATURITY_FRAMEWORK loads {framework.id!r} from {source}. Set MATURITY_FRAMEWORK to the file of "
-            f"framework {round_.framework_id!r} and try again."
+            f"which this deployment does not have (it has {', '.join(frameworks.ids)}). Put that framework's file "
+            "in MATURITY_FRAMEWORKS_DIR and try again."
         )
     if round_.framework_version != framework.version:
         print(
             f"Warning: round {round_.id} was run with version {round_.framework_version} of {framework.id}; "
-            f"{source} is version {framework.version}. Areas and levels are taken from the loaded version.",
+            f"{frameworks.source_of(framework.id)} is version {framework.version}. Areas and levels are taken "
+            "from the loaded version.",
             file=sys.stderr,
         )
-    return setup.results(framework), round_
+    return setup.results(), round_
 
 
 def _check_writable(path: Path) -> None:

@@ -13,8 +13,8 @@ from sqlalchemy.engine import make_url
 
 from core import open_core
 from core.settings import ConfigurationError, Settings, load_settings
-from framework.loader import FrameworkError, load_framework
-from framework.models import Framework
+from framework.library import FrameworkLibrary, load_library
+from framework.loader import FrameworkError
 from results.data_protection import DataProtection
 from results.figures import Results
 from storage.db import default_database_url, make_engine, normalise_url
@@ -34,6 +34,7 @@ class Setup:
     def __init__(self, settings: Settings):
         self.settings = settings
         self._engine: Engine | None = None
+        self._frameworks: FrameworkLibrary | None = None
 
     @property
     def framework_path(self) -> Path | None:
@@ -61,18 +62,24 @@ class Setup:
         """The database of DATABASE_URL, created if it is a SQLite file that does not exist yet (for migrate)."""
         return make_engine(self.settings.database_url)
 
-    def framework(self) -> Framework:
-        """MATURITY_FRAMEWORK's framework, else the built-in one; a bad file is a CommandError saying why."""
-        try:
-            return load_framework(self.settings.maturity_framework)
-        except FrameworkError as error:
-            raise CommandError(str(error)) from None
+    def frameworks(self) -> FrameworkLibrary:
+        """The deployment's framework library (MATURITY_FRAMEWORK, MATURITY_FRAMEWORKS_DIR and the built-in
+        one); a bad file is a CommandError listing what is wrong."""
+        if self._frameworks is None:
+            try:
+                self._frameworks = load_library(self.settings.maturity_framework, self.settings.maturity_frameworks_dir)
+            except FrameworkError as error:
+                raise CommandError(str(error)) from None
+        return self._frameworks
 
-    def results(self, framework: Framework) -> Results:
-        """A round's figures, export files and report, for `framework`, on the existing database (never migrated)."""
-        return open_core(self.settings, engine=self.engine(), framework=framework, migrate_database=False).results
+    def results(self) -> Results:
+        """Rounds' figures, export files and reports, each in its round's framework, on the existing database
+        (never migrated)."""
+        return self._core().results
 
-    def data_protection(self, framework: Framework) -> DataProtection:
+    def data_protection(self) -> DataProtection:
         """Erasure (and retention) on the existing database (never migrated)."""
-        core = open_core(self.settings, engine=self.engine(), framework=framework, migrate_database=False)
-        return core.data_protection
+        return self._core().data_protection
+
+    def _core(self):
+        return open_core(self.settings, engine=self.engine(), frameworks=self.frameworks(), migrate_database=False)

@@ -195,7 +195,7 @@ def production_services(settings, engine, framework=None):
     """Services composed the way the bot composes them from the settings, on a given engine."""
     from bot.services import Services
 
-    return Services.compose(settings, engine=engine, framework=framework)
+    return Services.compose(settings, engine=engine, frameworks=framework)
 
 
 def describe_pacer(services) -> str:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
-from framework.models import Framework
 from results.figures import Results
 from storage import Stores
 from storage.models import utcnow
@@ -24,7 +23,6 @@ class Home:
     results: Results
     walkthrough: Walkthrough
     permissions: Permissions
-    framework: Framework
 
     def publish(self, client: WebClient, team_id: str, user_id: str, notice: str | None = None) -> None:
         client.views_publish(user_id=user_id, view=self.view(client, team_id, user_id, notice))
@@ -35,9 +33,9 @@ class Home:
             for round_ in self.stores.rounds.open_for_member(team_id, user_id)
         ]
         latest = self.stores.answers.latest_profile(team_id, user_id)
-        profile = (latest[0].channel_id, latest[1]) if latest else None
+        profile = (latest[0].channel_id, self.results.framework_of(latest[0]), latest[1]) if latest else None
         return home_view(
-            framework=self.framework,
+            frameworks=self.results.frameworks,
             member_rounds=member_rounds,
             profile=profile,
             facilitated=self._facilitated(client, team_id, user_id),
@@ -65,5 +63,14 @@ class Home:
                 spec = ScheduleSpec(schedule.frequency, schedule.day, schedule.time, schedule.timezone)
                 described = f"{spec.describe()}; next {format_moment(spec.next_run(utcnow()), spec.timezone)}"
             actions = tuple(self.stores.plan.for_channel(team_id, round_.channel_id))
-            out.append(FacilitatedRound(round_.id, round_.channel_id, self.results.compute(round_), described, actions))
+            out.append(
+                FacilitatedRound(
+                    round_.id,
+                    round_.channel_id,
+                    self.results.framework_of(round_),
+                    self.results.compute(round_),
+                    described,
+                    actions,
+                )
+            )
         return out

@@ -9,13 +9,13 @@ field and changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from framework.models import Framework
+from framework.library import FrameworkLibrary
 from storage import Stores
 from storage.answers import clean_text
 from storage.kinds import ActionStatus, ClaimKind, MessageKind
@@ -45,6 +45,7 @@ class Refused(Exception):
 class NewAction:
     channel_id: str
     round_id: int | None
+    framework_id: str  # the framework whose areas the form offered (the channel's)
     area_id: str
     text: str
     owner_id: str
@@ -53,9 +54,9 @@ class NewAction:
 
 
 class ActionPlan:
-    def __init__(self, stores: Stores, framework: Framework, sender: Sender, permissions: Permissions):
+    def __init__(self, stores: Stores, frameworks: FrameworkLibrary, sender: Sender, permissions: Permissions):
         self.stores = stores
-        self.framework = framework
+        self.frameworks = frameworks
         self.sender = sender
         self.permissions = permissions
 
@@ -80,14 +81,15 @@ class ActionPlan:
     def check_new(self, client: WebClient, new: NewAction, today: date) -> NewAction:
         """The action as it will be stored (text cleaned), or Refused naming each field that is wrong."""
         errors: dict[str, str] = {}
-        if self.framework.area(new.area_id) is None:
+        framework = self.frameworks.get(new.framework_id)
+        if framework is None or framework.area(new.area_id) is None:
             errors[blocks.AREA] = "Choose one of the framework's areas."
         text = clean_text(new.text or "").strip()
         if not text:
             errors[blocks.TEXT] = "Say what will be done."
         elif len(text) > blocks.TEXT_LIMIT:
             errors[blocks.TEXT] = f"Please keep it under {blocks.TEXT_LIMIT} characters."
-        if new.aim_level is not None and self.framework.level(new.aim_level) is None:
+        if new.aim_level is not None and (framework is None or framework.level(new.aim_level) is None):
             errors[blocks.AIM] = "Choose one of the framework's levels."
         try:
             self.check_due(new.due_on, today)
@@ -99,7 +101,7 @@ class ActionPlan:
             errors.update(refused.errors)
         if errors:
             raise Refused(errors)
-        return NewAction(new.channel_id, new.round_id, new.area_id, text, new.owner_id, new.due_on, new.aim_level)
+        return replace(new, text=text)
 
     @staticmethod
     def check_due(due_on: date | None, today: date) -> None:
@@ -130,7 +132,7 @@ class ActionPlan:
         return self.stores.plan.add(
             team_id=team_id,
             channel_id=new.channel_id,
-            framework_id=self.framework.id,
+            framework_id=new.framework_id,
             area_id=new.area_id,
             round_id=new.round_id,
             text=new.text,
@@ -160,7 +162,7 @@ class ActionPlan:
         return changed
 
     def owner_view(self, item: ActionItem, heading: str) -> tuple[str, list[dict]]:
-        return blocks.owner_message(self.framework, item, utcnow().date(), heading=heading)
+        return blocks.owner_message(self.frameworks, item, utcnow().date(), heading=heading)
 
     # -- the clock's reminders ----------------------------------------------------------------------------
 

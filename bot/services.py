@@ -13,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy import Engine
 
 from core import Core, Settings, open_core
+from framework.library import FrameworkLibrary
 from framework.models import Framework
 from results.data_protection import DataProtection
 from results.figures import Results
@@ -49,11 +50,11 @@ class Services:
         settings: Settings,
         *,
         engine: Engine | None = None,
-        framework: Framework | None = None,
+        frameworks: FrameworkLibrary | Framework | None = None,
         migrate_database: bool = True,
     ) -> Services:
-        core = open_core(settings, engine=engine, framework=framework, migrate_database=migrate_database)
-        stores, framework = core.stores, core.framework
+        core = open_core(settings, engine=engine, frameworks=frameworks, migrate_database=migrate_database)
+        stores = core.stores
         pacer = Pacer(
             rate_slots_for(core.engine),
             channel_rate=settings.maturity_channel_rate,
@@ -61,8 +62,8 @@ class Services:
             tier_scale=settings.maturity_tier_scale,
         )
         sender = Sender(stores.outbox, pacer, slow_post_grace=timedelta(seconds=settings.maturity_slow_post_grace))
-        walkthrough = Walkthrough(stores, framework, sender, ParentUpdates(settings.maturity_progress_delay))
-        summaries = Summaries(stores, core.results, framework, sender)
+        walkthrough = Walkthrough(stores, core.frameworks, sender, ParentUpdates(settings.maturity_progress_delay))
+        summaries = Summaries(stores, core.results, sender)
         permissions = Permissions(stores.facilitators, settings.facilitator_ids)
         return cls(
             core=core,
@@ -72,8 +73,8 @@ class Services:
             reminders=Reminders(stores, walkthrough, sender),
             permissions=permissions,
             uploads=Uploads(stores, core.results, sender),
-            home=Home(stores, core.results, walkthrough, permissions, framework),
-            plan=ActionPlan(stores, framework, sender, permissions),
+            home=Home(stores, core.results, walkthrough, permissions),
+            plan=ActionPlan(stores, core.frameworks, sender, permissions),
         )
 
     # The core's parts, by the names the listeners use.
@@ -90,8 +91,19 @@ class Services:
         return self.core.data_protection
 
     @property
+    def frameworks(self) -> FrameworkLibrary:
+        return self.core.frameworks
+
+    @property
     def framework(self) -> Framework:
+        """The deployment's default framework (a round's own is `framework_of(round_)`)."""
         return self.core.framework
+
+    def framework_of(self, round_) -> Framework:
+        return self.core.framework_of(round_)
+
+    def framework_for_channel(self, team_id: str, channel_id: str, user_id: str | None = None) -> Framework:
+        return self.core.framework_for_channel(team_id, channel_id, user_id)
 
     @property
     def pacer(self) -> Pacer:

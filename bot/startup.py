@@ -87,12 +87,9 @@ def _services(settings: Settings) -> Services:
             f"cannot open the database named by {where}: {reason}\n"
             "Check that the server is running and the database exists (PostgreSQL: createdb NAME)."
         ) from None
-    framework = services.framework
     log.info(
-        "Framework %s (%s), %d areas; data in %s",
-        framework.id,
-        framework.version,
-        len(framework.areas),
+        "Frameworks: %s (the first is the default); data in %s",
+        ", ".join(f"{f.id} {f.version} ({len(f.areas)} areas)" for f in services.frameworks.frameworks),
         describe(services.engine),
     )
     return services

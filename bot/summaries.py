@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
-from framework.models import Framework
 from framework.scoring import Summary
 from results.figures import Results
 from storage import Stores
@@ -22,7 +21,7 @@ from storage.models import OutboxMessage, Round, utcnow
 from storage.outbox import Owed
 
 from . import outbox_keys
-from .blocks.summary import summary_messages
+from .blocks.summary import across_versions, summary_messages
 from .outbox import FileContent, Sender
 
 
@@ -30,7 +29,6 @@ from .outbox import FileContent, Sender
 class Summaries:
     stores: Stores
     results: Results
-    framework: Framework
     sender: Sender
 
     def __post_init__(self):
@@ -98,15 +96,17 @@ class Summaries:
             status = "closed"
         else:
             status = f"open until {round_.closes_on:%-d %b %Y}" if round_.closes_on else "open"
+        status += across_versions(self.stores.rounds.previous_closed(round_), round_, self.results.round_number)
+        framework = self.results.framework_of(round_)
         messages = summary_messages(
-            framework=self.framework,
+            framework=framework,
             summary=summary,
             channel_id=round_.channel_id,
             round_number=number,
             status=status,
             min_group=self.min_group,
             final=final,
-            actions=self.stores.plan.counts(round_.team_id, round_.channel_id, self.framework.id, utcnow().date()),
+            actions=self.stores.plan.counts(round_.team_id, round_.channel_id, framework.id, utcnow().date()),
             round_id=round_.id,
         )
         return messages[0], (messages[1:], summary, number)
@@ -139,20 +139,28 @@ class Summaries:
         return [*parts, chart]
 
     def _chart(self, client: WebClient, message: OutboxMessage) -> FileContent:
-        from results.chart import draw_summary_chart  # matplotlib loads only when a chart is drawn
+        from results.chart import describe_summary_chart, draw_summary_chart  # matplotlib loads only when drawn
+        from results.figures import round_label
 
         round_ = self.stores.rounds.get(message.team_id, message.ref_id)
         summary, number = self.results.compute(round_, publish=False), self.results.round_number(round_)
         p = summary.participation
         png = draw_summary_chart(
-            self.framework,
+            self.results.framework_of(round_),
             summary,
             min_group=self.min_group,
-            title=f"Round {number}: team level and target per area",
+            title=f"{round_label(round_)}: round {number}, {(round_.closed_at or utcnow()).date().isoformat()}",
             subtitle=f"{p.complete} of {p.members} members complete. Areas with fewer than {self.min_group} answers are hidden.",
         )
         return FileContent(
             content=png,
             title=f"Maturity chart, round {number}",
-            alt_text="Per area: the team level, the target and the range of answers.",
+            alt_text=_clip(
+                describe_summary_chart(self.results.framework_of(round_), summary, min_group=self.min_group)
+            ),
         )
+
+
+def _clip(text: str, limit: int = 1000) -> str:
+    """A chart's alt text, within what Slack keeps."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

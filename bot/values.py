@@ -1,8 +1,8 @@
 """Action ids and the values carried by buttons, and the checks applied when a click comes back.
 
 A button's value travels through the member's Slack client and comes back to us, so it is untrusted
-input: `parse_prompt_value` rejects anything that does not name a round, an area of the framework and
-(where needed) a level of the framework's scale.
+input: `parse_prompt_value` rejects anything that is not a round id, an area id and (where needed) a level,
+and `PromptValue.check` anything that is not an area and a level of the round's own framework.
 """
 
 from __future__ import annotations
@@ -53,21 +53,29 @@ class PromptValue:
             parts.append(str(self.level))
         return "|".join(parts)
 
+    def check(self, framework: Framework) -> PromptValue:
+        """This value, if its area and level are the framework's (the round's, once it is read); else BadValue."""
+        if framework.area(self.area_id) is None:
+            raise BadValue(f"unknown area {self.area_id!r}")
+        if self.level is not None and framework.level(self.level) is None:
+            raise BadValue(f"level outside the framework: {self.level!r}")
+        return self
+
 
 def answer_action_id(level: int) -> str:
     return f"{ANSWER}_{level}"
 
 
-def parse_prompt_value(value: str | None, framework: Framework, *, needs_level: bool = False) -> PromptValue:
+def parse_prompt_value(value: str | None, *, needs_level: bool = False) -> PromptValue:
+    """ "round|area" or "round|area|level", in form only: `PromptValue.check` checks it against the round's
+    framework."""
     parts = (value or "").split("|")
-    if len(parts) not in (2, 3) or not _number(parts[0]):
+    if len(parts) not in (2, 3) or not _number(parts[0]) or len(parts[0]) > 12 or not parts[1]:
         raise BadValue("malformed value")
     round_id, area_id = int(parts[0]), parts[1]
-    if framework.area(area_id) is None:
-        raise BadValue(f"unknown area {area_id!r}")
     level = None
     if len(parts) == 3:
-        if not _number(parts[2]) or framework.level(int(parts[2])) is None:
+        if not _number(parts[2]) or len(parts[2]) > 2:
             raise BadValue(f"level outside the framework: {parts[2]!r}")
         level = int(parts[2])
     if needs_level and level is None:

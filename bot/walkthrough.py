@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from slack_sdk import WebClient
 
+from framework.library import FrameworkLibrary
 from framework.models import Framework
 from framework.progress import Progress
 from storage import Stores
@@ -44,7 +45,7 @@ class StoredButNotShown(Exception):
 @dataclass
 class Walkthrough:
     stores: Stores
-    framework: Framework
+    frameworks: FrameworkLibrary  # each round is walked through in its own framework
     sender: Sender
     parents: ParentUpdates = field(default_factory=lambda: ParentUpdates(delay=0))
 
@@ -54,18 +55,23 @@ class Walkthrough:
         # So do an answered prompt's, without a comment, and the level chosen.
         self._answered_text = lru_cache(maxsize=8192)(self._build_answered)
 
-    def _build_prompt(self, round_id: int, area_id: str) -> tuple[str, list[dict]]:
-        return blocks.area_prompt(round_id=round_id, framework=self.framework, area=self.framework.area(area_id))
+    def framework(self, round_: Round) -> Framework:
+        return self.frameworks.require(round_.framework_id)
 
-    def _build_answered(self, round_id: int, area_id: str, level: int) -> tuple[str, list[dict]]:
+    def _build_prompt(self, framework_id: str, round_id: int, area_id: str) -> tuple[str, list[dict]]:
+        framework = self.frameworks.require(framework_id)
+        return blocks.area_prompt(round_id=round_id, framework=framework, area=framework.area(area_id))
+
+    def _build_answered(self, framework_id: str, round_id: int, area_id: str, level: int) -> tuple[str, list[dict]]:
+        framework = self.frameworks.require(framework_id)
         return blocks.answered_prompt(
-            round_id=round_id, framework=self.framework, area=self.framework.area(area_id), level=level, comment=None
+            round_id=round_id, framework=framework, area=framework.area(area_id), level=level, comment=None
         )
 
     # -- the parent message ----------------------------------------------------------------------------
 
     def progress(self, round_: Round, user_id: str) -> Progress:
-        return self.stores.answers.progress(round_.team_id, round_.id, user_id, self.framework.area_ids)
+        return self.stores.answers.progress(round_.team_id, round_.id, user_id, self.framework(round_).area_ids)
 
     def kickoff_message(self, round_: Round, participant: Participant) -> Owed:
         """The kick-off a new participant is owed: the parent message of their thread, sent to their user
@@ -73,8 +79,8 @@ class Walkthrough:
         text, message_blocks = blocks.parent_message(
             round_id=round_.id,
             channel_id=round_.channel_id,
-            framework=self.framework,
-            progress=Progress(self.framework.area_ids),
+            framework=self.framework(round_),
+            progress=Progress(self.framework(round_).area_ids),
         )
         return Owed(
             key=outbox_keys.kickoff(round_.id, participant.user_id),
@@ -124,7 +130,7 @@ class Walkthrough:
     def _parent_update(self, client: WebClient, round_: Round, participant: Participant, progress: Progress):
         def update() -> None:  # drawn when it runs: a coalesced update that never runs is never drawn
             text, message_blocks = blocks.parent_message(
-                round_id=round_.id, channel_id=round_.channel_id, framework=self.framework, progress=progress
+                round_id=round_.id, channel_id=round_.channel_id, framework=self.framework(round_), progress=progress
             )
             client.chat_update(
                 channel=participant.dm_channel_id, ts=participant.thread_ts, text=text, blocks=message_blocks
@@ -158,11 +164,11 @@ class Walkthrough:
         step = self.stores.answers.claim_next(
             round_,
             participant.user_id,
-            self.framework.area_ids,
+            self.framework(round_).area_ids,
             self.prompt_for(round_, participant),
             resuming=resuming,
         )
-        outcome = self._post_step(client, participant, step, resuming=resuming)
+        outcome = self._post_step(client, round_, participant, step, resuming=resuming)
         if outcome == "posted" and _first_prompt(step.progress):
             self.refresh_parent(client, round_, participant, step.progress)  # Start becomes Continue
         self._show_unshown(client, round_, participant, step.unshown)
@@ -170,7 +176,7 @@ class Walkthrough:
 
     def prompt_for(self, round_: Round, participant: Participant) -> PromptFor:
         def owed(area_id: str, prompt: Prompt) -> Owed:
-            text, message_blocks = self._prompt_text(round_.id, area_id)
+            text, message_blocks = self._prompt_text(round_.framework_id, round_.id, area_id)
             return Owed(
                 key=outbox_keys.prompt(prompt.id),
                 kind=MessageKind.PROMPT,
@@ -184,7 +190,14 @@ class Walkthrough:
         return owed
 
     def _post_step(
-        self, client: WebClient, participant: Participant, step: Step, *, resuming: bool, meanwhile=None
+        self,
+        client: WebClient,
+        round_: Round,
+        participant: Participant,
+        step: Step,
+        *,
+        resuming: bool,
+        meanwhile=None,
     ) -> str:
         """Send the prompt a step claimed (with what follows it in Slack before it is marked sent: see
         `Sender.send_leased`), or say why there is none."""
@@ -199,7 +212,7 @@ class Walkthrough:
         waiting = progress.waiting()
         if waiting is not None:
             if resuming:
-                self._thread_note(client, participant, blocks.waiting_note(self.framework.area(waiting)))
+                self._thread_note(client, participant, blocks.waiting_note(self.framework(round_).area(waiting)))
             return "waiting"
         self._thread_note(client, participant, blocks.skipped_left_note(len(progress.skipped)))
         return "paused"
@@ -220,7 +233,7 @@ class Walkthrough:
             area_id=area_id,
             level=level,
             next_prompt=self.prompt_for(round_, participant),
-            area_ids=self.framework.area_ids,
+            area_ids=self.framework(round_).area_ids,
         )
         if not result.changed:  # the same click again: nothing new, unless its prompt missed the first one
             self.show_pending(client, round_, participant)
@@ -269,7 +282,7 @@ class Walkthrough:
 
         if step is not None:
             meanwhile = show_then_mark if shown_ts is not None and result.revision else None
-            self._post_step(client, participant, step, resuming=False, meanwhile=meanwhile)
+            self._post_step(client, round_, participant, step, resuming=False, meanwhile=meanwhile)
         if shown_ts is not None and not shown:
             self.show_answer(
                 client, round_, participant, area_id, shown_ts, answer=result.answer, revision=result.revision
@@ -288,7 +301,7 @@ class Walkthrough:
             a.area_id: a.level for a in self.stores.answers.answers(round_.team_id, round_.id, participant.user_id)
         }
         text, message_blocks = blocks.profile_message(
-            framework=self.framework, channel_id=round_.channel_id, levels=levels
+            framework=self.framework(round_), channel_id=round_.channel_id, levels=levels
         )
         client.chat_postMessage(
             channel=participant.dm_channel_id, thread_ts=participant.thread_ts, text=text, blocks=message_blocks
@@ -310,15 +323,16 @@ class Walkthrough:
         if answer is None:
             answer = self.stores.answers.answer(round_.team_id, round_.id, participant.user_id, area_id)
         if answer.comment:
+            framework = self.framework(round_)
             text, message_blocks = blocks.answered_prompt(
                 round_id=round_.id,
-                framework=self.framework,
-                area=self.framework.area(area_id),
+                framework=framework,
+                area=framework.area(area_id),
                 level=answer.level,
                 comment=answer.comment,
             )
         else:
-            text, message_blocks = self._answered_text(round_.id, area_id, answer.level)
+            text, message_blocks = self._answered_text(round_.framework_id, round_.id, area_id, answer.level)
         client.chat_update(channel=participant.dm_channel_id, ts=prompt_ts, text=text, blocks=message_blocks)
         if revision:
             self.stores.answers.mark_shown(round_.team_id, round_.id, participant.user_id, area_id, revision)
@@ -368,8 +382,9 @@ class Walkthrough:
         if not self.stores.answers.skip(round_.team_id, round_.id, participant.user_id, area_id):
             self.show_pending(client, round_, participant)
             return  # already answered or skipped: a repeated click
+        framework = self.framework(round_)
         text, message_blocks = blocks.skipped_prompt(
-            round_id=round_.id, framework=self.framework, area=self.framework.area(area_id)
+            round_id=round_.id, framework=framework, area=framework.area(area_id)
         )
         client.chat_update(channel=participant.dm_channel_id, ts=prompt_ts, text=text, blocks=message_blocks)
         self.advance(client, round_, participant)
@@ -377,10 +392,11 @@ class Walkthrough:
     def reopen(self, client: WebClient, round_: Round, participant: Participant, area_id: str, prompt_ts: str) -> None:
         """Change (or Answer now on a skipped area): show the level buttons again in place."""
         answer = self.stores.answers.answer(round_.team_id, round_.id, participant.user_id, area_id)
+        framework = self.framework(round_)
         text, message_blocks = blocks.area_prompt(
             round_id=round_.id,
-            framework=self.framework,
-            area=self.framework.area(area_id),
+            framework=framework,
+            area=framework.area(area_id),
             current_level=answer.level if answer else None,
         )
         client.chat_update(channel=participant.dm_channel_id, ts=prompt_ts, text=text, blocks=message_blocks)

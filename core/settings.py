@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     slack_api_url: str = SLACK_API_URL
     database_url: str | None = None
     maturity_framework: Path | None = None
+    # A folder of more framework files (*.yaml, *.yml, *.json) for facilitators to choose from (framework/library.py).
+    maturity_frameworks_dir: Path | None = None
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"
     # An area's figures appear in summaries only once it has this many answers (anonymity).
@@ -70,6 +72,13 @@ class Settings(BaseSettings):
     # Answer Slack only after the listener has finished (for FaaS hosts and deterministic tests). The
     # default acknowledges first and works afterwards, as Slack's 3-second limit requires.
     process_before_response: bool = False
+
+    @field_validator("maturity_frameworks_dir")
+    @classmethod
+    def _a_folder(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError("is not a folder" if value.exists() else "the folder does not exist")
+        return value
 
     @field_validator("log_level")
     @classmethod

@@ -1,8 +1,9 @@
 """The maturity model as data: a framework of themes, assessable areas and their level descriptors.
 
 These models are the only contract between a framework file and the rest of the product. They are strict
-(unknown fields are refused, nothing is coerced silently) because a framework file is written by hand and
-a typo in it must stop start-up with a clear message rather than show members a half-empty prompt.
+(unknown fields are refused, nothing is coerced: "3" is not a number, 3 is not text, 1 is not true) because a
+framework file is written by hand and a typo in it must stop start-up with a clear message rather than show
+members a half-empty prompt. What Slack can show (framework/limits.py) is checked by the loader, on the file.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, strict=True)
 
 
 class Level(_Strict):
@@ -51,12 +52,17 @@ class Help(_Strict):
 
 
 class KeyArea(_Strict):
-    """One assessable row: a key area of a theme, or an enabler."""
+    """One assessable row: a key area of a theme, or an enabler.
+
+    `editor_note` is our remark about the area's title, description or help text (for example a word of the
+    source that we repaired); like a descriptor's, it is shown labelled as not the framework's words.
+    """
 
     id: Slug
     title: Text
     description: Text | None = None
     help: Help | None = None
+    editor_note: Text | None = None
     levels: list[LevelDescriptor]
 
     def descriptor(self, level_name: str) -> LevelDescriptor:
@@ -73,40 +79,25 @@ class Theme(_Strict):
 
 
 class Framework(_Strict):
-    """A whole maturity framework: its identity, its level scale and its themes in display order."""
+    """A whole maturity framework: its identity, its level scale and its themes in display order.
+
+    `source` says where the framework's words come from (publisher, document, edition); `licence` the terms
+    under which this deployment uses them. Both are shown, never interpreted.
+    """
 
     id: Slug
     version: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
     title: Text
     source: Text | None = None
+    licence: Text | None = None
     levels: list[Level] = Field(min_length=2)
     themes: list[Theme] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Framework:
-        numbers = [level.number for level in self.levels]
-        if numbers != list(range(1, len(numbers) + 1)):
-            raise _located(("levels",), f"level numbers must run 1, 2, 3... in order, got {numbers}")
-        names = [level.name for level in self.levels]
-        if len(set(names)) != len(names):
-            raise _located(("levels",), f"level names must be unique, got {names}")
-        seen_themes: set[str] = set()
-        seen_areas: dict[str, tuple] = {}
-        for t, theme in enumerate(self.themes):
-            if theme.id in seen_themes:
-                raise _located(("themes", t, "id"), f"duplicate theme id {theme.id!r}")
-            seen_themes.add(theme.id)
-            for a, area in enumerate(theme.areas):
-                where = ("themes", t, "areas", a)
-                if area.id in seen_areas:
-                    raise _located(where + ("id",), f"duplicate area id {area.id!r}")
-                seen_areas[area.id] = where
-                got = [d.level for d in area.levels]
-                if got != names:
-                    raise _located(
-                        where + ("levels",),
-                        f"area {area.id!r} must have exactly the framework's levels {names} in order, got {got}",
-                    )
+        problems = consistency_problems(self.model_dump(include={"levels", "themes"}))
+        if problems:
+            raise LocatedError(*problems[0], more=problems[1:])
         return self
 
     # -- lookups used across the product -------------------------------------------------------------
@@ -137,14 +128,58 @@ class Framework(_Strict):
         return {area.id: area for area in self.areas}
 
 
-class LocatedError(ValueError):
-    """A consistency error that knows which field it is about (pydantic only locates field errors)."""
+def consistency_problems(data: dict) -> list[tuple[tuple, str]]:
+    """Every rule across fields, as (field path, reason): level numbers and names, unique ids, each area with
+    exactly the framework's levels. `data` is a framework as plain data (a file's, or a model dumped), checked
+    as far as its shape allows, so that the loader can name these problems beside the fields' own."""
+    found: list[tuple[tuple, str]] = []
+    levels = [level for _, level in _items(data.get("levels"))]
+    numbers = [level.get("number") for level in levels]
+    if all(type(number) is int for number in numbers) and numbers != list(range(1, len(numbers) + 1)):
+        found.append((("levels",), f"level numbers must run 1, 2, 3... in order, got {numbers}"))
+    names = [_clean(level.get("name")) for level in levels]
+    names_known = bool(names) and all(isinstance(name, str) for name in names)
+    if names_known and len(set(names)) != len(names):
+        found.append((("levels",), f"level names must be unique, got {names}"))
+    seen_themes: set[str] = set()
+    seen_areas: set[str] = set()
+    for t, theme in _items(data.get("themes")):
+        theme_id = _clean(theme.get("id"))
+        if isinstance(theme_id, str) and theme_id in seen_themes:
+            found.append((("themes", t, "id"), f"duplicate theme id {theme_id!r}"))
+        seen_themes.add(theme_id)
+        for a, area in _items(theme.get("areas")):
+            where = ("themes", t, "areas", a)
+            area_id = _clean(area.get("id"))
+            if isinstance(area_id, str) and area_id in seen_areas:
+                found.append((where + ("id",), f"duplicate area id {area_id!r}"))
+            seen_areas.add(area_id)
+            got = [_clean(d.get("level")) for _, d in _items(area.get("levels"))]
+            if names_known and isinstance(area.get("levels"), list) and got != names:
+                found.append(
+                    (
+                        where + ("levels",),
+                        f"area {area_id!r} must have exactly the framework's levels {names} in order, got {got}",
+                    )
+                )
+    return found
 
-    def __init__(self, loc: tuple, reason: str):
+
+def _items(value) -> list[tuple[int, dict]]:
+    """The mappings of a list with their places in it (other items are the models' to name)."""
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _clean(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class LocatedError(ValueError):
+    """A consistency error that knows which field it is about (pydantic only locates field errors); `more`
+    holds the other consistency errors found in the same framework, as (loc, reason)."""
+
+    def __init__(self, loc: tuple, reason: str, more: list[tuple[tuple, str]] = ()):
         super().__init__(reason)
         self.loc = loc
         self.reason = reason
-
-
-def _located(loc: tuple, reason: str) -> LocatedError:
-    return LocatedError(loc, reason)
+        self.more = list(more)

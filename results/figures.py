@@ -2,7 +2,7 @@
 the channel's previous closed round), its number in the channel, and the export files and report built
 from them.
 
-No Slack here, and no matplotlib until a report is drawn. Everything comes in explicitly: the stores, the
+No Slack here, and no matplotlib or typst until a report is drawn. Everything comes in explicitly: the stores, the
 framework and the smallest group whose answers may be shown.
 """
 
@@ -12,6 +12,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
+from framework.library import FrameworkLibrary
 from framework.models import Framework
 from framework.scoring import Participation, Summary, summarise, team_levels
 from storage import Stores
@@ -38,13 +39,17 @@ class RoundFigures:
 @dataclass
 class Results:
     stores: Stores
-    framework: Framework
+    frameworks: FrameworkLibrary
     min_group: int
     _closed_levels: dict = field(default_factory=dict, repr=False)
     # What `shown` decided, by the state it decided on (see `shown`): summaries are asked for far more often
     # (Home tabs, scheduled and repeated summaries, exports) than a round's answers change.
     _decided: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _decided_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def framework_of(self, round_: Round) -> Framework:
+        """The framework the round runs: its areas, levels and words, whatever the deployment's default."""
+        return self.frameworks.require(round_.framework_id)
 
     def compute(self, round_: Round, *, publish: bool = True) -> Summary:
         """The round's summary as it may be shown now (see `shown`): every surface's figures come from here."""
@@ -159,7 +164,7 @@ class Results:
         participants = self.stores.answers.participants(round_.team_id, round_.id)
         answers = self.stores.answers.answers(round_.team_id, round_.id)
         return round_export_files(
-            self.framework, round_, number, participants, answers, self.compute(round_), channel_name, names
+            self.framework_of(round_), round_, number, participants, answers, self.compute(round_), channel_name, names
         )
 
     def actions(self, round_: Round) -> list[ActionItem]:
@@ -178,7 +183,7 @@ class Results:
         actions = self.actions(round_)
         return (
             export_filename("actions", channel_name, self.stores.rounds.number(round_)),
-            actions_csv(self.framework, actions, self._round_numbers(round_.team_id, actions), names),
+            actions_csv(self.framework_of(round_), actions, self._round_numbers(round_.team_id, actions), names),
         )
 
     def _round_numbers(self, team_id: str, actions: list[ActionItem]) -> dict[int, int]:
@@ -194,11 +199,11 @@ class Results:
         """The round's PDF report for leaders (results/report.py): (round number, PDF bytes). Its action plan
         is the channel's actions; `owner_names` are their owners' display names, looked up by the caller
         (without, an owner appears as their Slack user id)."""
-        from .report import round_report_pdf  # matplotlib loads only when a report is drawn
+        from .report import round_report_pdf  # matplotlib and typst load only when a report is drawn
 
         figures = self.figures(round_)
         pdf = round_report_pdf(
-            self.framework,
+            self.framework_of(round_),
             round_,
             figures.summary,
             round_number=figures.number,
@@ -241,7 +246,7 @@ class Results:
         decisions = self.shown(round_, publish=publish)
         participation = self.participation(round_)
         summary = summarise(
-            self.framework,
+            self.framework_of(round_),
             {area_id: sorted(d.shown.values()) for area_id, d in decisions.items()},
             participation,
             targets=self.stores.targets.for_round(round_),

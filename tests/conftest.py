@@ -187,7 +187,7 @@ def make_bot(slack, engine):
 
     def start(framework=None, **overrides):
         settings = make_settings(slack, **overrides)
-        services = Services.compose(settings, engine=engine, framework=framework, migrate_database=False)
+        services = Services.compose(settings, engine=engine, frameworks=framework, migrate_database=False)
         app = create_app(services)
         server = BotServer(app)
         servers.append(server)

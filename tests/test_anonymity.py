@@ -169,11 +169,12 @@ def test_the_store_records_only_views_that_keep_the_rule(sqlite_stores, nps, ope
     """Answers and changes through the answers store, erasures (`/maturity forget me`) and summaries through
     Results: every recorded view of the area keeps the rule with every other, and each summary shows the last
     one recorded. (A forgotten member is not traced back: the test has them answer no more.)"""
+    from framework.library import FrameworkLibrary
     from results.data_protection import DataProtection
     from results.figures import Results
 
     stores = sqlite_stores
-    results = Results(stores, nps, K)
+    results = Results(stores, FrameworkLibrary(nps), K)
     team_id = f"TP{next(channels)}"  # a workspace of its own: an erasure reaches no other example's rounds
     round_ = stores.rounds.start(
         team_id=team_id,
@@ -205,10 +206,11 @@ def test_the_store_records_only_views_that_keep_the_rule(sqlite_stores, nps, ope
 
 
 def test_a_closed_rounds_views_never_change(sqlite_stores, nps):
+    from framework.library import FrameworkLibrary
     from results.figures import Results
 
     stores = sqlite_stores
-    results = Results(stores, nps, K)
+    results = Results(stores, FrameworkLibrary(nps), K)
     round_ = stores.rounds.start(
         team_id="T1", enterprise_id=None, channel_id="CX", framework=nps, started_by="U1", members=MEMBERS[:4]
     )
@@ -321,10 +323,11 @@ def test_the_home_the_report_and_the_csv_show_the_summarys_figures(workspace, sl
 def test_a_change_after_a_summary_is_seen_by_the_next_one_in_this_process_and_any_other(sqlite_stores, nps):
     """Each process keeps what it decided by the state it decided on (answers, their last change, the views
     recorded): a changed answer, which leaves the number of answers as it was, is still a new state."""
+    from framework.library import FrameworkLibrary
     from results.figures import Results
 
     stores = sqlite_stores
-    here, elsewhere = Results(stores, nps, K), Results(stores, nps, K)
+    here, elsewhere = Results(stores, FrameworkLibrary(nps), K), Results(stores, FrameworkLibrary(nps), K)
     round_ = stores.rounds.start(
         team_id="T1", enterprise_id=None, channel_id="CK", framework=nps, started_by="U1", members=MEMBERS[:4]
     )

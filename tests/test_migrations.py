@@ -144,6 +144,7 @@ def test_0011_lets_retention_delete_a_round_closed_before_it_and_keep_what_the_r
     the minimum group of answers); after 0011 retention keeps exactly that and deletes the answers."""
     from datetime import timedelta
 
+    from framework.library import FrameworkLibrary
     from results.data_protection import DataProtection
     from results.figures import Results
 
@@ -191,7 +192,7 @@ def test_0011_lets_retention_delete_a_round_closed_before_it_and_keep_what_the_r
     migrate(engine)
 
     stores = Stores.open(engine)
-    results = Results(stores, nps, 3)
+    results = Results(stores, FrameworkLibrary(nps), 3)
     round_ = stores.rounds.get("T1", round_id)
     before = results.compute(round_)
     assert before.by_area[nps.area_ids[0]].team_level == 3 and before.by_area[nps.area_ids[1]].team_level is None
@@ -199,4 +200,4 @@ def test_0011_lets_retention_delete_a_round_closed_before_it_and_keep_what_the_r
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM answer")).scalar() == 0
         assert connection.execute(text("SELECT count(*) FROM participant")).scalar() == 0
-    assert Results(stores, nps, 3).compute(round_) == before
+    assert Results(stores, FrameworkLibrary(nps), 3).compute(round_) == before

@@ -3,8 +3,9 @@
 The source is tests/data/nps-2018-draft-source.txt (tab-separated cells from a PDF table extraction) and the
 damage it carries is described in tests/data/nps-2018-draft-source-notes.md. These tests prove, for every piece
 of framework text in framework/data/nps-2018-draft.yaml, that it is a whole cell of the source once the listed
-layout repairs are applied: nothing reworded, nothing added, nothing cut short. Each descriptor is also shown
-to sit in its own area's table and in its own level's column.
+repairs are applied: nothing reworded, nothing added, nothing cut short. A repair that changes the source's
+letters (not only its layout) carries an editor's note saying what the source reads. Each descriptor is also
+shown to sit in its own area's table and in its own level's column.
 
 Both fixtures are byte-for-byte copies of the framework's source text and its extraction notes, carried in
 the repository so that these tests need nothing beside it. A missing fixture is a failure, never a skip.
@@ -278,6 +279,33 @@ def test_every_repair_is_seen_in_the_raw_source(raw_source: str, notes: str):
         assert fragment in notes, fragment
 
 
+def _layout_only(damaged: str, repaired: str) -> bool:
+    """A repair of the layout only: the repaired text is the damaged one with cell breaks and spaces taken
+    out, or a part of it (an overflow fragment dropped). Anything else changes the source's letters."""
+    return re.sub(r"\s", "", repaired) in re.sub(r"\s", "", damaged)
+
+
+def test_every_repair_of_a_word_carries_an_editor_note_quoting_the_source(framework: Framework):
+    """Where our text is not the source's letters (a letter added or taken out), an editor's note on that
+    text says what the source reads: "servic outcomes" and "bi road" (NOTES.md: "bi|road (broad)")."""
+    word_repairs = [(damaged, repaired) for damaged, repaired in REPAIRS if not _layout_only(damaged, repaired)]
+    assert word_repairs == [("bi\troad", "broad"), ("servic outcomes", "service outcomes")]
+    for damaged, repaired in word_repairs:
+        carriers = []
+        for area in framework.areas:
+            area_texts = [area.title, area.description or ""]
+            if area.help:
+                area_texts += [area.help.what_it_is, area.help.why_it_is_important]
+            if any(repaired in norm(text) for text in area_texts):
+                carriers.append((area.id, area.editor_note))
+            for d in area.levels:
+                if repaired in norm(d.descriptor):
+                    carriers.append((area.id, d.editor_note))
+        shown = norm(damaged.replace("\t", " "))
+        noted = [(where, note) for where, note in carriers if note and f"{shown}" in note]
+        assert noted, (damaged, carriers)
+
+
 def test_every_text_appears_in_the_repaired_source(framework: Framework, repaired_source: str):
     haystack = norm(repaired_source.replace("\t", " "))
     missing = [(where, line) for where, text in texts(framework) for line in lines_of(text) if line not in haystack]
@@ -424,9 +452,12 @@ def test_only_developing_talent_leader_is_truncated(framework: Framework):
     )
 
 
-def test_editor_notes_are_only_where_the_source_has_a_gap(framework: Framework):
+def test_editor_notes_are_only_where_the_source_has_a_gap_or_a_word_was_repaired(framework: Framework):
     notes = {(a.id, d.level): d.editor_note for a in framework.areas for d in a.levels if d.editor_note}
     assert notes == {
+        ("managing-contracts-and-relationships", "Innovator"): (
+            'The source text reads "servic outcomes"; "service outcomes" is our repair.'
+        ),
         ("obtaining-social-value", "Minimum"): (
             'The source does not name "The Act"; it is the Public Services (Social Value) Act 2012.'
         ),
@@ -435,6 +466,12 @@ def test_editor_notes_are_only_where_the_source_has_a_gap(framework: Framework):
         ),
         ("enabling-vcse-engagement", "Leader"): (
             "The source gives this descriptor no level label; it is the 4th column."
+        ),
+    }
+    area_notes = {a.id: a.editor_note for a in framework.areas if a.editor_note}
+    assert area_notes == {
+        "creating-commercial-opportunities": (
+            'The source text of the description reads "a bi road subject"; "a broad subject" is our repair.'
         ),
     }
     # The note explains; the descriptor keeps the source's words.
@@ -450,7 +487,9 @@ def test_enablers_have_no_help(framework: Framework):
 
 
 def test_no_garbled_fragment_remains(framework: Framework, raw_yaml: str):
-    everything = [text for _, text in texts(framework)] + [raw_yaml]
+    # Everything in the file but its comments and the editor's notes, which quote the damage they explain.
+    data_lines = [line for line in raw_yaml.splitlines() if not line.lstrip().startswith(("#", "editor_note:"))]
+    everything = [text for _, text in texts(framework)] + ["\n".join(data_lines)]
     for pattern in GARBLED:
         hits = [norm(text)[:80] for text in everything if re.search(pattern, norm(text))]
         assert not hits, (pattern, hits)

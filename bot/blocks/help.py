@@ -8,7 +8,7 @@ from framework.models import Framework, KeyArea
 from framework.search import closest_areas, find_areas
 
 from .text import ECHO_LIMIT, echo, escape, sections, to_dicts
-from .walkthrough import theme_label
+from .walkthrough import editor_note, theme_label
 
 NO_HELP = "The source framework gives no description or help text for this area."
 
@@ -24,6 +24,8 @@ def area_help(framework: Framework, area: KeyArea) -> tuple[str, list[dict]]:
     if area.help:
         blocks += sections(f"*What it is*\n{escape(area.help.what_it_is)}")
         blocks += sections(f"*Why it is important*\n{escape(area.help.why_it_is_important)}")
+    if area.editor_note:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=editor_note(area.editor_note))]))
     if not area.description and not area.help:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"_{NO_HELP}_")]))
     return f"Help: {area.title}", to_dicts(blocks)

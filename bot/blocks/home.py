@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from framework.library import FrameworkLibrary
 from framework.models import Framework
 from framework.progress import Progress, progress_bar
 from framework.scoring import Summary
@@ -43,6 +44,7 @@ class MemberRound:
 class FacilitatedRound:
     round_id: int
     channel_id: str
+    framework: Framework  # the round's own
     summary: Summary
     schedule: str | None  # "every Monday at 09:00 (Europe/London), next Mon 7 Dec..." or None
     actions: tuple[ActionItem, ...] = ()  # the channel's open actions, soonest due first
@@ -54,9 +56,9 @@ def _level(framework: Framework, number: int | None) -> str:
 
 def home_view(
     *,
-    framework: Framework,
+    frameworks: FrameworkLibrary,
     member_rounds: list[MemberRound],
-    profile: tuple[str, dict[str, int]] | None,
+    profile: tuple[str, Framework, dict[str, int]] | None,
     facilitated: list[FacilitatedRound],
     notice: str | None = None,
     my_actions: list[ActionItem] = (),
@@ -93,14 +95,14 @@ def home_view(
             ContextBlock(elements=[MarkdownTextObject(text=f"and {len(member_rounds) - MAX_ROUNDS_SHOWN} more")])
         )
     if profile is not None:
-        channel_id, levels = profile
+        channel_id, framework, levels = profile  # in the words of that round's framework
         lines = [f"*Your last profile* (<#{channel_id}>)"]
         lines += [f"• {escape(area.title)}: {_level(framework, levels.get(area.id))}" for area in framework.areas]
         blocks.append(DividerBlock())
         blocks.append(SectionBlock(text=MarkdownTextObject(text=cut_mrkdwn("\n".join(lines), 3000))))
     if my_actions:
         lines = [f"*Your actions* ({len(my_actions)} open)"]
-        lines += [f"• {describe(framework, item, today or date.today())}" for item in my_actions[:MAX_ACTIONS_SHOWN]]
+        lines += [f"• {describe(frameworks, item, today or date.today())}" for item in my_actions[:MAX_ACTIONS_SHOWN]]
         if len(my_actions) > MAX_ACTIONS_SHOWN:
             lines.append(f"and {len(my_actions) - MAX_ACTIONS_SHOWN} more: the direct messages I sent you list them")
         blocks.append(DividerBlock())
@@ -111,7 +113,7 @@ def home_view(
         budget = VIEW_BLOCK_LIMIT - len(blocks) - 1
         shown = 0
         for item in facilitated[:MAX_ROUNDS_SHOWN]:
-            round_blocks = _facilitated_blocks(framework, item, today or date.today())
+            round_blocks = _facilitated_blocks(frameworks, item, today or date.today())
             if len(round_blocks) > budget:
                 break
             blocks += round_blocks
@@ -128,8 +130,8 @@ def home_view(
     return view.to_dict()
 
 
-def _facilitated_blocks(framework: Framework, item: FacilitatedRound, today: date) -> list[Block]:
-    p = item.summary.participation
+def _facilitated_blocks(frameworks: FrameworkLibrary, item: FacilitatedRound, today: date) -> list[Block]:
+    p, framework = item.summary.participation, item.framework
     themes = " · ".join(
         f"{escape(theme.title)}: {_level(framework, score.level)}"
         for theme, score in zip(framework.themes, item.summary.themes)
@@ -143,7 +145,7 @@ def _facilitated_blocks(framework: Framework, item: FacilitatedRound, today: dat
         text += f"\n{held}"
     overdue = sum(1 for action in item.actions if action.due_on < today)
     text += f"\nActions: {len(item.actions)} open" + (f", {overdue} overdue" if overdue else "")
-    text += "".join(f"\n• {describe(framework, action, today)}" for action in item.actions[:MAX_TEAM_ACTIONS_SHOWN])
+    text += "".join(f"\n• {describe(frameworks, action, today)}" for action in item.actions[:MAX_TEAM_ACTIONS_SHOWN])
     if len(item.actions) > MAX_TEAM_ACTIONS_SHOWN:
         text += f"\nand {len(item.actions) - MAX_TEAM_ACTIONS_SHOWN} more (`/maturity actions` in the channel)"
     schedule = (

@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from framework.library import FrameworkLibrary
 from framework.models import Framework
 from framework.progress import progress_bar
 from storage.kinds import ActionStatus
@@ -28,7 +29,8 @@ USAGE = (
     "• `/maturity help`: list the areas; `/maturity help <words>` explains one, e.g. `/maturity help risk`\n"
     "• `/maturity status`: your progress (and the team's, for the facilitator)\n"
     "• `/maturity forget me`: delete your answers (you are asked to confirm first)\n"
-    "Facilitators: `/maturity start [named] [closes YYYY-MM-DD]`, `summary`, `schedule`, `targets`, `remind`, "
+    "Facilitators: `/maturity start [framework <id>] [named] [closes YYYY-MM-DD]` (the framework: the channel's "
+    "last one unless you name another), `summary`, `schedule`, `targets`, `remind`, "
     "`close`, `export [round N]`, `report`, `facilitators [add|remove @someone]`\n"
     "Action plan: `/maturity action add <area words>` adds an action (facilitators, or members where allowed); "
     "`/maturity actions` lists the open ones; `/maturity actions members on|off` lets members add them\n"
@@ -44,6 +46,7 @@ def usage(problem: str | None = None) -> tuple[str, list[dict]]:
 def announcement(
     *,
     framework: Framework,
+    frameworks: FrameworkLibrary,
     started_by: str,
     member_count: int,
     closes_on: date | None = None,
@@ -71,12 +74,12 @@ def announcement(
     ]
     if promised:
         blocks.insert(
-            1, SectionBlock(text=MarkdownTextObject(text=cut_mrkdwn(promised_text(framework, promised, today), 3000)))
+            1, SectionBlock(text=MarkdownTextObject(text=cut_mrkdwn(promised_text(frameworks, promised, today), 3000)))
         )
     return f"<@{started_by}> started a maturity self-assessment round", to_dicts(blocks)
 
 
-def promised_text(framework: Framework, promised: list[ActionItem], today: date | None) -> str:
+def promised_text(frameworks: FrameworkLibrary, promised: list[ActionItem], today: date | None) -> str:
     """ "Last round the team agreed 3 actions: 1 done, 2 still open (1 overdue)", and the open ones."""
     today = today or date.today()
     still_open = [item for item in promised if item.status == ActionStatus.OPEN]
@@ -87,7 +90,7 @@ def promised_text(framework: Framework, promised: list[ActionItem], today: date 
         f"*Last round the team agreed {agreed}*: {len(promised) - len(still_open)} done, "
         f"{len(still_open)} still open{late}."
     ]
-    lines += [f"• {describe(framework, item, today)}" for item in still_open[:5]]
+    lines += [f"• {describe(frameworks, item, today)}" for item in still_open[:5]]
     if len(still_open) > 5:
         lines.append(f"and {len(still_open) - 5} more: `/maturity actions` lists them")
     return "\n".join(lines)

@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from framework.library import FrameworkLibrary
 from framework.models import Framework
 from storage.kinds import ActionStatus
 from storage.models import ActionItem
@@ -76,7 +77,7 @@ def add_form(
         submit="Add",
         close="Cancel",
         blocks=blocks,
-        private_metadata=json.dumps({"channel_id": channel_id, "round_id": round_id}),
+        private_metadata=json.dumps({"channel_id": channel_id, "round_id": round_id, "framework_id": framework.id}),
     )
     view.validate_json()
     return view.to_dict()
@@ -121,10 +122,12 @@ def _one_field_form(item: ActionItem, callback_id: str, title: str, submit: str,
     return view.to_dict()
 
 
-def describe(framework: Framework, item: ActionItem, today: date) -> str:
-    """One action in a line: area, what, owner, due (and overdue), the level it aims for."""
-    area = framework.area(item.area_id)
-    aim = framework.level(item.aim_level) if item.aim_level else None
+def describe(frameworks: FrameworkLibrary, item: ActionItem, today: date) -> str:
+    """One action in a line: area, what, owner, due (and overdue), the level it aims for, in the words of the
+    action's own framework (a channel's plan may hold actions of rounds run with different ones)."""
+    framework = frameworks.get(item.framework_id)
+    area = framework.area(item.area_id) if framework else None
+    aim = framework.level(item.aim_level) if framework and item.aim_level else None
     due = f"due {item.due_on:%-d %b %Y}"
     if item.status == ActionStatus.DONE:
         due = "done"
@@ -135,11 +138,13 @@ def describe(framework: Framework, item: ActionItem, today: date) -> str:
     return f"*{title}*: {escape(item.text)} (<@{item.owner_id}>, {due}{aims})"
 
 
-def owner_message(framework: Framework, item: ActionItem, today: date, *, heading: str) -> tuple[str, list[dict]]:
+def owner_message(
+    frameworks: FrameworkLibrary, item: ActionItem, today: date, *, heading: str
+) -> tuple[str, list[dict]]:
     """What an action's owner gets: the action and its area, with Done, Change date and Hand over."""
     value = str(item.id)
     blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=f"{heading}\n{describe(framework, item, today)}")),
+        SectionBlock(text=MarkdownTextObject(text=f"{heading}\n{describe(frameworks, item, today)}")),
         ContextBlock(elements=[MarkdownTextObject(text=f"From the action plan of <#{item.channel_id}>")]),
     ]
     if item.status == ActionStatus.OPEN:
@@ -152,19 +157,22 @@ def owner_message(framework: Framework, item: ActionItem, today: date, *, headin
                 ]
             )
         )
-    area = framework.area(item.area_id)
+    framework = frameworks.get(item.framework_id)
+    area = framework.area(item.area_id) if framework else None
     return f"{heading} {area.title if area else item.area_id}: {item.text}"[:3000], to_dicts(blocks)
 
 
-def plan_text(framework: Framework, channel_id: str, items: list[ActionItem], today: date) -> tuple[str, list[dict]]:
+def plan_text(
+    frameworks: FrameworkLibrary, channel_id: str, items: list[ActionItem], today: date
+) -> tuple[str, list[dict]]:
     """`/maturity actions`: the channel's open actions per area, overdue first within each."""
     if not items:
         text = f"No open actions in <#{channel_id}>. Add one with `/maturity action add <area words>`."
         return text, to_dicts(sections(text))
     lines = [f"*Open actions in <#{channel_id}>* ({len(items)})"]
-    order = {area.id: i for i, area in enumerate(framework.areas)}
-    for item in sorted(items, key=lambda a: (order.get(a.area_id, len(order)), a.due_on, a.id)):
-        lines.append(f"• {describe(framework, item, today)}")
+    order = {(f.id, area.id): i for f in frameworks.frameworks for i, area in enumerate(f.areas)}
+    for item in sorted(items, key=lambda a: (order.get((a.framework_id, a.area_id), len(order)), a.due_on, a.id)):
+        lines.append(f"• {describe(frameworks, item, today)}")
     text = "\n".join(lines)
     return text[:3000], to_dicts(sections(text))
 

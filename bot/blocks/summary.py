@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
 from framework.models import Framework
 from framework.progress import progress_bar
 from framework.scoring import AreaScore, Summary
+from storage.models import Round
 
 from .. import values
 from .text import MESSAGE_BLOCK_LIMIT, cut_mrkdwn, escape, to_dicts
@@ -118,6 +119,17 @@ def held_back_text(summary: Summary) -> str | None:
         areas = "1 area" if len(counts) == 1 else f"{len(counts)} areas"
         parts.append(f"{answers} {'answer' if answers == 1 else 'answers'} in {areas}: {HELD_BY.get(rule, rule)}")
     return "_Held back_: " + "; ".join(parts)
+
+
+def across_versions(previous: Round | None, round_: Round, number_of) -> str:
+    """ " · trends since round 2, which ran version 1 of the framework" when the round the trends compare with
+    (same framework id, storage/rounds.py `previous_closed`) ran another version of it; else ""."""
+    if previous is None or previous.framework_version == round_.framework_version:
+        return ""
+    return (
+        f" · trends since round {number_of(previous)}, which ran version {escape(previous.framework_version)} "
+        f"of the framework (this round: {escape(round_.framework_version)})"
+    )
 
 
 def summary_messages(

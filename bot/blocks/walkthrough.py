@@ -13,13 +13,19 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from framework.limits import EDITOR_NOTE_LABEL, TRUNCATED_MARK
 from framework.models import Framework, KeyArea
 from framework.progress import Progress, progress_bar
 
 from .. import values
 from .text import cut_mrkdwn, escape, quote, sections, to_dicts, verbatim
 
-TRUNCATED_NOTE = "_(The source document cuts this descriptor off here.)_"
+TRUNCATED_NOTE = f"_{TRUNCATED_MARK}_"
+
+
+def editor_note(note: str) -> str:
+    """Our remark about the source, set apart from the framework's words (as in the report and the CLI)."""
+    return f"_{EDITOR_NOTE_LABEL}: {escape(note)}_"
 
 
 def theme_label(framework: Framework, area: KeyArea) -> str:
@@ -79,7 +85,7 @@ def _descriptor_text(framework: Framework, area: KeyArea, level_number: int) -> 
     if descriptor.truncated:
         text += f"\n{TRUNCATED_NOTE}"
     if descriptor.editor_note:
-        text += f"\n_Editor's note: {escape(descriptor.editor_note)}_"
+        text += f"\n{editor_note(descriptor.editor_note)}"
     return text
 
 
@@ -90,6 +96,8 @@ def area_prompt(
     blocks: list[Block] = _area_heading(framework, area)
     if area.description:
         blocks += sections(escape(area.description))
+    if area.editor_note:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=editor_note(area.editor_note))]))
     if current_level is not None:
         name = framework.level(current_level).name
         blocks.append(

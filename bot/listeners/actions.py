@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from framework.models import Framework
 from storage.models import Participant, Round
 
 from .. import values
@@ -43,6 +44,7 @@ class Click:
     participant: Participant
     value: values.PromptValue
     message_ts: str | None
+    framework: Framework  # the round's own
 
 
 def read_click(
@@ -54,13 +56,20 @@ def read_click(
         if value_is_round:
             value = values.PromptValue(values.parse_round_value(action.get("value")), "")
         else:
-            value = values.parse_prompt_value(action.get("value"), services.framework, needs_level=needs_level)
+            value = values.parse_prompt_value(action.get("value"), needs_level=needs_level)
     except values.BadValue as error:
         log.info("refused a click with a bad value: %s", error)
         raise Refusal(UNREADABLE) from None
     round_, participant = services.stores.answers.member_in_round(context.team_id, value.round_id, body["user"]["id"])
-    if round_ is None or round_.framework_id != services.framework.id:
+    if round_ is None:
         raise Refusal(UNREADABLE)
+    framework = services.framework_of(round_)
+    if not value_is_round:
+        try:
+            value.check(framework)
+        except values.BadValue as error:
+            log.info("refused a click with a bad value: %s", error)
+            raise Refusal(UNREADABLE) from None
     container = body.get("container") or {}
     if participant is None or (
         participant.dm_channel_id is not None and container.get("channel_id") not in (None, participant.dm_channel_id)
@@ -68,7 +77,13 @@ def read_click(
         raise Refusal(NOT_YOURS)
     if round_.status != "open":
         raise Refusal(CLOSED)
-    return Click(round=round_, participant=participant, value=value, message_ts=container.get("message_ts"))
+    return Click(
+        round=round_,
+        participant=participant,
+        value=value,
+        message_ts=container.get("message_ts"),
+        framework=framework,
+    )
 
 
 def _handle(services: Services, body: dict, context, respond, work, *, repairs: bool = True, **read_options) -> None:
@@ -153,7 +168,7 @@ def help_(services: Services, ack, body: dict, client: WebClient, context, respo
     ack()
 
     def post(click: Click) -> None:
-        text, blocks = help_blocks.area_help(services.framework, services.framework.area(click.value.area_id))
+        text, blocks = help_blocks.area_help(click.framework, click.framework.area(click.value.area_id))
         client.chat_postMessage(
             channel=click.participant.dm_channel_id, thread_ts=click.participant.thread_ts, text=text, blocks=blocks
         )
@@ -170,8 +185,8 @@ def comment(services: Services, ack, body: dict, client: WebClient, context, res
             click.round.team_id, click.round.id, click.participant.user_id, click.value.area_id
         )
         view = view_blocks.comment_modal(
-            framework=services.framework,
-            area=services.framework.area(click.value.area_id),
+            framework=click.framework,
+            area=click.framework.area(click.value.area_id),
             round_id=click.round.id,
             current_level=current.level if current else None,
             current_comment=current.comment if current else None,
@@ -221,10 +236,11 @@ def home_action(services: Services, ack, body: dict, client: WebClient, context,
     elif kind == values.HOME_CLOSE:
         services.summaries.close_round(client, round_)
     elif kind == values.HOME_TARGETS:
-        current = services.stores.targets.for_channel(round_.team_id, round_.channel_id, services.framework.id)
+        framework = services.framework_of(round_)
+        current = services.stores.targets.for_channel(round_.team_id, round_.channel_id, framework.id)
         client.views_open(
             trigger_id=body["trigger_id"],
-            view=view_blocks.targets_modal(framework=services.framework, channel_id=round_.channel_id, current=current),
+            view=view_blocks.targets_modal(framework=framework, channel_id=round_.channel_id, current=current),
         )
     services.stores.audit.record(
         context.team_id, round_.channel_id, user_id, kind.removeprefix("home_"), "from the App Home", round_.id
@@ -299,7 +315,7 @@ def add_action_button(services: Services, ack, body: dict, client: WebClient, co
     client.views_open(
         trigger_id=body["trigger_id"],
         view=plan_blocks.add_form(
-            framework=services.framework,
+            framework=services.framework_of(round_),
             channel_id=round_.channel_id,
             round_id=round_.id,
             area_id=None,

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 
-def app_mention(services: Services, body: dict, event: dict, client: WebClient) -> None:
+def app_mention(services: Services, body: dict, event: dict, client: WebClient, context) -> None:
     """`@bot help <words>` answers in a thread under the mention; anything else gets a short hint."""
     if not first_delivery(services, body):
         return
@@ -32,7 +32,8 @@ def app_mention(services: Services, body: dict, event: dict, client: WebClient) 
     command, _, query = words.partition(" ")
     thread_ts = event.get("thread_ts") or event["ts"]
     if command.lower() == "help":
-        text, blocks = help_blocks.help_for(services.framework, query)
+        framework = services.framework_for_channel(context.team_id, event["channel"], event.get("user"))
+        text, blocks = help_blocks.help_for(framework, query)
     else:
         text, blocks = messages.plain(
             "Ask me about an area with `@me help <words>` (e.g. `help social value`), or use `/maturity`."

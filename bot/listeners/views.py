@@ -84,8 +84,7 @@ def submit_comment(services: Services, ack, body: dict, view: dict, client: WebC
     try:
         meta = json.loads(view.get("private_metadata") or "{}")
         value = values.parse_prompt_value(
-            f"{int(meta['round_id'])}|{meta['area_id']}" + (f"|{selected['value']}" if selected else ""),
-            services.framework,
+            f"{int(meta['round_id'])}|{meta['area_id']}" + (f"|{selected['value']}" if selected else "")
         )
     except (ValueError, KeyError, TypeError):
         ack(
@@ -132,6 +131,11 @@ def _record_comment(
     participant = services.stores.answers.participant(team_id, round_id, user_id) if round_ else None
     if participant is None or round_.status != "open":
         return {view_blocks.COMMENT_BLOCK: "This round is closed or not yours. Nothing was saved."}
+    framework = services.framework_of(round_)
+    try:
+        values.PromptValue(round_id, area_id, level).check(framework)
+    except values.BadValue:
+        return {view_blocks.COMMENT_BLOCK: "This form is out of date. Nothing was saved."}
     has_answer = services.stores.answers.answer(round_.team_id, round_.id, user_id, area_id) is not None
     if not has_answer and level is None:
         return {view_blocks.LEVEL_BLOCK: "Choose a level: a comment is stored with your answer."}
@@ -143,7 +147,7 @@ def _record_comment(
         comment=comment,
         set_comment=True,
         next_prompt=services.walkthrough.prompt_for(round_, participant),
-        area_ids=services.framework.area_ids,
+        area_ids=framework.area_ids,
     )
     return round_, participant, result
 
@@ -188,7 +192,8 @@ def submit_targets(services: Services, ack, body: dict, view: dict, client: WebC
     allowed = round_ is not None and services.permissions.is_facilitator(
         client, context.team_id, channel_id, user_id, round_
     )
-    if not allowed or meta.get("framework_id") != services.framework.id:
+    # The form's framework must still be the channel's: a round of another one started meanwhile.
+    if not allowed or meta.get("framework_id") != round_.framework_id:
         ack()
         client.chat_postEphemeral(
             channel=channel_id,
@@ -197,8 +202,9 @@ def submit_targets(services: Services, ack, body: dict, view: dict, client: WebC
         )
         return
     ack()
-    chosen = view_blocks.chosen_targets(services.framework, view.get("state", {}).get("values", {}))
-    services.stores.targets.replace(context.team_id, channel_id, services.framework.id, chosen, user_id)
+    framework = services.framework_of(round_)
+    chosen = view_blocks.chosen_targets(framework, view.get("state", {}).get("values", {}))
+    services.stores.targets.replace(context.team_id, channel_id, framework.id, chosen, user_id)
     detail = ", ".join(f"{area_id}={level}" for area_id, level in chosen.items() if level)
     services.stores.audit.record(context.team_id, channel_id, user_id, "targets", detail or "cleared", round_.id)
     count = sum(1 for level in chosen.values() if level)
@@ -216,10 +222,14 @@ def submit_action(services: Services, ack, body: dict, view: dict, client: WebCl
     except (ValueError, KeyError, TypeError):
         ack(response_action="errors", errors={plan_blocks.TEXT: "I couldn't read this form. Nothing was saved."})
         return
+    # A form opened before frameworks were chosen per round does not say its framework: the channel's.
+    framework_id = str(meta.get("framework_id") or services.framework_for_channel(context.team_id, channel_id).id)
     user_id, today = body["user"]["id"], utcnow().date()
     fields = plan_blocks.chosen_fields(view.get("state", {}).get("values", {}))
     try:
-        new = services.plan.check_new(client, NewAction(channel_id=channel_id, round_id=round_id, **fields), today)
+        new = services.plan.check_new(
+            client, NewAction(channel_id=channel_id, round_id=round_id, framework_id=framework_id, **fields), today
+        )
     except Refused as refused:
         ack(response_action="errors", errors=refused.errors)
         return
@@ -233,7 +243,7 @@ def submit_action(services: Services, ack, body: dict, view: dict, client: WebCl
     client.chat_postEphemeral(
         channel=channel_id,
         user=user_id,
-        text=f"Action added to the plan: {plan_blocks.describe(services.framework, item, today)}",
+        text=f"Action added to the plan: {plan_blocks.describe(services.frameworks, item, today)}",
     )
 
 

@@ -142,8 +142,9 @@ def targets(services: Services, *, ack, command: dict, client: WebClient, contex
     round_ = facilitated_round(services, client, context, command, respond, open_only=False)
     if round_ is None:
         return
-    current = services.stores.targets.for_channel(round_.team_id, round_.channel_id, services.framework.id)
-    view = view_blocks.targets_modal(framework=services.framework, channel_id=round_.channel_id, current=current)
+    framework = services.framework_of(round_)
+    current = services.stores.targets.for_channel(round_.team_id, round_.channel_id, framework.id)
+    view = view_blocks.targets_modal(framework=framework, channel_id=round_.channel_id, current=current)
     client.views_open(trigger_id=command["trigger_id"], view=view)
     audit(services, command, context, "targets", "opened the targets form", round_)
 

@@ -10,13 +10,14 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from framework.models import Framework
 from storage.models import Round, utcnow
 from storage.rounds import RoundAlreadyOpen
 
 from ...blocks import help as help_blocks
 from ...blocks import messages
 from ...blocks.summary import held_back_text
-from ...blocks.text import echo
+from ...blocks.text import echo, escape
 from ...members import alphabetical, channel_and_team_names, human_members
 from ...services import Services
 from .facilitation import user_timezone
@@ -42,6 +43,11 @@ def start(services: Services, *, ack, args: str, command: dict, client: WebClien
     """Start a round for the channel's human members, or resume the caller's walk-through if one is open."""
     ack()
     team_id, channel_id, user_id = context.team_id, command["channel_id"], command["user_id"]
+    try:
+        chosen, args = chosen_framework(services, args)
+    except ValueError as error:
+        respond(text=str(error), response_type="ephemeral")
+        return
     named = args.lower() == "named" or args.lower().startswith("named ")
     if named:
         args = args[len("named") :].strip()
@@ -70,6 +76,7 @@ def start(services: Services, *, ack, args: str, command: dict, client: WebClien
         respond(text="There is nobody in this channel to assess yet.", response_type="ephemeral")
         return
     channel_name, team_name = channel_and_team_names(client, channel_id)
+    framework = chosen or services.framework_for_channel(team_id, channel_id)  # else the channel's last choice
     try:
         round_ = services.stores.rounds.start(
             channel_name=channel_name,
@@ -77,7 +84,7 @@ def start(services: Services, *, ack, args: str, command: dict, client: WebClien
             team_id=team_id,
             enterprise_id=context.enterprise_id,
             channel_id=channel_id,
-            framework=services.framework,
+            framework=framework,
             started_by=user_id,
             members=members,
             anonymous=not named,
@@ -89,7 +96,8 @@ def start(services: Services, *, ack, args: str, command: dict, client: WebClien
     if closing is not None:
         services.stores.rounds.set_closing(team_id, round_.id, closing[0], closing[1])
     text, blocks = messages.announcement(
-        framework=services.framework,
+        framework=framework,
+        frameworks=services.frameworks,
         started_by=user_id,
         member_count=len(members),
         closes_on=closing[0] if closing else None,
@@ -115,6 +123,21 @@ def start(services: Services, *, ack, args: str, command: dict, client: WebClien
         round_.id,
     )
     services.walkthrough.kickoff(client, round_)
+
+
+def chosen_framework(services: Services, args: str) -> tuple[Framework | None, str]:
+    """`framework <id>` at the start of the arguments: (that framework, the rest), or (None, args) when the
+    facilitator did not choose. An id the deployment does not have is a ValueError listing the ones it has."""
+    words = args.split()
+    if not words or words[0].lower() != "framework":
+        return None, args
+    known = ", ".join(f"`{f.id}` ({escape(f.title)})" for f in services.frameworks.frameworks)
+    if len(words) < 2:
+        raise ValueError(f"Which framework? Type `/maturity start framework <id>`; the frameworks are {known}.")
+    framework = services.frameworks.get(words[1])
+    if framework is None:
+        raise ValueError(f"There is no framework `{echo(words[1])}`. The frameworks are {known}.")
+    return framework, " ".join(words[2:])
 
 
 def closing_date(args: str, timezone: str) -> tuple[date, datetime, str]:
@@ -154,9 +177,11 @@ def _join_open_round(services: Services, round_: Round, user_id: str, client: We
     )
 
 
-def help_(services: Services, *, ack, args: str, **_) -> None:
-    """`/maturity help [words]`: the list of areas, or one area's description and help."""
-    text, blocks = help_blocks.help_for(services.framework, args)
+def help_(services: Services, *, ack, args: str, command: dict, context, **_) -> None:
+    """`/maturity help [words]`: the list of areas, or one area's description and help, in the framework the
+    channel works in (in a direct message, that of the member's newest open round)."""
+    framework = services.framework_for_channel(context.team_id, command["channel_id"], command["user_id"])
+    text, blocks = help_blocks.help_for(framework, args)
     ack(text=text, blocks=blocks)
 
 

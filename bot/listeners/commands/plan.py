@@ -35,7 +35,8 @@ def action(services: Services, *, ack, args: str, command: dict, client: WebClie
     if not services.plan.may_add(client, team_id, channel_id, user_id):
         _say(respond, NOT_ALLOWED_TO_ADD)
         return
-    matches = find_areas(services.framework, words) if words.strip() else []
+    framework = services.framework_for_channel(team_id, channel_id)
+    matches = find_areas(framework, words) if words.strip() else []
     if len(matches) != 1:
         named = f"“{cut(words.strip())}”" if words.strip() else "nothing"
         closest = ", ".join(f"`{area.id}`" for area in matches[:5]) or "`/maturity help` lists them"
@@ -43,11 +44,11 @@ def action(services: Services, *, ack, args: str, command: dict, client: WebClie
         return
     area = matches[0]
     round_ = services.stores.rounds.latest_in_channel(team_id, channel_id)
-    aim = services.stores.targets.for_channel(team_id, channel_id, services.framework.id).get(area.id)
+    aim = services.stores.targets.for_channel(team_id, channel_id, framework.id).get(area.id)
     client.views_open(
         trigger_id=command["trigger_id"],
         view=plan_blocks.add_form(
-            framework=services.framework,
+            framework=framework,
             channel_id=channel_id,
             round_id=round_.id if round_ is not None else None,
             area_id=area.id,
@@ -78,5 +79,5 @@ def actions(services: Services, *, ack, args: str, command: dict, client: WebCli
         _say(respond, f"{ACTION_USAGE} `/maturity actions` lists the channel's open actions.")
         return
     items = services.stores.plan.for_channel(team_id, channel_id)
-    text, blocks = plan_blocks.plan_text(services.framework, channel_id, items, utcnow().date())
+    text, blocks = plan_blocks.plan_text(services.frameworks, channel_id, items, utcnow().date())
     respond(text=text, blocks=blocks, response_type="ephemeral")
