@@ -12,8 +12,8 @@ Figures (targets for a 2-core machine), each measured side by side with its base
    <= 1 s at Slack's limits (burst.py). SQLite and PostgreSQL.
 2. summary.py: Summaries.compute for 5,000 members x 13 areas against one hand-written GROUP BY (the
    floor): <= 100 ms and <= 2x the floor; the same summary with 1,000 open actions in the channel (their
-   per-area counts included) <= 100 ms, beside the figure without; the chart <= 1 s warm; no memory growth
-   across 100 summaries.
+   per-area counts included) <= 100 ms, beside the figure without; the chart <= 1 s warm; the leaders' PDF
+   report of that round (with those actions) <= 2 s warm; no memory growth across 100 summaries.
 3. kickoff.py: a 1,000-member kick-off at Slack's rate limits, <= 1.2x the limits' minimum, each member once.
 4. footprint.py: `python -m bot` start-up to ready <= 2 s, idle RSS <= 120 MB, matplotlib not loaded.
 

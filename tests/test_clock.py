@@ -157,7 +157,9 @@ def test_two_clocks_on_one_database_post_each_slot_once(workspace, slack, engine
     clocks = [
         make_clock(workspace.services, slack),
         make_clock(
-            Services.compose(workspace.services.settings, engine=second_engine, frameworks=workspace.services.frameworks),
+            Services.compose(
+                workspace.services.settings, engine=second_engine, frameworks=workspace.services.frameworks
+            ),
             slack,
         ),
     ]
@@ -185,7 +187,9 @@ def test_a_round_closes_itself_on_its_closing_date(workspace, slack, engine, sec
     clocks = [
         make_clock(workspace.services, slack),
         make_clock(
-            Services.compose(workspace.services.settings, engine=second_engine, frameworks=workspace.services.frameworks),
+            Services.compose(
+                workspace.services.settings, engine=second_engine, frameworks=workspace.services.frameworks
+            ),
             slack,
         ),
     ]

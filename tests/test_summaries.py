@@ -71,6 +71,9 @@ def test_the_chart_is_uploaded_as_a_png_into_the_summary_thread(workspace, slack
     [chart] = slack.files
     assert chart.content.startswith(PNG_SIGNATURE) and chart.name.endswith(".png")
     assert (chart.channel_id, chart.thread_ts) == ("C4", posted.ts)
+    # A screen reader hears what the chart shows: the levels per theme, in words.
+    assert chart.alt_txt.startswith("Overall team level: Mature (3).")
+    assert "Showing leadership: team level Mature (3)." in chart.alt_txt
     assert slack.calls_to("files.getUploadURLExternal") and slack.calls_to("files.completeUploadExternal")
     assert not slack.calls_to("files.upload")
 
