@@ -34,6 +34,7 @@ class RoundFigures:
     summary: Summary
     previous_number: int | None  # the number of the previous closed round the trend compares with, if any
     previous_id: int | None = None  # that round's id
+    previous_version: str | None = None  # the framework version it ran (the same framework id, maybe not version)
 
 
 @dataclass
@@ -149,6 +150,7 @@ class Results:
             summary=self._summary(round_, previous, publish=True),
             previous_number=self.stores.rounds.number(previous) if previous is not None else None,
             previous_id=previous.id if previous is not None else None,
+            previous_version=previous.framework_version if previous is not None else None,
         )
 
     def member_ids(self, round_: Round) -> list[str]:
@@ -213,6 +215,7 @@ class Results:
             actions=self.actions(round_),
             owner_names=owner_names,
             previous_round_id=figures.previous_id,
+            previous_round_version=figures.previous_version,
         )
         return figures.number, pdf
 

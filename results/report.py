@@ -79,6 +79,7 @@ def round_report_pdf(
     actions: Sequence[ActionItem] | None = None,
     owner_names: dict[str, str] | None = None,
     previous_round_id: int | None = None,
+    previous_round_version: str | None = None,
     today: date | None = None,
 ) -> bytes:
     """The round's report as PDF bytes (see the module docstring for its pages).
@@ -86,7 +87,8 @@ def round_report_pdf(
     `actions` are the channel's actions, open and done (None: the report has no action plan page);
     `owner_names` their owners' display names by user id, if the caller has them (else owners appear as their
     Slack user ids); `previous_round_id` the id of the round `previous_round_number` numbers, whose actions
-    the action plan follows up; `today` the date an open action is overdue after, and the date of an open
+    the action plan follows up, `previous_round_version` the framework version it ran (named when it is not
+    this round's: trends are drawn across versions of one framework, never across frameworks); `today` the date an open action is overdue after, and the date of an open
     round's figures (today in UTC by default)."""
     report = _Report(
         framework=framework,
@@ -99,6 +101,7 @@ def round_report_pdf(
         actions=None if actions is None else list(actions),
         owner_names=dict(owner_names or {}),
         previous_round_id=previous_round_id,
+        previous_round_version=previous_round_version,
         today=today or datetime.now(UTC).date(),
     )
     return typeset(report.document())
@@ -163,7 +166,14 @@ class _Report:
     actions: list[ActionItem] | None = None
     owner_names: dict[str, str] = field(default_factory=dict)
     previous_round_id: int | None = None
+    previous_round_version: str | None = None
     today: date | None = None
+
+    def across_versions(self) -> str:
+        version = self.previous_round_version
+        if version is None or version == self.round_.framework_version:
+            return ""
+        return f", which ran version {version} of the framework (this round: {self.round_.framework_version})"
 
     def document(self) -> dict:
         """Everything results/report.typ shows, in its order."""
@@ -235,7 +245,7 @@ class _Report:
             ),
             [
                 "Compared with",
-                f"round {self.previous_round_number} (the previous closed round)"
+                f"round {self.previous_round_number} (the previous closed round)" + self.across_versions()
                 if self.previous_round_number
                 else "no earlier closed round in this channel",
             ],

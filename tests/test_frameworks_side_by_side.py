@@ -163,8 +163,11 @@ def test_the_channels_last_choice_is_its_default_and_trends_stay_within_a_framew
     wait_for(lambda: any(m.text.startswith("Maturity summary") for m in slack.top_level("C5", team_id=TEAM)), what="")
     shown = _summary(slack, "C5")
     assert ":arrow_up: up 1 since last round" in shown
-    # ...and says when the versions differ.
+    # ...and says when the versions differ, in Slack and in the report.
     assert "trends since round 1, which ran version 1 of the framework (this round: 2)" in shown
+    _, pdf = workspace.services.results.report_pdf(rounds.get(TEAM, second.id), "#delivery-team")
+    said = " ".join(_pdf_text(pdf).split())
+    assert "round 1 (the previous closed round), which ran version 1 of the framework (this round: 2)" in said
     # Targets and the action form offer the round's framework's areas and levels.
     workspace.command("U4", "targets", channel_id="C5")
     wait_for(lambda: slack.views, what="the targets form")
