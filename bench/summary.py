@@ -443,15 +443,10 @@ def measure_report(services, round_, members: int, repeats: int = 5) -> Row:
     """The leaders' PDF report of the round, end to end as `/maturity report` and `python -m bot report` make it
     (Results.report_pdf: the round's figures, the chart as SVG, the channel's actions, Typst's PDF/UA-1), warm;
     the first one, with the imports and the fonts, beside it."""
-    t0 = time.perf_counter()
-    first_number, first_pdf = services.results.report_pdf(round_, "#summary-bench, Bench Council")
-    cold = time.perf_counter() - t0
+    (first_number, first_pdf), cold, warm = cold_then_warm(
+        lambda: services.results.report_pdf(round_, "#summary-bench, Bench Council"), repeats
+    )
     assert first_pdf.startswith(b"%PDF-") and first_number >= 1
-    warm = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        services.results.report_pdf(round_, "#summary-bench, Bench Council")
-        warm.append(time.perf_counter() - t)
     return Row(
         figure=f"report PDF, {members} members x 13 areas, {ACTIONS + DONE_ACTIONS} actions (Results.report_pdf), warm",
         target=f"<= {REPORT_TARGET:.0f} s",
@@ -463,11 +458,23 @@ def measure_report(services, round_, members: int, repeats: int = 5) -> Row:
     )
 
 
-def measure_chart(framework, summary, min_group: int, members: int, repeats: int = 5) -> Row:
+def cold_then_warm(make, repeats: int):
+    """(the first result, the first call's seconds, each of `repeats` more calls' seconds)."""
     t0 = time.perf_counter()
-    from results.chart import draw_summary_chart
+    first = make()
+    cold = time.perf_counter() - t0
+    warm = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        make()
+        warm.append(time.perf_counter() - t)
+    return first, cold, warm
 
+
+def measure_chart(framework, summary, min_group: int, members: int, repeats: int = 5) -> Row:
     def draw() -> bytes:
+        from results.chart import draw_summary_chart  # the first draw's time includes matplotlib's import
+
         return draw_summary_chart(
             framework,
             summary,
@@ -476,14 +483,8 @@ def measure_chart(framework, summary, min_group: int, members: int, repeats: int
             subtitle=f"{members} of {members} members complete.",
         )
 
-    first_png = draw()
-    cold = time.perf_counter() - t0
+    first_png, cold, warm = cold_then_warm(draw, repeats)
     assert first_png.startswith(b"\x89PNG")
-    warm = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        draw()
-        warm.append(time.perf_counter() - t)
     return Row(
         figure="chart (bot.chart.draw_summary_chart), warm",
         target=f"<= {CHART_TARGET:.0f} s",

@@ -225,18 +225,7 @@ def draw_summary_chart(
             linespacing=1.05,
         )
         if level is None:
-            ax.text(
-                (level_count + 1) / 2,
-                row.centre,
-                NOT_SHOWN,
-                fontsize=FONT,
-                style="italic",
-                color=MUTED_COLOUR,
-                ha="center",
-                va="center",
-                zorder=3,
-                gid=f"hidden-{key}",
-            )
+            _note(ax, level_count, row.centre, NOT_SHOWN, key)
         else:
             ax.plot(
                 [level],
@@ -410,23 +399,28 @@ def _shown(score: AreaScore | None, min_group: int) -> bool:
     return score is not None and score.answers >= min_group and score.answers > 0 and score.team_level is not None
 
 
+def _note(ax, level_count: int, y: float, text: str, key: str) -> None:
+    """The grey note of a row that shows no figures, centred across the levels (its gid names the row)."""
+    ax.text(
+        (level_count + 1) / 2,
+        y,
+        text,
+        fontsize=FONT,
+        style="italic",
+        color=MUTED_COLOUR,
+        ha="center",
+        va="center",
+        zorder=3,
+        gid=f"hidden-{key}",
+    )
+
+
 def _draw_area(ax, area_id: str, score: AreaScore | None, y: float, *, min_group: int, level_count: int) -> None:
     """One area's row: a dot per level chosen with how many chose it, the team level's dot dark, the target's
     bar; or a grey note when there is nothing to show."""
     if not _shown(score, min_group):
         received = score.answers_now if score is not None else 0
-        ax.text(
-            (level_count + 1) / 2,
-            y,
-            NO_ANSWERS if received == 0 else TOO_FEW,
-            fontsize=FONT,
-            style="italic",
-            color=MUTED_COLOUR,
-            ha="center",
-            va="center",
-            zorder=3,
-            gid=f"hidden-{area_id}",
-        )
+        _note(ax, level_count, y, NO_ANSWERS if received == 0 else TOO_FEW, area_id)
         return
     if score.target is not None:
         half = 0.45  # of a row: the bar shows above and below the biggest dot

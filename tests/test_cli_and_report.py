@@ -28,6 +28,7 @@ from storage.db import make_engine, migrate
 from storage.kinds import MessageKind
 from storage.models import Round
 from storage.outbox import Owed
+from tests.reports import a_round, structure
 
 ROOT = Path(__file__).resolve().parents[1]
 TEAM_HEALTH = ROOT / "tests" / "data" / "team-health.yaml"
@@ -123,7 +124,7 @@ def pdf_info(data: bytes) -> dict[str, str]:
         }
 
 
-def assert_pdf_structure(data: bytes) -> None:
+def assert_pdfstructure(data: bytes) -> None:
     assert data.startswith(b"%PDF-")
     assert data.rstrip().endswith(b"%%EOF")
     info = pdf_info(data)
@@ -453,7 +454,7 @@ def test_report_writes_a_readable_pdf(in_process, tmp_path, database, nps, capsy
     assert code == 0, capsys.readouterr().err
     assert str(out) in capsys.readouterr().out
     data = out.read_bytes()
-    assert_pdf_structure(data)
+    assert_pdfstructure(data)
     assert "Procurement team, Anytown Council" in pdf_info(data)["title"]  # the window's title
     assert page_count(data) >= 5  # title, chart, table, where views differ, what better looks like
 
@@ -475,7 +476,7 @@ def test_report_of_a_named_round_names_nobody(in_process, tmp_path, database, ca
     out = tmp_path / "named.pdf"
     assert in_process("report", "--round", str(database["named"]), "--out", str(out), database=database["path"]) == 0
     data = out.read_bytes()
-    assert_pdf_structure(data)
+    assert_pdfstructure(data)
     assert not any(user.encode() in data for user in USER_IDS)
     text = pdf_text(data, tmp_path)
     assert "channel C2 (workspace T1)" in text  # the default label
@@ -490,21 +491,6 @@ def test_report_of_an_unknown_round_fails(tmp_path, database):
 
 
 # -- the report's content, from a summary directly ----------------------------------------------------------------
-
-
-def make_round(framework, status="closed") -> Round:
-    return Round(
-        id=7,
-        team_id="T1",
-        channel_id="C1",
-        framework_id=framework.id,
-        framework_version=framework.version,
-        area_count=len(framework.areas),
-        started_by="U1",
-        status=status,
-        created_at=datetime(2026, 3, 2, 9, tzinfo=UTC),
-        closed_at=datetime(2026, 3, 20, 17, tzinfo=UTC) if status == "closed" else None,
-    )
 
 
 def test_report_pages_and_words(nps, tmp_path):
@@ -525,14 +511,14 @@ def test_report_pages_and_words(nps, tmp_path):
     )
     data = round_report_pdf(
         nps,
-        make_round(nps),
+        a_round(nps),
         summary,
         round_number=3,
         channel_label="#procurement",
         min_group=3,
         previous_round_number=2,
     )
-    assert_pdf_structure(data)
+    assert_pdfstructure(data)
     assert pdf_info(data)["title"] == "Maturity self-assessment: #procurement, round 3"
     pages = page_texts(data)
     assert len(pages) >= 4
@@ -562,13 +548,13 @@ def test_report_of_an_open_round_with_no_answers(small_framework, tmp_path):
     summary = summarise(small_framework, {}, Participation(members=2, complete=0, in_progress=0), min_group=3)
     data = round_report_pdf(
         small_framework,
-        make_round(small_framework, status="open"),
+        a_round(small_framework, status="open"),
         summary,
         round_number=1,
         channel_label="#team",
         min_group=3,
     )
-    assert_pdf_structure(data)
+    assert_pdfstructure(data)
     assert page_count(data) == 4  # title, chart, table with where views differ below it, what better looks like
     text = pdf_text(data, tmp_path)
     assert "still open (no closing date set)" in text
@@ -594,32 +580,21 @@ def test_report_of_a_big_framework_splits_its_chart_and_table(tmp_path, nps):
     big = nps.model_copy(update={"themes": themes})
     assert len(big.areas) == 39
     summary = summarise(big, {area.id: [2, 3, 3] for area in big.areas}, Participation(3, 3, 0), min_group=3)
-    data = round_report_pdf(big, make_round(big), summary, round_number=1, channel_label="#big", min_group=3)
-    assert_pdf_structure(data)
+    data = round_report_pdf(big, a_round(big), summary, round_number=1, channel_label="#big", min_group=3)
+    assert_pdfstructure(data)
     text = pdf_text(data, tmp_path)
     parts = re.findall(r"Team level and answers per area \(part (\d) of (\d)\)", text)
     assert len(parts) >= 2 and parts == [(str(n), parts[0][1]) for n in range(1, int(parts[0][1]) + 1)]
     import pikepdf
 
     with pikepdf.open(io.BytesIO(data)) as pdf:
-        figures = [e for e in _structure(pdf.Root.StructTreeRoot) if e.get("/S") == "/Figure"]
+        figures = [e for e in structure(pdf.Root.StructTreeRoot) if e.get("/S") == "/Figure"]
     assert len(figures) == len(parts)
     alts = [str(figure.get("/Alt", "")) for figure in figures]
     for theme in big.themes:  # each theme is described in the alt text of the part that draws it
         assert sum(f"{theme.title}: team level" in alt for alt in alts) >= 1
     assert "Results by area (continued)" in text
     assert "What better looks like (continued)" in text
-
-
-def _structure(element):
-    """Every structure element under `element`, depth first (the tagged PDF's logical structure)."""
-    import pikepdf
-
-    kids = element.get("/K")
-    for kid in kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []:
-        if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
-            yield kid
-            yield from _structure(kid)
 
 
 def test_rounds_list_names_the_workspace_and_channel_as_recorded(tmp_path, nps):
