@@ -11,7 +11,8 @@ block_actions listener
    the answer and claiming the next prompt: two INSERTs into two small tables of its own, the claim under a
    unique constraint so that a repeated click posts nothing (the bot's rule: the database decides);
 3. posts the next prompt into the member's thread (chat.postMessage) and shows the answer on the clicked
-   prompt (chat.update), through a real slack_sdk WebClient (bot.app.web_client, the bot's own settings).
+   prompt (chat.update), through a real slack_sdk WebClient (bot.app.web_client, the bot's own settings and,
+   like the bot's, paced to Slack's rate limits by bot.pacing).
 
 Its next prompt carries the same blocks as the prompt that was clicked (the bot's real prompt, so the message
 sizes and Block Kit checks match) and arrives where the bot's does, so the clients observe it the same way.
@@ -92,7 +93,9 @@ def create_floor_app(client, signing_secret: str, engine):
     )
 
     @app.action(re.compile(r"^answer_level_\d+$"))
-    def answer(ack, body, client):
+    def answer(ack, body):
+        # The app's own client, not the one bolt makes afresh for each request: it is the one that keeps
+        # Slack's rate limits when it is given paced (bench/interactions.py), as the bot's listeners' are.
         ack()
         message, channel = body["message"], body["channel"]["id"]
         level = int(body["actions"][0]["action_id"].rsplit("_", 1)[1])
