@@ -31,9 +31,13 @@ class Home:
         member_rounds = [
             MemberRound(round_.id, round_.channel_id, self.walkthrough.progress(round_, user_id))
             for round_ in self.stores.rounds.open_for_member(team_id, user_id)
+            if round_.framework_id in self.results.frameworks
         ]
         latest = self.stores.answers.latest_profile(team_id, user_id)
-        profile = (latest[0].channel_id, self.results.framework_of(latest[0]), latest[1]) if latest else None
+        # A framework taken out of the library since (its file removed) leaves its rounds off the Home tab
+        # rather than the tab unpublishable.
+        framework = self.results.frameworks.get(latest[0].framework_id) if latest else None
+        profile = (latest[0].channel_id, framework, latest[1]) if latest and framework else None
         return home_view(
             frameworks=self.results.frameworks,
             member_rounds=member_rounds,
@@ -51,6 +55,9 @@ class Home:
         admin = user_id in self.permissions.configured or self.permissions.is_workspace_admin(client, user_id)
         out = []
         for round_ in rounds:
+            framework = self.results.frameworks.get(round_.framework_id)
+            if framework is None:
+                continue
             if not (
                 admin
                 or round_.started_by == user_id
@@ -67,7 +74,7 @@ class Home:
                 FacilitatedRound(
                     round_.id,
                     round_.channel_id,
-                    self.results.framework_of(round_),
+                    framework,
                     self.results.compute(round_),
                     described,
                     actions,

@@ -180,3 +180,26 @@ def test_the_channels_last_choice_is_its_default_and_trends_stay_within_a_framew
     third = rounds.open_in_channel(TEAM, "C5")
     assert third.framework_id == "nps-2018-draft"
     assert rounds.previous_closed(third) is None  # no trend across frameworks
+
+
+def test_a_round_whose_framework_file_was_removed_is_refused_politely_and_the_home_tab_still_opens(
+    two, make_bot, slack, nps
+):
+    two.command("U4", "start framework team-health-check", channel_id="C5")
+    wait_for(lambda: len(slack.top_level("DU4", team_id=TEAM)) == 1, what="U4's kick-off")
+    two.click("U4", parent(slack, "U4"), values.CONTINUE)
+    wait_for(lambda: len(prompts(slack, "U4")) == 1, what="U4's first prompt")
+    prompt = open_prompt(slack, "U4")
+    two.click("U4", prompt, values.answer_action_id(2))
+    wait_for(lambda: len(prompts(slack, "U4")) == 2, what="U4's second prompt")
+
+    # The council removes the file and restarts: the library has only the NPS draft now.
+    workspace = make_bot(FrameworkLibrary(nps))
+    workspace.click("U4", open_prompt(slack, "U4"), values.answer_action_id(1))
+    wait_for(lambda: "no longer installed here" in _said(slack, "U4"), what="the refusal")
+    round_ = workspace.services.stores.rounds.open_in_channel(TEAM, "C5")
+    assert [a.level for a in workspace.services.stores.answers.answers(TEAM, round_.id, "U4")] == [2]
+    views = len(slack.views)
+    workspace.event({"type": "app_home_opened", "user": "U4", "channel": "DU4", "tab": "home"}, event_id="EvGone")
+    wait_for(lambda: len(slack.views) > views, what="U4's Home tab")
+    assert slack.views[-1].type == "home" and slack.views[-1].user_id == "U4"

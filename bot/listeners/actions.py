@@ -32,6 +32,10 @@ UNREADABLE = (
 )
 NOT_YOURS = "That walk-through belongs to someone else, so I can't take your answer there. Nothing was changed."
 CLOSED = "This round is closed, so its answers can no longer be changed."
+FRAMEWORK_GONE = (
+    "This round's framework is no longer installed here, so nothing was changed. Your answers so far are kept; "
+    "please tell the round's facilitator."
+)
 
 
 class Refusal(Exception):
@@ -63,7 +67,9 @@ def read_click(
     round_, participant = services.stores.answers.member_in_round(context.team_id, value.round_id, body["user"]["id"])
     if round_ is None:
         raise Refusal(UNREADABLE)
-    framework = services.framework_of(round_)
+    framework = services.frameworks.get(round_.framework_id)
+    if framework is None:
+        raise Refusal(FRAMEWORK_GONE)
     if not value_is_round:
         try:
             value.check(framework)
