@@ -36,14 +36,6 @@ class Setup:
         self._engine: Engine | None = None
         self._frameworks: FrameworkLibrary | None = None
 
-    @property
-    def framework_path(self) -> Path | None:
-        return self.settings.maturity_framework
-
-    @property
-    def framework_source(self) -> str:
-        return str(self.settings.maturity_framework) if self.settings.maturity_framework else "the built-in framework"
-
     def engine(self) -> Engine:
         """The database of DATABASE_URL; a SQLite file must already exist (reading never creates one)."""
         if self._engine is None:
