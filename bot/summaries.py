@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 
 from framework.scoring import Summary
-from results.figures import Results
+from results.figures import Results, round_label
 from storage import Stores
 from storage.kinds import ClaimKind, MessageKind, RoundStatus
 from storage.models import OutboxMessage, Round, utcnow
@@ -140,13 +140,13 @@ class Summaries:
 
     def _chart(self, client: WebClient, message: OutboxMessage) -> FileContent:
         from results.chart import describe_summary_chart, draw_summary_chart  # matplotlib loads only when drawn
-        from results.figures import round_label
 
         round_ = self.stores.rounds.get(message.team_id, message.ref_id)
         summary, number = self.results.compute(round_, publish=False), self.results.round_number(round_)
+        framework = self.results.framework_of(round_)
         p = summary.participation
         png = draw_summary_chart(
-            self.results.framework_of(round_),
+            framework,
             summary,
             min_group=self.min_group,
             title=f"{round_label(round_)}: round {number}, {(round_.closed_at or utcnow()).date().isoformat()}",
@@ -155,9 +155,7 @@ class Summaries:
         return FileContent(
             content=png,
             title=f"Maturity chart, round {number}",
-            alt_text=_clip(
-                describe_summary_chart(self.results.framework_of(round_), summary, min_group=self.min_group)
-            ),
+            alt_text=_clip(describe_summary_chart(framework, summary, min_group=self.min_group)),
         )
 
 
