@@ -35,6 +35,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from framework.limits import EDITOR_NOTE_LABEL
+
 if TYPE_CHECKING:
     from framework.models import Framework, KeyArea
     from framework.scoring import AreaScore, Summary
@@ -568,12 +570,12 @@ class _Report:
                         "none_text": None,
                     }
                 )
-            note = getattr(area, "editor_note", None)  # about the area's title or text: not the framework's words
+            note = area.editor_note  # about the area's title or text: not the framework's words
             items.append(
                 {
                     "title": area.title,
                     "context": "  ·  ".join(c for c in context if c),
-                    "editor_note": f"Editor's note (not the framework's words): {note}" if note else None,
+                    "editor_note": f"{EDITOR_NOTE_LABEL}: {note}" if note else None,
                     "steps": steps,
                 }
             )
@@ -595,9 +597,7 @@ class _Report:
         return {
             "text": descriptor.descriptor,
             "truncated": TRUNCATED_MARK if descriptor.truncated else None,
-            "editor_note": f"Editor's note (not the framework's words): {descriptor.editor_note}"
-            if descriptor.editor_note
-            else None,
+            "editor_note": f"{EDITOR_NOTE_LABEL}: {descriptor.editor_note}" if descriptor.editor_note else None,
         }
 
     # -- the action plan -------------------------------------------------------------------------------------------
