@@ -339,6 +339,15 @@ def test_posts_slack_answers_after_the_clients_timeout_are_not_sent_twice(make_b
     workspace = make_bot(maturity_slack_timeout=0.5, maturity_slow_post_grace=2.5)
     workspace.command("U1", "start", channel_id="CS")
     wait_for(lambda: all(parents_per_member(slack, members)[u] == 1 for u in members))
+    client = workspace.app.client
+
+    def kickoff_confirmed():
+        # On a loaded machine a kick-off post can outlast the 0.5 s timeout too: it is confirmed after the
+        # grace, and its member's reminder (threaded under it) waits for that. Start from a settled outbox.
+        workspace.services.sender.flush_due(lambda team_id: client)
+        return workspace.services.stores.outbox.owed_count("T1") == 0
+
+    wait_for(kickoff_confirmed, what=lambda: f"{workspace.services.stores.outbox.owed_count('T1')} kick-off posts owed")
     slack.fail("chat.postMessage", delay=1.5, times=len(members))  # each reminder: 1.5 s, then posted
 
     workspace.command("U1", "remind", channel_id="CS")
@@ -351,7 +360,6 @@ def test_posts_slack_answers_after_the_clients_timeout_are_not_sent_twice(make_b
     owed = workspace.services.stores.outbox.owed_count("T1")
     assert owed > 0  # the timed-out ones are still owed: the sender does not know yet
     time.sleep(3.0)  # past the grace period
-    client = workspace.app.client
     workspace.services.sender.flush_due(lambda team_id: client)
     assert workspace.services.stores.outbox.owed_count("T1") == 0
     doubled = {u: len(reminders(u)) for u in members if len(reminders(u)) != 1}
