@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Connection, Engine, Update, and_, case, func, insert, update
+from sqlalchemy import Connection, Engine, Update, and_, bindparam, case, func, insert, update
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -37,6 +37,18 @@ _PROMPT = Prompt.__table__
 _PARTICIPANT = Participant.__table__
 
 _NEW_LINES = re.compile(r"\r\n?")
+
+# Every click's first query, built once (building a statement costs more than running it).
+_MEMBER_IN_ROUND = (
+    select(Round, Participant)
+    .outerjoin(
+        Participant,
+        (Participant.round_id == Round.id)
+        & (Participant.team_id == bindparam("b_team"))
+        & (Participant.user_id == bindparam("b_user")),
+    )
+    .where(Round.team_id == bindparam("b_team"), Round.id == bindparam("b_round"))
+)
 
 
 def clean_text(text: str) -> str:
@@ -125,14 +137,7 @@ class AnswerStore:
         what every click checks before acting."""
         with Session(self.engine) as session:
             row = session.exec(
-                select(Round, Participant)
-                .outerjoin(
-                    Participant,
-                    (Participant.round_id == Round.id)
-                    & (Participant.team_id == team_id)
-                    & (Participant.user_id == user_id),
-                )
-                .where(Round.team_id == team_id, Round.id == round_id)
+                _MEMBER_IN_ROUND, params={"b_team": team_id, "b_round": round_id, "b_user": user_id}
             ).first()
             return (row[0], row[1]) if row is not None else (None, None)
 
@@ -247,15 +252,16 @@ class AnswerStore:
             attempt=progress.posts(area_id) + 1,
         )
         prompt.id = conn.execute(
-            insert(_PROMPT).values(
-                team_id=prompt.team_id,
-                round_id=prompt.round_id,
-                user_id=user_id,
-                area_id=area_id,
-                attempt=prompt.attempt,
-                state=prompt.state,
-                created_at=prompt.created_at,
-            )
+            _INSERT_PROMPT,
+            {
+                "team_id": prompt.team_id,
+                "round_id": prompt.round_id,
+                "user_id": user_id,
+                "area_id": area_id,
+                "attempt": prompt.attempt,
+                "state": prompt.state,
+                "created_at": prompt.created_at,
+            },
         ).inserted_primary_key[0]
         message = insert_owed(conn, round_.team_id, prompt_for(area_id, prompt), leased_for=self.outbox_lease)
         row = PromptRow(prompt.id, area_id, prompt.attempt, prompt.state, None, 0, 0)
@@ -342,16 +348,8 @@ class AnswerStore:
         # Reads first (the member's answers, locked, and prompts), then the writes in one burst. The rows
         # written are handed back as they were committed, not reloaded.
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                core_select(_ANSWER)
-                .where(
-                    _ANSWER.c.team_id == team_id,
-                    _ANSWER.c.round_id == round_.id,
-                    _ANSWER.c.user_id == user_id,
-                )
-                .order_by(_ANSWER.c.id)
-                .with_for_update()
-            ).all()
+            member = {"b_team": team_id, "b_round": round_.id, "b_user": user_id}
+            rows = conn.execute(_ANSWERS_LOCKED, member).all()
             existing = next((row for row in rows if row.area_id == area_id), None)
             first = existing is None
             now = utcnow()
@@ -397,28 +395,29 @@ class AnswerStore:
             # -- the writes
             if first:
                 answer.id = conn.execute(
-                    insert(_ANSWER).values(
-                        team_id=team_id,
-                        round_id=round_.id,
-                        user_id=user_id,
-                        area_id=area_id,
-                        level=answer.level,
-                        comment=answer.comment,
-                        framework_id=answer.framework_id,
-                        framework_version=answer.framework_version,
-                        created_at=now,
-                        updated_at=now,
-                    )
+                    _INSERT_ANSWER,
+                    {
+                        "team_id": team_id,
+                        "round_id": round_.id,
+                        "user_id": user_id,
+                        "area_id": area_id,
+                        "level": answer.level,
+                        "comment": answer.comment,
+                        "framework_id": answer.framework_id,
+                        "framework_version": answer.framework_version,
+                        "created_at": now,
+                        "updated_at": now,
+                    },
                 ).inserted_primary_key[0]
             else:
                 answer.updated_at = now
                 conn.execute(
-                    update(_ANSWER)
-                    .where(_ANSWER.c.id == answer.id)
-                    .values(level=answer.level, comment=answer.comment, updated_at=now)
+                    _UPDATE_ANSWER,
+                    {"b_id": answer.id, "b_level": answer.level, "b_comment": answer.comment, "b_at": now},
                 )
             conn.execute(
-                insert(_CHANGE).values(
+                _INSERT_CHANGE,
+                dict(
                     team_id=team_id,
                     round_id=round_.id,
                     user_id=user_id,
@@ -430,18 +429,14 @@ class AnswerStore:
                     framework_id=round_.framework_id,
                     framework_version=round_.framework_version,
                     changed_at=now,
-                )
+                ),
             )
             if area_prompts:
                 latest = area_prompts[-1]
                 earlier = [p.id for p in area_prompts[:-1] if p.state != PromptStatus.ANSWERED]
                 if earlier:
                     conn.execute(update(_PROMPT).where(_PROMPT.c.id.in_(earlier)).values(state=PromptStatus.ANSWERED))
-                conn.execute(
-                    update(_PROMPT)
-                    .where(_PROMPT.c.id == latest.id)
-                    .values(state=PromptStatus.ANSWERED, answer_rev=revision)
-                )
+                conn.execute(_PROMPT_ANSWERED, {"b_id": latest.id, "b_rev": revision})
             # The member's activity, and for a new answer their round's completion, counted here (after the
             # answer is written) rather than from the answers read above, which a concurrent click of theirs
             # may have outdated.
@@ -586,24 +581,54 @@ _PROMPT_ROW = (
 )
 
 
+# The click's statements, built once: building a statement costs more than running it, and every click
+# runs these. (Bound parameters are named b_*: a column's own name is reserved in an UPDATE's SET.)
+
+
+def _of_member(table):
+    """A member's rows of `table` in a round, by bound parameters b_team, b_round and b_user."""
+    return (
+        table.c.team_id == bindparam("b_team"),
+        table.c.round_id == bindparam("b_round"),
+        table.c.user_id == bindparam("b_user"),
+    )
+
+
+_ANSWERS_LOCKED = core_select(_ANSWER).where(*_of_member(_ANSWER)).order_by(_ANSWER.c.id).with_for_update()
+_MEMBER_PROMPTS = core_select(*_PROMPT_ROW).where(*_of_member(_PROMPT)).order_by(_PROMPT.c.area_id, _PROMPT.c.attempt)
+_MEMBER_AREAS = core_select(_ANSWER.c.area_id).where(*_of_member(_ANSWER))
+_INSERT_ANSWER = insert(_ANSWER)
+_INSERT_CHANGE = insert(_CHANGE)
+_INSERT_PROMPT = insert(_PROMPT)
+_UPDATE_ANSWER = (
+    update(_ANSWER)
+    .where(_ANSWER.c.id == bindparam("b_id"))
+    .values(level=bindparam("b_level"), comment=bindparam("b_comment"), updated_at=bindparam("b_at"))
+)
+_PROMPT_ANSWERED = (
+    update(_PROMPT)
+    .where(_PROMPT.c.id == bindparam("b_id"))
+    .values(state=PromptStatus.ANSWERED, answer_rev=bindparam("b_rev"))
+)
+_TOUCH = update(_PARTICIPANT).where(*_of_member(_PARTICIPANT)).values(last_active_at=bindparam("b_now"))
+_COMPLETES = and_(
+    _PARTICIPANT.c.completed_at.is_(None),
+    core_select(func.count()).select_from(_ANSWER).where(*_of_member(_ANSWER)).scalar_subquery()
+    >= bindparam("b_areas"),
+)
+_TOUCH_AND_COMPLETE = _TOUCH.values(
+    completed_at=case((_COMPLETES, bindparam("b_now")), else_=_PARTICIPANT.c.completed_at)
+).returning(_PARTICIPANT.c.completed_at == bindparam("b_now"))
+
+
 def _prompts(conn: Connection, team_id: str, round_id: int, user_id: str) -> list[PromptRow]:
     """A member's prompts in a round, oldest attempt first."""
-    rows = conn.execute(
-        core_select(*_PROMPT_ROW)
-        .where(_PROMPT.c.team_id == team_id, _PROMPT.c.round_id == round_id, _PROMPT.c.user_id == user_id)
-        .order_by(_PROMPT.c.area_id, _PROMPT.c.attempt)
-    )
+    rows = conn.execute(_MEMBER_PROMPTS, {"b_team": team_id, "b_round": round_id, "b_user": user_id})
     return [PromptRow(*row) for row in rows]
 
 
 def _answered(conn: Connection, team_id: str, round_id: int, user_id: str) -> frozenset[str]:
-    return frozenset(
-        conn.execute(
-            core_select(_ANSWER.c.area_id).where(
-                _ANSWER.c.team_id == team_id, _ANSWER.c.round_id == round_id, _ANSWER.c.user_id == user_id
-            )
-        ).scalars()
-    )
+    return frozenset(conn.execute(_MEMBER_AREAS, {"b_team": team_id, "b_round": round_id, "b_user": user_id}).scalars())
 
 
 def _progress(area_ids: Sequence[str], answered: frozenset[str], prompts: Sequence[PromptRow]) -> Progress:
@@ -619,33 +644,12 @@ def _progress(area_ids: Sequence[str], answered: frozenset[str], prompts: Sequen
     return Progress(area_ids=area_ids, answered=answered, prompts=states)
 
 
-def _member(round_: Round, user_id: str):
-    return (
-        _PARTICIPANT.c.team_id == round_.team_id,
-        _PARTICIPANT.c.round_id == round_.id,
-        _PARTICIPANT.c.user_id == user_id,
-    )
-
-
 def _touch(conn: Connection, round_: Round, user_id: str, *, complete_at: int | None = None) -> bool:
     """The member's last activity, kept on the participant row so that participation is one cheap query.
     With `complete_at` (the round's number of areas), also mark the round complete if the member has that
     many answers now; True when this marked it (it was not complete before)."""
-    now = utcnow()
+    member = {"b_team": round_.team_id, "b_round": round_.id, "b_user": user_id, "b_now": utcnow()}
     if complete_at is None:
-        conn.execute(update(_PARTICIPANT).where(*_member(round_, user_id)).values(last_active_at=now))
+        conn.execute(_TOUCH, member)
         return False
-    answers = (
-        core_select(func.count())
-        .select_from(_ANSWER)
-        .where(_ANSWER.c.team_id == round_.team_id, _ANSWER.c.round_id == round_.id, _ANSWER.c.user_id == user_id)
-        .scalar_subquery()
-    )
-    completes = and_(_PARTICIPANT.c.completed_at.is_(None), answers >= complete_at)
-    completed = conn.execute(
-        update(_PARTICIPANT)
-        .where(*_member(round_, user_id))
-        .values(last_active_at=now, completed_at=case((completes, now), else_=_PARTICIPANT.c.completed_at))
-        .returning(_PARTICIPANT.c.completed_at == now)
-    ).scalar()
-    return bool(completed)
+    return bool(conn.execute(_TOUCH_AND_COMPLETE, {**member, "b_areas": complete_at}).scalar())

@@ -15,11 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, Executable, func, insert, update
+from sqlalchemy import Connection, Engine, Executable, bindparam, func, insert, update
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from .group_commit import GroupCommit
 from .kinds import MessageKind
 from .models import OutboxMessage, Participant, Prompt, utcnow
 
@@ -67,6 +68,23 @@ def add_owed(session: Session, team_id: str, owed: Owed, *, leased_for: timedelt
 
 _OUTBOX = OutboxMessage.__table__
 _OUTBOX_COLUMNS = [c.name for c in _OUTBOX.c if c.name != "id"]
+_PARTICIPANT = Participant.__table__
+_PROMPT = Prompt.__table__
+
+# A sent mark's statements, built once: every click runs them, and building a statement costs more than
+# running one. (Bound parameters are named b_*: a column's own name is reserved in an UPDATE's SET.)
+_MARK_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("b_id"))
+    .values(ts=bindparam("b_ts"), sent_channel=bindparam("b_channel"), sent_at=bindparam("b_at"), last_error=None)
+)
+_THREAD_SENT = (
+    update(_PARTICIPANT)
+    .where(_PARTICIPANT.c.id == bindparam("b_id"))
+    .values(dm_channel_id=bindparam("b_channel"), thread_ts=bindparam("b_ts"))
+)
+_INSERT_OUTBOX = insert(_OUTBOX)
+_PROMPT_SENT = update(_PROMPT).where(_PROMPT.c.id == bindparam("b_id")).values(ts=bindparam("b_ts"))
 
 
 def insert_owed(conn: Connection, team_id: str, owed: Owed, *, leased_for: timedelta | None = None) -> OutboxMessage:
@@ -74,7 +92,7 @@ def insert_owed(conn: Connection, team_id: str, owed: Owed, *, leased_for: timed
     a detached object carrying its new id."""
     message = _owed_row(team_id, owed, leased_for)
     values = {name: getattr(message, name) for name in _OUTBOX_COLUMNS}
-    message.id = conn.execute(insert(_OUTBOX).values(values)).inserted_primary_key[0]
+    message.id = conn.execute(_INSERT_OUTBOX, values).inserted_primary_key[0]
     return message
 
 
@@ -82,6 +100,7 @@ class OutboxStore:
     def __init__(self, engine: Engine, lease: timedelta = LEASE):
         self.engine = engine
         self.lease_time = lease
+        self._marks = GroupCommit(engine)
 
     def enqueue(self, team_id: str, owed: Owed) -> OutboxMessage:
         """Record an owed message; enqueuing the same key again returns the first one."""
@@ -155,38 +174,30 @@ class OutboxStore:
         enqueue the messages its being in Slack makes owed (a long summary's rest and its chart, in its
         thread), in one transaction of plain UPDATEs (the sender already holds the row), with `also` (what
         else the caller did in Slack meanwhile, e.g. the answered prompt shown: one commit for both).
-        Returns the follow-ups (an already-enqueued key is not enqueued twice)."""
-        with self.engine.connect() as conn:
-            for statement in also:
-                conn.execute(statement)
+        Returns the follow-ups (an already-enqueued key is not enqueued twice). Marks of messages sent at
+        the same moment share a transaction (storage.group_commit): each returns once its own is committed."""
+        return self._marks.run(lambda conn: self._mark(conn, message, channel, ts, follow_ups, also), message.id)
+
+    def _mark(
+        self, conn: Connection, message: OutboxMessage, channel: str, ts: str, follow_ups: Sequence[Owed], also
+    ) -> list[OutboxMessage]:
+        for statement in also:
+            conn.execute(statement)
+        conn.execute(_MARK_SENT, {"b_id": message.id, "b_ts": ts, "b_channel": channel, "b_at": utcnow()})
+        if message.kind == MessageKind.KICKOFF and message.ref_id is not None:
+            conn.execute(_THREAD_SENT, {"b_id": message.ref_id, "b_channel": channel, "b_ts": ts})
+        elif message.kind == MessageKind.PROMPT and message.ref_id is not None:
+            conn.execute(_PROMPT_SENT, {"b_id": message.ref_id, "b_ts": ts})
+        if not follow_ups:
+            return []
+        known = set(
             conn.execute(
-                update(_OUTBOX)
-                .where(_OUTBOX.c.id == message.id)
-                .values(ts=ts, sent_channel=channel, sent_at=utcnow(), last_error=None)
-            )
-            if message.kind == MessageKind.KICKOFF and message.ref_id is not None:
-                conn.execute(
-                    update(Participant.__table__)
-                    .where(Participant.__table__.c.id == message.ref_id)
-                    .values(dm_channel_id=channel, thread_ts=ts)
+                core_select(_OUTBOX.c.key).where(
+                    _OUTBOX.c.team_id == message.team_id, _OUTBOX.c.key.in_([owed.key for owed in follow_ups])
                 )
-            elif message.kind == MessageKind.PROMPT and message.ref_id is not None:
-                conn.execute(update(Prompt.__table__).where(Prompt.__table__.c.id == message.ref_id).values(ts=ts))
-            known = (
-                set(
-                    conn.execute(
-                        core_select(_OUTBOX.c.key).where(
-                            _OUTBOX.c.team_id == message.team_id,
-                            _OUTBOX.c.key.in_([owed.key for owed in follow_ups]),
-                        )
-                    ).scalars()
-                )
-                if follow_ups
-                else set()
-            )
-            added = [insert_owed(conn, message.team_id, owed) for owed in follow_ups if owed.key not in known]
-            conn.commit()
-            return added
+            ).scalars()
+        )
+        return [insert_owed(conn, message.team_id, owed) for owed in follow_ups if owed.key not in known]
 
     def mark_failed(self, message_id: int, reason: str, retry_at: datetime) -> None:
         with Session(self.engine) as session:
