@@ -214,7 +214,7 @@ def framework_new(args: argparse.Namespace) -> int:
 def format_framework(framework, path) -> str:
     """The whole framework as plain text: identity, level scale, then each theme's areas with descriptors.
     Paragraphs are wrapped at WIDTH columns; titles are never wrapped."""
-    from framework.limits import EDITOR_NOTE_LABEL
+    from framework.limits import EDITOR_NOTE_LABEL, TRUNCATED_MARK
 
     width = WIDTH
     out: list[str] = []
@@ -263,7 +263,7 @@ def format_framework(framework, path) -> str:
                 out.append(f"   {level.number} {level.name}:")
                 para(descriptor.descriptor, 6)
                 if descriptor.truncated:
-                    out.append("      (cut off in the source)")
+                    para(TRUNCATED_MARK, 6)
                 if descriptor.editor_note:
                     para(f"{EDITOR_NOTE_LABEL}: {descriptor.editor_note}", 6)
     return "\n".join(out)

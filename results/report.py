@@ -35,7 +35,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from framework.limits import EDITOR_NOTE_LABEL
+from framework.limits import EDITOR_NOTE_LABEL, TRUNCATED_MARK
 
 if TYPE_CHECKING:
     from framework.models import Framework, KeyArea
@@ -58,7 +58,6 @@ FOOTER_LABEL_CHARS = 60
 
 TOO_FEW = "too few answers yet"
 NO_ANSWERS = "no answers yet"
-TRUNCATED_MARK = "(cut off in the source)"
 NBSP = "\u00a0"  # joins words that must stay on one line ("2 · Developing")
 DASH = "—"
 

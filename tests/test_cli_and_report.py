@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
+from framework.limits import TRUNCATED_MARK
 from framework.loader import load_framework
 from framework.scoring import Participation, summarise
 from results.csv_files import ANSWERS_HEADER, summary_header
-from results.report import TRUNCATED_MARK, round_report_pdf
+from results.report import round_report_pdf
 from storage import Stores
 from storage.db import make_engine, migrate
 from storage.kinds import MessageKind
@@ -249,7 +250,7 @@ def test_framework_show_prints_every_area_with_its_levels(in_process, nps, capsy
         assert theme.title in out
     for level in nps.levels:
         assert f"{level.number} {level.name}:" in out
-    assert "(cut off in the source)" in out  # developing-talent's Leader descriptor
+    assert TRUNCATED_MARK in " ".join(out.split())  # developing-talent's Leader descriptor (wrapped)
     assert "Editor's note (not the framework's words)" in out
     # descriptors are printed in the framework's words (wrapped, so compare without line breaks)
     flat = " ".join(out.split())

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
+from framework.limits import TRUNCATED_MARK
 from framework.loader import load_framework
 from framework.models import Framework, Help, KeyArea, Level, LevelDescriptor, Theme
 from framework.skeleton import skeleton
@@ -117,7 +118,7 @@ def test_show_a_framework_of_the_library_by_its_id(cli):
     assert "Levels: 1 Starting, 2 Practising, 3 Leading, 4 Teaching" in lines
     flat = " ".join(out.split())
     assert "2. Follow-through id: follow-through Editor's note (not the framework's words): A remark of the" in flat
-    assert "3 Leading: Every action has an owner and a date (cut off in the source)" in flat
+    assert f"3 Leading: Every action has an owner and a date {TRUNCATED_MARK}" in flat
     assert "Editor's note (not the framework's words): Another remark of the test's author." in flat
 
 
