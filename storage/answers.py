@@ -136,9 +136,7 @@ class AnswerStore:
         """The round of this workspace and the member's place in it (None where there is none), in one query:
         what every click checks before acting."""
         with Session(self.engine) as session:
-            row = session.exec(
-                _MEMBER_IN_ROUND, params={"b_team": team_id, "b_round": round_id, "b_user": user_id}
-            ).first()
+            row = session.exec(_MEMBER_IN_ROUND, params=_member(team_id, round_id, user_id)).first()
             return (row[0], row[1]) if row is not None else (None, None)
 
     def participants(self, team_id: str, round_id: int) -> list[Participant]:
@@ -348,8 +346,7 @@ class AnswerStore:
         # Reads first (the member's answers, locked, and prompts), then the writes in one burst. The rows
         # written are handed back as they were committed, not reloaded.
         with self.engine.connect() as conn:
-            member = {"b_team": team_id, "b_round": round_.id, "b_user": user_id}
-            rows = conn.execute(_ANSWERS_LOCKED, member).all()
+            rows = conn.execute(_ANSWERS_LOCKED, _member(team_id, round_.id, user_id)).all()
             existing = next((row for row in rows if row.area_id == area_id), None)
             first = existing is None
             now = utcnow()
@@ -417,19 +414,19 @@ class AnswerStore:
                 )
             conn.execute(
                 _INSERT_CHANGE,
-                dict(
-                    team_id=team_id,
-                    round_id=round_.id,
-                    user_id=user_id,
-                    area_id=area_id,
-                    old_level=old_level,
-                    new_level=answer.level,
-                    old_comment=old_comment,
-                    new_comment=answer.comment,
-                    framework_id=round_.framework_id,
-                    framework_version=round_.framework_version,
-                    changed_at=now,
-                ),
+                {
+                    "team_id": team_id,
+                    "round_id": round_.id,
+                    "user_id": user_id,
+                    "area_id": area_id,
+                    "old_level": old_level,
+                    "new_level": answer.level,
+                    "old_comment": old_comment,
+                    "new_comment": answer.comment,
+                    "framework_id": round_.framework_id,
+                    "framework_version": round_.framework_version,
+                    "changed_at": now,
+                },
             )
             if area_prompts:
                 latest = area_prompts[-1]
@@ -594,6 +591,11 @@ def _of_member(table):
     )
 
 
+def _member(team_id: str, round_id: int, user_id: str) -> dict:
+    """The bound parameters of `_of_member`."""
+    return {"b_team": team_id, "b_round": round_id, "b_user": user_id}
+
+
 _ANSWERS_LOCKED = core_select(_ANSWER).where(*_of_member(_ANSWER)).order_by(_ANSWER.c.id).with_for_update()
 _MEMBER_PROMPTS = core_select(*_PROMPT_ROW).where(*_of_member(_PROMPT)).order_by(_PROMPT.c.area_id, _PROMPT.c.attempt)
 _MEMBER_AREAS = core_select(_ANSWER.c.area_id).where(*_of_member(_ANSWER))
@@ -623,12 +625,12 @@ _TOUCH_AND_COMPLETE = _TOUCH.values(
 
 def _prompts(conn: Connection, team_id: str, round_id: int, user_id: str) -> list[PromptRow]:
     """A member's prompts in a round, oldest attempt first."""
-    rows = conn.execute(_MEMBER_PROMPTS, {"b_team": team_id, "b_round": round_id, "b_user": user_id})
+    rows = conn.execute(_MEMBER_PROMPTS, _member(team_id, round_id, user_id))
     return [PromptRow(*row) for row in rows]
 
 
 def _answered(conn: Connection, team_id: str, round_id: int, user_id: str) -> frozenset[str]:
-    return frozenset(conn.execute(_MEMBER_AREAS, {"b_team": team_id, "b_round": round_id, "b_user": user_id}).scalars())
+    return frozenset(conn.execute(_MEMBER_AREAS, _member(team_id, round_id, user_id)).scalars())
 
 
 def _progress(area_ids: Sequence[str], answered: frozenset[str], prompts: Sequence[PromptRow]) -> Progress:
@@ -648,7 +650,7 @@ def _touch(conn: Connection, round_: Round, user_id: str, *, complete_at: int | 
     """The member's last activity, kept on the participant row so that participation is one cheap query.
     With `complete_at` (the round's number of areas), also mark the round complete if the member has that
     many answers now; True when this marked it (it was not complete before)."""
-    member = {"b_team": round_.team_id, "b_round": round_.id, "b_user": user_id, "b_now": utcnow()}
+    member = {**_member(round_.team_id, round_.id, user_id), "b_now": utcnow()}
     if complete_at is None:
         conn.execute(_TOUCH, member)
         return False

@@ -39,7 +39,7 @@ class GroupCommit:
     """`run(write)`: `write(conn)` committed, in a transaction shared with whatever else is waiting."""
 
     engine: Engine
-    groups: int = 0  # transactions committed (for the benchmark's and the tests' counts)
+    groups: int = 0  # transactions committed (the tests count them)
     grouped: int = 0  # writes committed in them
     _lock: threading.Condition = field(default_factory=threading.Condition)
     _waiting: list[_Pending] = field(default_factory=list)

@@ -83,8 +83,8 @@ _THREAD_SENT = (
     .where(_PARTICIPANT.c.id == bindparam("b_id"))
     .values(dm_channel_id=bindparam("b_channel"), thread_ts=bindparam("b_ts"))
 )
-_INSERT_OUTBOX = insert(_OUTBOX)
 _PROMPT_SENT = update(_PROMPT).where(_PROMPT.c.id == bindparam("b_id")).values(ts=bindparam("b_ts"))
+_INSERT_OUTBOX = insert(_OUTBOX)
 
 
 def insert_owed(conn: Connection, team_id: str, owed: Owed, *, leased_for: timedelta | None = None) -> OutboxMessage:
