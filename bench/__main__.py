@@ -86,14 +86,14 @@ def main(argv: list[str] | None = None) -> int:
                     return interactions.measure(db, quick=args.quick, repeats=repeats)[0]
 
             section(f"1. interactions [{kind}]", run_interactions)
-        if not args.quick and interactions.pacer_configurable():
+        if not args.quick:
             # Diagnostic: the same clicks with the outbox's pacing out of the way, to tell the bot's own
             # cost from the pacing's. No targets: production runs with the pacing.
             for kind in databases:
 
                 def run_unpaced(kind=kind):
                     with Database(kind) as db:
-                        return interactions.measure(db, quick=False, repeats=1, unpaced=True)[0]
+                        return interactions.measure(db, quick=False, repeats=repeats, unpaced=True)[0]
 
                 section(f"1b. interactions, pacer off (diagnostic) [{kind}]", run_unpaced)
 

@@ -57,6 +57,7 @@ class Run:
     idle: float = 0.0
     resets: int = 0
     errors: list[str] = field(default_factory=list)
+    cpu_per_click: float = 0.0  # the app's process's CPU seconds a click, where it has a process of its own
 
     @property
     def throughput(self) -> float:

@@ -25,10 +25,11 @@ before and after the next prompt (bench/counts.py), for the bot and the floor; a
 
 from __future__ import annotations
 
-import re
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench import counts, floor
 from bench.burst import kickoff_burst
@@ -46,10 +47,13 @@ from bench.common import (
     ratio,
 )
 from bench.fake import SIGNING_SECRET, PromptWatch, bot_server, workspace
+from bench.processes import AppProcess, cpu_seconds
+from simulated_slack import Driver
 
 FACILITATOR = "UFACILITATOR"
-# The diagnostic run: the product's own pacing settings, set beyond anything a benchmark reaches.
-UNPACED = {"maturity_channel_rate": 1e9, "maturity_workspace_rate": 1e9}
+# The diagnostic run: the product's own pacing settings (the apps' environment), set beyond anything a
+# benchmark reaches.
+UNPACED = {"MATURITY_CHANNEL_RATE": "1e9", "MATURITY_WORKSPACE_RATE": "1e9"}
 LATENCY_TARGETS = {8: 0.100, 32: 0.250}  # p95, by clients
 THROUGHPUT_TARGET = 0.5  # x the bare app's
 FLOOR_FACTOR = 1.3  # the bot's clicks/s >= the floor's / this
@@ -88,77 +92,22 @@ QUICK = Sizes(
 )
 
 
-class Rig:
-    """The simulated Slack, the real bot, the bare app and the floor app, each behind its own threaded WSGI
-    server, all on one simulated workspace."""
+class Apps:
+    """What every rig has: the simulated Slack and signed drivers to the bot and the floor app on one simulated
+    workspace; the tallies of the apps' engines, where they are in this process."""
 
     team, facilitator = TEAM, FACILITATOR
-
-    def __init__(self, db: Database, *, unpaced: bool = False, with_floor: bool = True):
-        from slack_bolt import App
-
-        from bot.app import create_app, web_client
-        from core.settings import Settings
-
-        self.kind = db.kind
-        self.slack = PromptWatch()
-        self.slack.add_team(TEAM, bot_token="xoxb-T1", bot_user_id="UBOT")
-        self.slack.add_user(TEAM, FACILITATOR, name="facilitator", real_name="Facilitator")
-        overrides = UNPACED if unpaced else {}
-        settings = Settings(
-            _env_file=None,
-            slack_bot_token="xoxb-T1",
-            slack_signing_secret=SIGNING_SECRET,
-            slack_api_url=self.slack.api_url,
-            slack_app_token=None,
-            slack_client_id=None,
-            process_before_response=False,
-            **{k: v for k, v in overrides.items() if k in Settings.model_fields},
-        )
-        # The bot defers the progress at the top of a thread by this much on purpose (0 where it does not).
-        self.deferred = float(getattr(settings, "maturity_progress_delay", 0.0) or 0.0)
-        self.tally = counts.Tally(db.engine)  # attached before the bot opens a connection
-        self.services = production_services(settings, db.engine)
-        self.pacing = describe_pacer(self.services)
-        self.servers = [bot_server(create_app(self.services))]
-        self.workspace = workspace(self.slack, self.servers[0].url, TEAM)
-
-        bare = App(client=web_client(settings), signing_secret=SIGNING_SECRET, process_before_response=False)
-
-        @bare.action(re.compile(r"^answer_level_\d+$"))
-        def _only_ack(ack):
-            ack()
-
-        self.servers.append(bot_server(bare))
-        self.bare = workspace(self.slack, self.servers[-1].url, TEAM)
-
-        self.floor = self.floor_tally = None
-        if with_floor:
-            engine = db.another_engine()
-            floor.create_tables(engine)
-            self.floor_tally = counts.Tally(engine)
-            # Slack's rate limits are work a click cannot avoid: the floor's calls keep them through the bot's
-            # own pacer (its buckets: the runs take turns), which the pacer-off section lifts for both.
-            client = web_client(settings, pacer=self.services.pacer)
-            self.servers.append(bot_server(floor.create_floor_app(client, SIGNING_SECRET, engine)))
-            self.floor = workspace(self.slack, self.servers[-1].url, TEAM)
-
-    def close(self) -> None:
-        for server in self.servers:
-            server.stop()
-        self.slack.stop()
-
-    @property
-    def tallies(self) -> list:
-        return [t for t in (self.tally, self.floor_tally) if t is not None]
+    slack: PromptWatch
+    workspace: Driver  # the bot's
+    floor: Driver
+    deferred: float  # the bot defers the progress at the top of a thread by this much on purpose
+    tallies: list = []
 
     def settle(self, *, deferred: bool = False) -> None:
         """Until the apps are quiet (no statement, no Slack call), so that one phase's tail work (the answer
         shown, Home published; with `deferred`, the bot's deferred progress too) is not the next phase's."""
         quiet = counts.QUIET + (self.deferred if deferred else 0.0)
         counts.wait_quiet(self.slack, self.tallies, time.perf_counter(), quiet=quiet, timeout=quiet + 15)
-
-    # -- enrolment -------------------------------------------------------------------------------------
 
     def enrol(self, channel: str, count: int, *, timeout: float = 300.0) -> list[Member]:
         """Start a round for `count` new members in `channel` and have each click the kick-off's button."""
@@ -172,6 +121,90 @@ class Rig:
         run = drive(self.slack, self.floor, [[member]], 1, seed=0)
         if run.errors:
             raise RuntimeError(f"the floor app's warm-up click failed: {run.errors[0]}")
+
+
+class Rig(Apps):
+    """The simulated Slack, the real bot and the floor app in this process, each behind its own threaded WSGI
+    server, at the production pacing: the counting pass (SQLAlchemy events on each app's own engine) and the
+    kick-off burst."""
+
+    def __init__(self, db: Database):
+        from bot.app import create_app, web_client
+        from core.settings import Settings
+
+        self.kind = db.kind
+        self.slack = PromptWatch()
+        self.slack.add_team(TEAM, bot_token="xoxb-T1", bot_user_id="UBOT")
+        self.slack.add_user(TEAM, FACILITATOR, name="facilitator", real_name="Facilitator")
+        settings = Settings(
+            _env_file=None,
+            slack_bot_token="xoxb-T1",
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=self.slack.api_url,
+            slack_app_token=None,
+            slack_client_id=None,
+            process_before_response=False,
+        )
+        self.deferred = settings.maturity_progress_delay
+        self.tally = counts.Tally(db.engine)  # attached before the bot opens a connection
+        self.services = production_services(settings, db.engine)
+        self.pacing = describe_pacer(self.services)
+        self.servers = [bot_server(create_app(self.services))]
+        self.workspace = workspace(self.slack, self.servers[0].url, TEAM)
+
+        engine = db.another_engine()
+        floor.create_tables(engine)
+        self.floor_tally = counts.Tally(engine)
+        # The floor's calls keep Slack's rate limits through the bot's own pacer (its buckets: the apps take turns).
+        client = web_client(settings, pacer=self.services.pacer)
+        self.servers.append(bot_server(floor.create_floor_app(client, SIGNING_SECRET, engine)))
+        self.floor = workspace(self.slack, self.servers[-1].url, TEAM)
+        self.tallies = [self.tally, self.floor_tally]
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.stop()
+        self.slack.stop()
+
+
+class ProcessRig(Apps):
+    """The timed runs' rig: the simulated Slack and the clients in this process; the bot (`python -m bot`, HTTP
+    mode, production settings), the bare app and the floor app (`python -m bench.app_process`) each in a process
+    of its own, as Slack meets them in production and as an outside load test sees them: no app shares an
+    interpreter with another app or with the simulated Slack. Their settings come through the environment."""
+
+    def __init__(self, db: Database, logs: Path, *, unpaced: bool = False):
+        from core.settings import Settings
+
+        self.kind = db.kind
+        self.slack = PromptWatch()
+        self.slack.add_team(TEAM, bot_token="xoxb-T1", bot_user_id="UBOT")
+        self.slack.add_user(TEAM, FACILITATOR, name="facilitator", real_name="Facilitator")
+        self.deferred = float(Settings.model_fields["maturity_progress_delay"].default)
+        pacing = UNPACED if unpaced else {}
+        self.pacing = "pacer off" if unpaced else "the production pacing"
+        self.processes = {
+            "bot": AppProcess.python_m_bot(self.slack, db, logs, "bot", **pacing),
+            "bare": AppProcess.comparison("bare", self.slack, db, logs, **pacing),
+            "floor": AppProcess.comparison("floor", self.slack, db, logs, **pacing),
+        }
+        try:
+            urls = {name: process.wait_ready() for name, process in self.processes.items()}
+        except Exception:
+            self.close()
+            raise
+        self.workspace = workspace(self.slack, urls["bot"], TEAM)
+        self.bare = workspace(self.slack, urls["bare"], TEAM)
+        self.floor = workspace(self.slack, urls["floor"], TEAM)
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds so far of each app's process."""
+        return {name: cpu_seconds(process.process.pid) for name, process in self.processes.items()}
+
+    def close(self) -> None:
+        for process in self.processes.values():
+            process.stop()
+        self.slack.stop()
 
 
 def enrol(slack: PromptWatch, driver, channel: str, count: int, *, timeout: float = 300.0, settle=None) -> list[Member]:
@@ -212,98 +245,116 @@ def enrol(slack: PromptWatch, driver, channel: str, count: int, *, timeout: floa
         return list(pool.map(start, users))
 
 
-def pacer_configurable() -> bool:
-    """Whether the settings pace the outbox (the sending path is being reworked)."""
-    from core.settings import Settings
-
-    return all(name in Settings.model_fields for name in UNPACED)
-
-
 def one_level(
-    rig: Rig, lv: Level, groups, floor_groups, prompt, repeat: int, *, deferred: bool = True
-) -> tuple[Run, Run, Run | None]:
+    rig: ProcessRig, lv: Level, groups, floor_groups, prompt, repeat: int, *, deferred: bool = True
+) -> tuple[Run, Run, Run]:
     """One run of each app at one level, one after the other, each starting when the others are quiet (with
-    `deferred`, also after the bot's deferred work; --quick does not wait for it)."""
+    `deferred`, also after the bot's deferred work; --quick does not wait for it). The bot's and the floor's
+    runs carry their process's CPU a click."""
     rig.settle()
     bare = drive_bare(rig.bare, lv.clients, lv.bare_requests_per_client, prompt)
     rig.settle()
-    bot = drive(rig.slack, rig.workspace, groups, lv.clicks_per_client, seed=repeat)
-    if rig.floor is None:
-        return bare, bot, None
+    bot = _with_cpu(rig, "bot", lambda: drive(rig.slack, rig.workspace, groups, lv.clicks_per_client, seed=repeat))
     rig.settle(deferred=deferred)
-    low = drive(rig.slack, rig.floor, floor_groups, lv.clicks_per_client, seed=repeat)
+    low = _with_cpu(rig, "floor", lambda: drive(rig.slack, rig.floor, floor_groups, lv.clicks_per_client, seed=repeat))
     return bare, bot, low
 
 
+def _with_cpu(rig: ProcessRig, app: str, work) -> Run:
+    before = rig.cpu()[app]
+    run = work()
+    if run.latencies:
+        run.cpu_per_click = (rig.cpu()[app] - before) / len(run.latencies)
+    return run
+
+
 def measure(db: Database, *, quick: bool, repeats: int, unpaced: bool = False, log=print) -> tuple[list[Row], dict]:
-    sizes = QUICK if quick else FULL
-    levels = sizes.levels
-    rig = Rig(db, unpaced=unpaced)
+    """The timed runs, every app in a process of its own (ProcessRig); then, unless `unpaced`, the counting
+    pass and the kick-off burst, in this process (Rig), on a database of their own."""
     label = f"{db.kind}, pacer off" if unpaced else db.kind
-    try:
-        # One pool of members, enrolled once; each level has its own members, every repeat moves them on.
-        need = {lv.clients: lv.clients * lv.members_per_client for lv in levels}
-        clicks_per_member = max(-(-lv.clicks_per_client * repeats // lv.members_per_client) for lv in levels)
-        if clicks_per_member > 12:
-            raise ValueError("too few members per client for this many clicks and repeats")
-        extra = 0 if unpaced else sizes.count_members
-        started = time.perf_counter()
-        members = rig.enrol("CBENCH", sum(need.values()) + extra)
-        log(
-            f"  [{label}] {rig.pacing}; enrolled {len(members)} members (kick-off + Continue) in "
-            f"{time.perf_counter() - started:.1f} s"
-        )
-        pools: dict[int, list[Member]] = {}
-        offset = 0
+    with tempfile.TemporaryDirectory(prefix="bench-apps-") as logs:
+        rig = ProcessRig(db, Path(logs), unpaced=unpaced)
+        try:
+            out, data = timed_runs(rig, label, QUICK if quick else FULL, quick=quick, repeats=repeats, log=log)
+        finally:
+            rig.close()
+    if unpaced:
+        return out, data
+    with Database(db.kind) as own:
+        more, counted = count_and_burst(own, QUICK if quick else FULL, quick=quick, log=log)
+    data["counts"] = counted
+    return out + more, data
+
+
+def timed_runs(
+    rig: ProcessRig, label: str, sizes: Sizes, *, quick: bool, repeats: int, log=print
+) -> tuple[list[Row], dict]:
+    """Each level `repeats` times: the bare app, the bot and the floor app in turn, on members of their own."""
+    levels = sizes.levels
+    # One pool of members, enrolled once; each level has its own members, every repeat moves them on.
+    need = {lv.clients: lv.clients * lv.members_per_client for lv in levels}
+    clicks_per_member = max(-(-lv.clicks_per_client * repeats // lv.members_per_client) for lv in levels)
+    if clicks_per_member > 12:
+        raise ValueError("too few members per client for this many clicks and repeats")
+    started = time.perf_counter()
+    members = rig.enrol("CBENCH", sum(need.values()))
+    log(
+        f"  [{label}] {rig.pacing}; enrolled {len(members)} members (kick-off + Continue) in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+    pools: dict[int, list[Member]] = {}
+    offset = 0
+    for lv in levels:
+        pools[lv.clients] = members[offset : offset + need[lv.clients]]
+        offset += need[lv.clients]
+    sample_prompt = members[0].prompt
+    floor_pool = rig.floor_members(max(need.values()) + 1, sample_prompt)
+    rig.warm_floor(floor_pool.pop())
+
+    bot_runs: dict[int, list[Run]] = {lv.clients: [] for lv in levels}
+    bare_runs: dict[int, list[Run]] = {lv.clients: [] for lv in levels}
+    floor_runs: dict[int, list[Run]] = {lv.clients: [] for lv in levels}
+    for repeat in range(repeats):
         for lv in levels:
-            pools[lv.clients] = members[offset : offset + need[lv.clients]]
-            offset += need[lv.clients]
-        counted = members[offset:]
-        sample_prompt = members[0].prompt
-        floor_pool: list[Member] = []
-        if rig.floor is not None:
-            floor_pool = rig.floor_members(max(need.values()) + 1, sample_prompt)
-            rig.warm_floor(floor_pool.pop())
+            groups = [pools[lv.clients][i :: lv.clients] for i in range(lv.clients)]
+            floor_groups = [floor_pool[: need[lv.clients]][i :: lv.clients] for i in range(lv.clients)]
+            bare, bot, low = one_level(rig, lv, groups, floor_groups, sample_prompt, repeat, deferred=not quick)
+            bare_runs[lv.clients].append(bare)
+            bot_runs[lv.clients].append(bot)
+            floor_runs[lv.clients].append(low)
+            log(
+                f"  [{label}] run {repeat + 1}/{repeats}, {lv.clients:>2} clients: bot {len(bot.latencies)} clicks, "
+                f"p95 {ms(percentile(bot.latencies, 95))}, {bot.throughput:.1f}/s (idle {bot.idle:.1f} s, "
+                f"{len(bot.errors)} errors, {bot.resets} resets{_cpu_text(bot)}); bare {bare.throughput:.0f}/s "
+                f"({bare.resets} resets); floor p95 {ms(percentile(low.latencies, 95))}, {low.throughput:.1f}/s "
+                f"(idle {low.idle:.1f} s, {len(low.errors)} errors{_cpu_text(low)})"
+            )
+            errors = bot.errors + bare.errors + low.errors
+            if errors:
+                log(f"  [{label}]   errors: {sorted(set(errors))[:3]}")
+    return rows(label, levels, bot_runs, bare_runs, floor_runs, diagnostic=label.endswith("pacer off"))
 
-        bot_runs: dict[int, list[Run]] = {lv.clients: [] for lv in levels}
-        bare_runs: dict[int, list[Run]] = {lv.clients: [] for lv in levels}
-        floor_runs: dict[int, list[Run]] = {lv.clients: [] for lv in levels}
-        for repeat in range(repeats):
-            for lv in levels:
-                groups = [pools[lv.clients][i :: lv.clients] for i in range(lv.clients)]
-                floor_groups = [floor_pool[: need[lv.clients]][i :: lv.clients] for i in range(lv.clients)]
-                bare, bot, low = one_level(rig, lv, groups, floor_groups, sample_prompt, repeat, deferred=not quick)
-                bare_runs[lv.clients].append(bare)
-                bot_runs[lv.clients].append(bot)
-                note = ""
-                if low is not None:
-                    floor_runs[lv.clients].append(low)
-                    note = (
-                        f"; floor p95 {ms(percentile(low.latencies, 95))}, {low.throughput:.1f}/s "
-                        f"(idle {low.idle:.1f} s, {len(low.errors)} errors)"
-                    )
-                log(
-                    f"  [{label}] run {repeat + 1}/{repeats}, {lv.clients:>2} clients: bot {len(bot.latencies)} clicks, "
-                    f"p95 {ms(percentile(bot.latencies, 95))}, {bot.throughput:.1f}/s (idle {bot.idle:.1f} s, "
-                    f"{len(bot.errors)} errors, {bot.resets} resets); bare {bare.throughput:.0f}/s "
-                    f"({bare.resets} resets){note}"
-                )
-                errors = bot.errors + bare.errors + (low.errors if low is not None else [])
-                if errors:
-                    log(f"  [{label}]   errors: {sorted(set(errors))[:3]}")
-        out, data = rows(label, levels, bot_runs, bare_runs, floor_runs if rig.floor else None, diagnostic=unpaced)
-        if unpaced:
-            return out, data
 
-        # Per click, sequentially: statements, transactions and Slack calls, the bot beside the floor. (The
-        # bot's deferred work was waited out before the last floor run, except in --quick.)
-        rig.settle(deferred=quick)
+def _cpu_text(run: Run) -> str:
+    return f", {run.cpu_per_click * 1000:.1f} ms CPU a click" if run.cpu_per_click else ""
+
+
+def count_and_burst(db: Database, sizes: Sizes, *, quick: bool, log=print) -> tuple[list[Row], dict]:
+    """Per click, sequentially: statements, transactions and Slack calls, the bot beside the floor, counted
+    with SQLAlchemy events on their engines in this process; then the kick-off burst."""
+    rig = Rig(db)
+    label = db.kind
+    try:
+        counted = rig.enrol("CCOUNT", sizes.count_members)
+        floor_pool = rig.floor_members(sizes.count_members + 1, counted[0].prompt)
+        rig.warm_floor(floor_pool.pop())
+        rig.settle(deferred=True)
         bot_counts = counts.count_clicks(
             rig.slack, rig.workspace, rig.tally, counted, sizes.count_clicks, app="bot", deferred=rig.deferred
         )
         rig.settle()
         floor_counts = counts.count_clicks(
-            rig.slack, rig.floor, rig.floor_tally, floor_pool[: sizes.count_members], sizes.count_clicks, app="floor"
+            rig.slack, rig.floor, rig.floor_tally, floor_pool, sizes.count_clicks, app="floor"
         )
         for who, c in (("bot", bot_counts), ("floor", floor_counts)):
             sql_text, slack_text = counts.sentence(c)
@@ -312,8 +363,8 @@ def measure(db: Database, *, quick: bool, repeats: int, unpaced: bool = False, l
             log(f"  [{label}] {who:<5} {counts.timing_text(c)}")
             if c.errors:
                 log(f"  [{label}] {who:<5} counting errors: {c.errors[:3]}")
-        out += counts.rows(label, bot_counts, floor_counts)
-        data["counts"] = {"bot": counts.summary(bot_counts), "floor": counts.summary(floor_counts)}
+        out = counts.rows(label, bot_counts, floor_counts)
+        data = {"bot": counts.summary(bot_counts), "floor": counts.summary(floor_counts)}
 
         # Last, because it switches Slack's rate limits on for the rest of this rig's life.
         rig.settle()

@@ -28,25 +28,19 @@ at the simulated Slack (what arrived, when, and what it answered) and from /proc
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.clients import Run, drive
 from bench.common import TEAM, Database, Row, fmt_ratio, ms, percentile, ratio
-from bench.fake import SIGNING_SECRET, PromptWatch, workspace
+from bench.fake import PromptWatch, workspace
 from bench.interactions import enrol
+from bench.processes import TOKEN, AppProcess, cpu_seconds, machine_busy, postgres_cpu_seconds
 from bot.members import PAGE_SIZE
 
-ROOT = Path(__file__).resolve().parents[1]
-TOKEN = "xoxb-T1"
 BOT_USER = "UBOT"
 FACILITATOR = "UFAC"
 WORKSPACE_LIMIT = 20.0  # chat.postMessage a second per workspace, as the simulated Slack enforces it
@@ -67,146 +61,6 @@ ENUMERATION = ("conversations.members", "users.list", "users.info")
 UNPACED = {"MATURITY_WORKSPACE_RATE": "1000", "MATURITY_CHANNEL_RATE": "1000", "MATURITY_TIER_SCALE": "100"}
 PACER_SHARE = 19 / 20  # 5c: the bot's pace against Slack's limit, as in production (19 a second against 20)
 QUIET = 2.5  # s without a Slack call: the bot's deferred progress updates (2 s) are done
-
-
-# -- bot processes -----------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def procfile(kind: str) -> str:
-    """The command of one process type in the Procfile."""
-    for line in (ROOT / "Procfile").read_text(encoding="utf-8").splitlines():
-        name, _, command = line.partition(":")
-        if name.strip() == kind:
-            return command.strip()
-    raise LookupError(f"no {kind!r} process in the Procfile")
-
-
-class BotProcess:
-    """A bot server as a child process, configured through its environment as in production: `python -m bot`
-    (HTTP mode) or gunicorn with the Procfile's web command. Settings given as None are left at the default."""
-
-    def __init__(self, command: list[str], slack, db: Database, logs: Path, name: str, *, cwd: Path, **settings):
-        self.name, self.port = name, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MATURITY_", "DATABASE_URL"))}
-        env.update(
-            PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-            PYTHONPATH=str(ROOT),
-            SLACK_BOT_TOKEN=TOKEN,
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            SLACK_API_URL=slack.api_url,
-            DATABASE_URL=db.url_for_processes(),
-            PORT=str(self.port),
-            LOG_LEVEL="INFO",
-            MATURITY_CLOCK="false",  # the clock has its own process in production (Procfile: clock)
-        )
-        env.update({k: str(v) for k, v in settings.items() if v is not None})
-        self.log_path = logs / f"{name}.log"
-        self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop())
-        self.process = subprocess.Popen(command, cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-
-    @classmethod
-    def python_m_bot(cls, slack, db: Database, logs: Path, name: str, **settings) -> BotProcess:
-        return cls([sys.executable, "-m", "bot"], slack, db, logs, name, cwd=logs, **settings)
-
-    @classmethod
-    def gunicorn(cls, slack, db: Database, logs: Path, workers: int, **settings) -> BotProcess:
-        """The Procfile's web process with WEB_CONCURRENCY workers, started from the project's directory (where
-        gunicorn finds gunicorn.conf.py)."""
-        command = ["sh", "-c", f"exec {procfile('web')}"]
-        server = cls(command, slack, db, logs, f"gunicorn-{workers}", cwd=ROOT, WEB_CONCURRENCY=workers, **settings)
-        server.workers = workers
-        return server
-
-    workers = 1
-
-    def wait_ready(self, timeout: float = 60.0):
-        """Until /healthz answers and every worker has started its outbox senders; the signed driver to it."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}: {self.log_tail()}")
-            if self._healthy() and self.log_path.read_text(errors="replace").count("Outbox:") >= self.workers:
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{self.name} was not ready in {timeout:.0f} s: {self.log_tail()}")
-            time.sleep(0.1)
-        from bot.wsgi import EVENTS_PATH
-
-        return self.url + EVENTS_PATH
-
-    def _healthy(self) -> bool:
-        try:
-            with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:
-                return response.status == 200
-        except (OSError, urllib.error.URLError):
-            return False
-
-    def log_tail(self, lines: int = 5) -> str:
-        self._log.flush()
-        return " | ".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def worker_pids(self) -> list[int]:
-        """gunicorn's workers (the master's children); the process itself otherwise."""
-        children = [pid for pid, parent in _processes() if parent == self.process.pid]
-        return children or [self.process.pid]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        self._log.close()
-
-
-def _processes() -> list[tuple[int, int]]:
-    """(pid, parent pid) of every process, from /proc."""
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            out.append((int(entry.name), int(stat.rsplit(")", 1)[1].split()[1])))
-    return out
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (all its threads), from /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def postgres_cpu_seconds() -> float:
-    """CPU time of the PostgreSQL server's processes on this machine (0 when it runs elsewhere)."""
-    total = 0.0
-    for pid, _ in _processes():
-        try:
-            if Path(f"/proc/{pid}/comm").read_text().strip() == "postgres":
-                total += cpu_seconds(pid)
-        except OSError:
-            continue
-    return total
-
-
-def machine_busy() -> tuple[float, float]:
-    """(busy, total) CPU time of the whole machine so far, from /proc/stat."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + (values[4] if len(values) > 4 else 0)
-    return sum(values) - idle, sum(values)
 
 
 # -- what arrives at the simulated Slack -------------------------------------------------------------------
@@ -348,7 +202,7 @@ def two_processes_kickoff(db: Database, *, members: int, logs: Path, quick: bool
     floor = (needed - SLACK_BURST) / WORKSPACE_LIMIT
     # --quick: 2 x 25 members are looked up one by one (users.info, Tier 4): 50 calls, 28 s at Slack's tiers.
     tiers = {"MATURITY_TIER_SCALE": "10"} if quick else {}
-    processes = [BotProcess.python_m_bot(slack, db, logs, f"web{n}", **tiers) for n in (1, 2)]
+    processes = [AppProcess.python_m_bot(slack, db, logs, f"web{n}", **tiers) for n in (1, 2)]
     try:
         urls = [process.wait_ready() for process in processes]
         slack.record_calls()
@@ -453,7 +307,7 @@ def clicks_by_workers(
     runs: list[WorkerRun] = []
     try:
         for workers in worker_counts:
-            server = BotProcess.gunicorn(slack, db, logs, workers, **UNPACED)
+            server = AppProcess.gunicorn(slack, db, logs, workers, **UNPACED)
             try:
                 launched = time.perf_counter()
                 url = server.wait_ready()
@@ -552,7 +406,7 @@ def big_channel_kickoff(
     owed = {user_id: 1 for user_id in [FACILITATOR, *members]}
     posts = TopLevelPosts(slack, list(owed))
     pacing = {"MATURITY_WORKSPACE_RATE": f"{kickoff_rate * PACER_SHARE:g}", "MATURITY_TIER_SCALE": f"{tier_scale:g}"}
-    process = BotProcess.python_m_bot(slack, db, logs, "big", **pacing)
+    process = AppProcess.python_m_bot(slack, db, logs, "big", **pacing)
     try:
         url = process.wait_ready()
         slack.record_calls()

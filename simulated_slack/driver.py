@@ -52,10 +52,11 @@ class _Quiet(WSGIRequestHandler):
 
 
 class AppServer:
-    """A WSGI application over real HTTP on a free local port, in a daemon thread; ``url`` is ``path`` on it."""
+    """A WSGI application over real HTTP on a local port (a free one unless given), in a daemon thread; ``url``
+    is ``path`` on it."""
 
-    def __init__(self, wsgi_application, path: str = "/slack/events"):
-        self.httpd = make_server("127.0.0.1", 0, wsgi_application, server_class=_Server, handler_class=_Quiet)
+    def __init__(self, wsgi_application, path: str = "/slack/events", *, port: int = 0):
+        self.httpd = make_server("127.0.0.1", port, wsgi_application, server_class=_Server, handler_class=_Quiet)
         self.base_url = f"http://127.0.0.1:{self.httpd.server_port}"
         self.url = self.base_url + path
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="app-server", daemon=True)

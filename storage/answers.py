@@ -9,6 +9,7 @@ prompt per member, area and attempt; one answer per member and area) is the data
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -16,7 +17,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Connection, Engine, Update, and_, bindparam, case, func, insert, update
+from cachetools import TTLCache
+from sqlalchemy import Connection, Engine, Update, and_, bindparam, case, func, insert, literal, update
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -24,7 +26,7 @@ from sqlmodel import Session, col, select
 from framework.progress import Progress, PromptState
 
 from .db import insert_once
-from .kinds import PromptStatus
+from .kinds import PromptStatus, RoundStatus
 from .models import Answer, AnswerChange, OutboxMessage, Participant, Prompt, Round, utcnow
 from .outbox import LEASE, Owed, insert_owed
 
@@ -35,6 +37,7 @@ _ANSWER = Answer.__table__
 _CHANGE = AnswerChange.__table__
 _PROMPT = Prompt.__table__
 _PARTICIPANT = Participant.__table__
+_ROUND = Round.__table__
 
 _NEW_LINES = re.compile(r"\r\n?")
 
@@ -58,6 +61,17 @@ def clean_text(text: str) -> str:
     text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
     text = _NEW_LINES.sub("\n", text)
     return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
+
+
+# A level click's member check is remembered this long, for this many members a process, because the answer's
+# own transaction checks again (NotInOpenRound): a click need not read the round and its member each time.
+MEMBER_MEMO_SECONDS = 60.0
+MEMBER_MEMO_SIZE = 10_000
+
+
+class NotInOpenRound(Exception):
+    """The answer's transaction found its round closed, or the member no longer in it: nothing was written.
+    (The member check before it passed, remembered or read a moment before the round closed.)"""
 
 
 # What posts an area's prompt: (area id, the claimed prompt row) -> the owed message.
@@ -119,6 +133,8 @@ class AnswerStore:
     def __init__(self, engine: Engine, outbox_lease: timedelta = LEASE):
         self.engine = engine
         self.outbox_lease = outbox_lease
+        self._members: TTLCache = TTLCache(maxsize=MEMBER_MEMO_SIZE, ttl=MEMBER_MEMO_SECONDS)
+        self._members_lock = threading.Lock()  # TTLCache is not thread-safe
 
     # -- participants ----------------------------------------------------------------------------------
 
@@ -132,12 +148,31 @@ class AnswerStore:
                 )
             ).first()
 
-    def member_in_round(self, team_id: str, round_id: int, user_id: str) -> tuple[Round | None, Participant | None]:
+    def member_in_round(
+        self, team_id: str, round_id: int, user_id: str, *, remembered: bool = False
+    ) -> tuple[Round | None, Participant | None]:
         """The round of this workspace and the member's place in it (None where there is none), in one query:
-        what every click checks before acting."""
+        what every click checks before acting.
+
+        With `remembered`, an open round's member whose thread exists may come from what this process read
+        in the last MEMBER_MEMO_SECONDS, without a query: only for a caller whose own transaction checks the
+        round and the member again (record_answer's). What a click reads of them is fixed once the thread
+        exists (the round's framework and channel, the member's DM and thread); only the round's status and
+        the member's place in it can change, and those are checked again."""
+        key = (team_id, round_id, user_id)
+        if remembered:
+            with self._members_lock:
+                found = self._members.get(key)
+            if found is not None:
+                return found
         with Session(self.engine) as session:
             row = session.exec(_MEMBER_IN_ROUND, params=_member(team_id, round_id, user_id)).first()
-            return (row[0], row[1]) if row is not None else (None, None)
+        found = (row[0], row[1]) if row is not None else (None, None)
+        round_, participant = found
+        if round_ is not None and round_.status == RoundStatus.OPEN and participant and participant.thread_ts:
+            with self._members_lock:
+                self._members[key] = found
+        return found
 
     def participants(self, team_id: str, round_id: int) -> list[Participant]:
         with Session(self.engine) as session:
@@ -374,7 +409,9 @@ class AnswerStore:
                 if set_comment:
                     answer.comment = comment
             changed = first or (answer.level, answer.comment) != (old_level, old_comment)
-            if not changed:
+            if not changed:  # nothing to write; still, say so only of an open round (the check may be a memo)
+                if not conn.execute(_IS_OPEN, _member(team_id, round_.id, user_id)).scalar():
+                    raise NotInOpenRound()
                 return AnswerResult(answer=answer, changed=False, first=False)
             prompts = _prompts(conn, team_id, round_.id, user_id)
             answered = frozenset(row.area_id for row in rows) | {area_id}
@@ -437,7 +474,9 @@ class AnswerStore:
             # The member's activity, and for a new answer their round's completion, counted here (after the
             # answer is written) rather than from the answers read above, which a concurrent click of theirs
             # may have outdated.
-            completed_now = _touch(conn, round_, user_id, complete_at=round_.area_count if first else None)
+            completed_now = _touch(
+                conn, round_, user_id, complete_at=round_.area_count if first else None, only_if_open=True
+            )
             step = None
             if next_prompt is not None:
                 progress = _progress(area_ids, answered, prompts)
@@ -621,6 +660,18 @@ _COMPLETES = and_(
 _TOUCH_AND_COMPLETE = _TOUCH.values(
     completed_at=case((_COMPLETES, bindparam("b_now")), else_=_PARTICIPANT.c.completed_at)
 ).returning(_PARTICIPANT.c.completed_at == bindparam("b_now"))
+# The round still open, its row held FOR SHARE on PostgreSQL (see _touch).
+_ROUND_OPEN = (
+    core_select(literal(1))
+    .select_from(_ROUND)
+    .where(_ROUND.c.team_id == bindparam("b_team"), _ROUND.c.id == bindparam("b_round"))
+    .where(_ROUND.c.status == RoundStatus.OPEN)
+    .with_for_update(read=True)
+    .exists()
+)
+_IS_OPEN = core_select(_ROUND_OPEN)
+_TOUCH_IF_OPEN = _TOUCH.where(_ROUND_OPEN)
+_TOUCH_AND_COMPLETE_IF_OPEN = _TOUCH_AND_COMPLETE.where(_ROUND_OPEN)
 
 
 def _prompts(conn: Connection, team_id: str, round_id: int, user_id: str) -> list[PromptRow]:
@@ -646,12 +697,25 @@ def _progress(area_ids: Sequence[str], answered: frozenset[str], prompts: Sequen
     return Progress(area_ids=area_ids, answered=answered, prompts=states)
 
 
-def _touch(conn: Connection, round_: Round, user_id: str, *, complete_at: int | None = None) -> bool:
+def _touch(
+    conn: Connection, round_: Round, user_id: str, *, complete_at: int | None = None, only_if_open: bool = False
+) -> bool:
     """The member's last activity, kept on the participant row so that participation is one cheap query.
     With `complete_at` (the round's number of areas), also mark the round complete if the member has that
-    many answers now; True when this marked it (it was not complete before)."""
+    many answers now; True when this marked it (it was not complete before).
+
+    With `only_if_open`, the round must still be open and the member still in it, or NotInOpenRound is raised
+    (the caller's transaction then writes nothing). On PostgreSQL the check holds the round's row FOR SHARE
+    until the caller commits, so a round closing meanwhile waits for this answer, or this answer sees it
+    closed: no answer lands in a closed round. (SQLite has one writer at a time, this write among them.)"""
     member = {**_member(round_.team_id, round_.id, user_id), "b_now": utcnow()}
     if complete_at is None:
-        conn.execute(_TOUCH, member)
+        touched = conn.execute(_TOUCH_IF_OPEN if only_if_open else _TOUCH, member).rowcount
+        if only_if_open and touched != 1:
+            raise NotInOpenRound()
         return False
-    return bool(conn.execute(_TOUCH_AND_COMPLETE, {**member, "b_areas": complete_at}).scalar())
+    statement = _TOUCH_AND_COMPLETE_IF_OPEN if only_if_open else _TOUCH_AND_COMPLETE
+    row = conn.execute(statement, {**member, "b_areas": complete_at}).first()
+    if row is None and only_if_open:
+        raise NotInOpenRound()
+    return bool(row[0]) if row is not None else False

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import inspect
 
 from storage import Stores
+from storage.answers import NotInOpenRound
 from storage.rounds import RoundAlreadyOpen
 
 
@@ -266,3 +267,106 @@ def test_deleting_a_workspace_deletes_its_rows_in_every_table_and_nothing_else(e
     for table, count in after["T2"].items():
         assert count == 0, f"{table} still holds {count} row(s) of the deleted workspace"
     assert after["T1"] == before["T1"]
+
+
+def _final_summary(round_):
+    from storage.kinds import MessageKind
+    from storage.outbox import Owed
+
+    return Owed(key=f"final:{round_.id}", kind=MessageKind.SUMMARY, channel="C1", text="final", ref_id=round_.id)
+
+
+def test_an_answer_to_a_round_closed_since_the_member_check_writes_nothing(engine, nps):
+    """The click's check saw the round open (read then, or remembered); the round closed before the answer's
+    transaction. A first answer, a change and a repeat are all refused, and nothing is written."""
+    stores = Stores.open(engine)
+    round_ = _start(stores, nps)  # the round as the click's check read it: open
+    area, other = nps.area_ids[:2]
+    stores.answers.record_answer(round_=round_, user_id="U1", area_id=area, level=2)
+    assert stores.rounds.close("T1", round_.id, _final_summary) is not None
+    for area_id, level in ((other, 3), (area, 4), (area, 2)):
+        with pytest.raises(NotInOpenRound):
+            stores.answers.record_answer(round_=round_, user_id="U1", area_id=area_id, level=level)
+    assert [(a.area_id, a.level) for a in stores.answers.answers("T1", round_.id)] == [(area, 2)]
+    assert len(stores.answers.history("T1", round_.id, "U1", area)) == 1
+
+
+def test_an_answer_from_someone_not_in_the_round_writes_nothing(engine, nps):
+    stores = Stores.open(engine)
+    round_ = _start(stores, nps)
+    with pytest.raises(NotInOpenRound):
+        stores.answers.record_answer(round_=round_, user_id="U9", area_id=nps.area_ids[0], level=3)
+    assert stores.answers.answers("T1", round_.id) == []
+
+
+def _thread_posted(engine, round_, user_id, channel, ts):
+    """What the outbox records once a member's kick-off (their thread's parent) is in Slack."""
+    from sqlalchemy import update
+
+    from storage.models import Participant
+
+    with engine.begin() as conn:
+        conn.execute(
+            update(Participant.__table__)
+            .where(Participant.round_id == round_.id, Participant.user_id == user_id)
+            .values(dm_channel_id=channel, thread_ts=ts)
+        )
+
+
+def test_a_remembered_member_check_still_sees_the_round_as_it_was_read(engine, nps):
+    """The level click's check may come from memory, so long as the answer's own transaction checks again."""
+    stores = Stores.open(engine)
+    round_ = _start(stores, nps)
+    assert stores.answers.member_in_round("T1", round_.id, "U1", remembered=True)[1] is not None
+    _thread_posted(engine, round_, "U1", "D1", "100.1")
+    fresh = stores.answers.member_in_round("T1", round_.id, "U1", remembered=True)
+    stores.rounds.close("T1", round_.id, _final_summary)
+    remembered = stores.answers.member_in_round("T1", round_.id, "U1", remembered=True)
+    read_now = stores.answers.member_in_round("T1", round_.id, "U1")
+    assert remembered[0].status == "open" and remembered[1].thread_ts == fresh[1].thread_ts == "100.1"
+    assert read_now[0].status == "closed"
+    # Not remembered before the thread exists: a member whose kick-off is not posted yet is read each time.
+    _thread_posted(engine, round_, "U2", "D2", "100.2")
+    assert stores.answers.member_in_round("T1", round_.id, "U2", remembered=True)[1].thread_ts == "100.2"
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_round_closing_waits_for_an_answer_in_flight(postgres_engine, nps):
+    """The answer's transaction holds the round's row FOR SHARE from its check to its commit: a close that
+    comes meanwhile waits, so the answer is in the round before it closes, never after."""
+    stores = Stores.open(postgres_engine)
+    round_ = _start(stores, nps)
+    in_transaction, go_on = threading.Event(), threading.Event()
+
+    def slow_prompt(area_id, prompt):  # called inside the answer's transaction, after its check
+        in_transaction.set()
+        assert go_on.wait(10)
+        from storage.kinds import MessageKind
+        from storage.outbox import Owed
+
+        return Owed(key=f"prompt:{area_id}", kind=MessageKind.PROMPT, channel="D1", text="next", ref_id=prompt.id)
+
+    answering = threading.Thread(
+        target=stores.answers.record_answer,
+        kwargs=dict(
+            round_=round_,
+            user_id="U1",
+            area_id=nps.area_ids[0],
+            level=3,
+            next_prompt=slow_prompt,
+            area_ids=nps.area_ids,
+        ),
+    )
+    closed = []
+    closing = threading.Thread(target=lambda: closed.append(stores.rounds.close("T1", round_.id, _final_summary)))
+    answering.start()
+    assert in_transaction.wait(10)
+    closing.start()
+    closing.join(0.5)
+    assert closing.is_alive(), "the close did not wait for the answer in flight"
+    go_on.set()
+    answering.join(10)
+    closing.join(10)
+    assert closed and closed[0] is not None
+    [answer] = stores.answers.answers("T1", round_.id)
+    assert answer.level == 3 and answer.updated_at <= closed[0][0].closed_at

@@ -14,6 +14,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from framework.models import Framework
+from storage.answers import NotInOpenRound
 from storage.models import Participant, Round
 
 from .. import values
@@ -52,9 +53,17 @@ class Click:
 
 
 def read_click(
-    services: Services, body: dict, context, *, needs_level: bool = False, value_is_round: bool = False
+    services: Services,
+    body: dict,
+    context,
+    *,
+    needs_level: bool = False,
+    value_is_round: bool = False,
+    checked_again: bool = False,
 ) -> Click:
-    """Validate a click on a walk-through message, or raise Refusal."""
+    """Validate a click on a walk-through message, or raise Refusal. With `checked_again` (the work's own
+    transaction checks the round and the member once more, raising NotInOpenRound), the member check may be
+    one this process made a moment ago."""
     action = body["actions"][0]
     try:
         if value_is_round:
@@ -64,7 +73,9 @@ def read_click(
     except values.BadValue as error:
         log.info("refused a click with a bad value: %s", error)
         raise Refusal(UNREADABLE) from None
-    round_, participant = services.stores.answers.member_in_round(context.team_id, value.round_id, body["user"]["id"])
+    round_, participant = services.stores.answers.member_in_round(
+        context.team_id, value.round_id, body["user"]["id"], remembered=checked_again
+    )
     if round_ is None:
         raise Refusal(UNREADABLE)
     framework = services.frameworks.get(round_.framework_id)
@@ -98,13 +109,16 @@ def _handle(services: Services, body: dict, context, respond, work, *, repairs: 
     failed in between), after the work, so that the member's wait is not spent on it."""
     try:
         click = read_click(services, body, context, **read_options)
+        try:
+            work(click)
+        except NotInOpenRound:  # the round closed (or the member left it) since the check: nothing was written
+            raise Refusal(CLOSED) from None
     except Refusal as refusal:
         if body.get("response_url"):
             respond(text=str(refusal), response_type="ephemeral", replace_original=False)
         else:  # a click on the App Home, which has no response_url: say it there
             services.home.publish(context.client, context.team_id, body["user"]["id"], notice=str(refusal))
         return
-    work(click)
     if repairs:
         services.walkthrough.show_pending(context.client, click.round, click.participant)
 
@@ -118,7 +132,7 @@ def answer(services: Services, ack, body: dict, client: WebClient, context, resp
             client, click.round, click.participant, click.value.area_id, click.value.level, click.message_ts
         )
 
-    _handle(services, body, context, respond, record, needs_level=True, repairs=False)
+    _handle(services, body, context, respond, record, needs_level=True, repairs=False, checked_again=True)
 
 
 def skip(services: Services, ack, body: dict, client: WebClient, context, respond) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from storage.answers import AnswerResult, clean_text
+from storage.answers import AnswerResult, NotInOpenRound, clean_text
 from storage.db import database_unreachable
 from storage.models import Participant, Round, utcnow
 
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 # one connection attempt to time out (2 s, storage/db.py) and be told as the database being unreachable, too
 # short for a second one.
 PRE_ACK_SECONDS = 2.25
+
+CLOSED_OR_NOT_YOURS = "This round is closed or not yours. Nothing was saved."
 
 # The database could not take the comment in time: the form stays open with what was typed in it.
 COMMENT_NOT_SAVED = (
@@ -130,7 +132,7 @@ def _record_comment(
     round_ = services.stores.rounds.get(team_id, round_id)
     participant = services.stores.answers.participant(team_id, round_id, user_id) if round_ else None
     if participant is None or round_.status != "open":
-        return {view_blocks.COMMENT_BLOCK: "This round is closed or not yours. Nothing was saved."}
+        return {view_blocks.COMMENT_BLOCK: CLOSED_OR_NOT_YOURS}
     framework = services.framework_of(round_)
     try:
         values.PromptValue(round_id, area_id, level).check(framework)
@@ -139,16 +141,19 @@ def _record_comment(
     has_answer = services.stores.answers.answer(round_.team_id, round_.id, user_id, area_id) is not None
     if not has_answer and level is None:
         return {view_blocks.LEVEL_BLOCK: "Choose a level: a comment is stored with your answer."}
-    result = services.stores.answers.record_answer(
-        round_=round_,
-        user_id=user_id,
-        area_id=area_id,
-        level=level,
-        comment=comment,
-        set_comment=True,
-        next_prompt=services.walkthrough.prompt_for(round_, participant),
-        area_ids=framework.area_ids,
-    )
+    try:
+        result = services.stores.answers.record_answer(
+            round_=round_,
+            user_id=user_id,
+            area_id=area_id,
+            level=level,
+            comment=comment,
+            set_comment=True,
+            next_prompt=services.walkthrough.prompt_for(round_, participant),
+            area_ids=framework.area_ids,
+        )
+    except NotInOpenRound:  # closed (or left) since the check above: nothing was written
+        return {view_blocks.COMMENT_BLOCK: CLOSED_OR_NOT_YOURS}
     return round_, participant, result
 
 
