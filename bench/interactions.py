@@ -1,26 +1,28 @@
 """Figure 1: interaction latency and throughput, the real bot over HTTP against the simulated Slack.
 
-The real App (production mode: process_before_response=False, so bolt acknowledges at once and does the
-work in its listener threads) is served by simulated_slack.AppServer, the threaded wsgiref server around
-bot.wsgi.wsgi_app. Members are enrolled the way Slack users are: a facilitator types `/maturity start` in
-a channel, every member gets the kick-off in a DM, and every member clicks its button (Continue/Start), which
-posts their first prompt. Only then does timing start. Everything is observed from outside: signed requests
-in, the calls arriving at the simulated Slack out, SQLAlchemy events on the bot's engine; never the bot's
-internals, so the benchmark holds while the click path changes.
+The timed runs meet each app as Slack and an outside load test do: in a process of its own (ProcessRig). The
+bot is `python -m bot` in HTTP mode with the production settings (ack first, the work in listener threads);
+the simulated Slack and the clients stay in this process. Members are enrolled the way Slack users are: a
+facilitator types `/maturity start` in a channel, every member gets the kick-off in a DM, and every member
+clicks its button (Continue/Start), which posts their first prompt. Only then does timing start. Everything is
+observed from outside: signed requests in, the calls arriving at the simulated Slack out, and each app
+process's CPU from /proc; never the bot's internals, so the benchmark holds while the click path changes.
 
 The clients (bench/clients.py) click a level on a member's open prompt and wait for the next message in that
-member's thread, at 1, 8 and 32 concurrent clients. Beside the bot, in the same run and over the same server
-class, signing and clients:
+member's thread, at 1, 8 and 32 concurrent clients. Beside the bot, in the same run, each in a process of its
+own (bench/app_process.py) served by the same kind of threaded wsgiref server through bot.wsgi, with the same
+signing, clients and simulated Slack:
 
 - the bare app: a slack_bolt App that only acks (clicks/s goal: the bot >= 0.5x its throughput);
 - the floor app (bench/floor.py): a slack_bolt App doing only what a click cannot avoid (ack, one
-  transaction, the next prompt, the update, each Slack call within Slack's rate limits through the same
-  pacer as the bot's); goal: the bot's clicks/s >= the floor's / 1.3. The pacer-off section measures both
+  transaction, the next prompt, the update, each Slack call within Slack's rate limits through the bot's
+  pacer, bot.pacing); goal: the bot's clicks/s >= the floor's / 1.3. The pacer-off section measures both
   again with the limits lifted, so the figures show what the limits cost and what the bot's own work does.
 
-Then, once per database, a sequential pass counting SQL statements, transactions and Slack calls per click,
-before and after the next prompt (bench/counts.py), for the bot and the floor; and the kick-off burst,
-50 members clicking Start within 5 s of `/maturity start` at Slack's limits (bench/burst.py).
+Then, once per database, on a database of its own and in this process (Rig, so that SQLAlchemy events on each
+app's engine count its statements): a sequential pass counting SQL statements, transactions and Slack calls
+per click, before and after the next prompt (bench/counts.py), for the bot and the floor; and the kick-off
+burst, 50 members clicking Start within 5 s of `/maturity start` at Slack's limits (bench/burst.py).
 """
 
 from __future__ import annotations
@@ -478,17 +480,21 @@ def rows(
         )
         data[lv.clients] = {"bot_p95_s": p95, "bot_per_s": tp, "bare_per_s": btp}
         if floor_runs is not None:
-            out += floor_rows(kind, lv, floor_runs[lv.clients], p50, p95, tp, data[lv.clients])
+            bot_cpu = median([r.cpu_per_click for r in bots])
+            out += floor_rows(kind, lv, floor_runs[lv.clients], p50, p95, tp, bot_cpu, data[lv.clients])
     return out, data
 
 
-def floor_rows(kind: str, lv: Level, lows: list[Run], p50: float, p95: float, tp: float, data: dict) -> list[Row]:
+def floor_rows(
+    kind: str, lv: Level, lows: list[Run], p50: float, p95: float, tp: float, bot_cpu: float, data: dict
+) -> list[Row]:
     """The floor app's latency beside the bot's, and the bot's clicks/s against the floor's (the goal)."""
     check(kind, lv.clients, lows, "floor app")
     lat = [x for r in lows for x in r.latencies]
     f50, f95, f99 = (percentile(lat, p) for p in (50, 95, 99))
     ftps = [r.throughput for r in lows]
     ftp = median(ftps)
+    floor_cpu = median([r.cpu_per_click for r in lows])
     idle = sum(r.idle for r in lows)
     data.update({"floor_p50_s": f50, "floor_p95_s": f95, "floor_per_s": ftp})
     return [
@@ -510,10 +516,17 @@ def floor_rows(kind: str, lv: Level, lows: list[Run], p50: float, p95: float, tp
         Row(
             figure=f"clicks per second, bot vs floor app, {_clients(lv.clients)} [{kind}]",
             target=f">= floor / {FLOOR_FACTOR} ({1 / FLOOR_FACTOR:.2f}x)",
-            measured=f"bot {tp:.1f}/s",
-            baseline=f"floor {ftp:.1f}/s{_range(ftps, '.1f')}",
+            measured=f"bot {tp:.1f}/s, {bot_cpu * 1000:.1f} ms CPU a click",
+            baseline=f"floor {ftp:.1f}/s{_range(ftps, '.1f')}, {floor_cpu * 1000:.1f} ms CPU a click",
             ratio=fmt_ratio(ratio(tp, ftp)),
             met=ratio(tp, ftp) >= 1 / FLOOR_FACTOR,
-            data={"db": kind, "clients": lv.clients, "bot_per_s": tp, "floor_per_s": ftps},
+            data={
+                "db": kind,
+                "clients": lv.clients,
+                "bot_per_s": tp,
+                "floor_per_s": ftps,
+                "bot_cpu_s": bot_cpu,
+                "floor_cpu_s": floor_cpu,
+            },
         ),
     ]

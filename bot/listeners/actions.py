@@ -111,7 +111,8 @@ def _handle(services: Services, body: dict, context, respond, work, *, repairs: 
         click = read_click(services, body, context, **read_options)
         try:
             work(click)
-        except NotInOpenRound:  # the round closed (or the member left it) since the check: nothing was written
+        except NotInOpenRound:  # the round closed, or the member left it, since the check: nothing was written
+            read_click(services, body, context, **{**read_options, "checked_again": False})  # the refusal that fits
             raise Refusal(CLOSED) from None
     except Refusal as refusal:
         if body.get("response_url"):
