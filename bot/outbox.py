@@ -197,7 +197,7 @@ class Sender:
         return sent
 
     def _send(self, client: WebClient, message: OutboxMessage, meanwhile: Meanwhile | None = None) -> str | None:
-        careful = safe_to_repeat_only(paced(client, self.pacer))
+        careful = self.pacer.derived.get("careful", client, lambda c: safe_to_repeat_only(paced(c, self.pacer)))
         try:
             found = self._already_in_slack(careful, message) if message.attempts > 1 else None
             for attempt in range(QUICK_RETRIES + 1):

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable
 
+from cachetools import LRUCache
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.http_retry.handler import RetryHandler
@@ -76,6 +78,7 @@ class Pacer:
         self.tiers = {method: per_minute * tier_scale for method, per_minute in tiers.items()}
         self.sleep = sleep
         self.clock = clock
+        self.derived = DerivedClients()  # the clients paced by this pacer, and those made from them
         # Used while the shared buckets are out of reach (the database is away): this process's calls still
         # keep the limits by themselves, and a person's click is never refused for it.
         self.fallback = MemoryRateSlots()
@@ -217,10 +220,56 @@ def copy_client(client: WebClient, *, retry_handlers: list[RetryHandler] | None 
     return WebClient(**options)
 
 
+class DerivedClients:
+    """Clients made from other clients (paced, or with other retry handlers), kept by everything they were made
+    from. bolt makes a fresh WebClient for each request, and making one costs about as much Python as a Slack
+    call's own work (slack_sdk reads the proxy settings from the environment each time): without this, a click
+    would make two more. A WebClient keeps no state between calls, so threads can share one."""
+
+    def __init__(self, size: int = 256):
+        self._made: LRUCache = LRUCache(maxsize=size)
+        self._lock = threading.Lock()  # LRUCache is not thread-safe
+
+    def get(self, how: str, client: WebClient, make: Callable[[WebClient], WebClient]) -> WebClient:
+        key = (how, _identity(client))
+        with self._lock:
+            made = self._made.get(key)
+        if made is None:
+            made = make(client)
+            with self._lock:
+                self._made[key] = made
+        return made
+
+
+def _identity(client: WebClient) -> tuple:
+    """Everything a derived client copies from `client` (see _options), and its pacer."""
+    return (
+        type(client),
+        client.token,
+        client.base_url,
+        client.timeout,
+        client.proxy,
+        client.default_params.get("team_id"),
+        tuple(sorted((client.headers or {}).items())),
+        id(client.ssl),
+        id(client.logger),
+        id(getattr(client, "pacer", None)),
+        tuple(
+            (type(h), getattr(h, "max_retry_count", None), id(getattr(h, "pacer", None)))
+            for h in (client.retry_handlers or [])
+        ),
+    )
+
+
 def paced(client: WebClient, pacer: Pacer) -> PacedWebClient:
-    """`client` with its calls charged to `pacer`, and its 429s shared with every process."""
+    """`client` with its calls charged to `pacer`, and its 429s shared with every process (made once for
+    each client it is asked for, see DerivedClients)."""
     if isinstance(client, PacedWebClient) and client.pacer is pacer:
         return client
+    return pacer.derived.get("paced", client, lambda original: _paced(original, pacer))
+
+
+def _paced(client: WebClient, pacer: Pacer) -> PacedWebClient:
     handlers = [
         h
         if isinstance(h, SharedRetryAfter) or not isinstance(h, RateLimitErrorRetryHandler)

@@ -139,8 +139,9 @@ def _admit(environ, verifier: _RawBodyVerifier | None) -> bytes:
     except UnicodeDecodeError:
         raise _Refused(400, "a body that is not UTF-8") from None
     content_type = (environ.get("CONTENT_TYPE") or "").split(";")[0]
-    spelt = _without_the_word_payload(decoded, content_type)
-    problem = _malformed(*_parse_like_bolt(spelt, content_type))
+    fields = _form_fields(decoded, content_type)
+    spelt = _without_the_word_payload(decoded, fields)
+    problem = _malformed(*_parse_like_bolt(spelt, content_type, fields))
     if problem:
         raise _Refused(400, problem)
     if spelt is decoded:
@@ -152,16 +153,21 @@ def _admit(environ, verifier: _RawBodyVerifier | None) -> bytes:
     return body
 
 
-def _without_the_word_payload(body: str, content_type: str) -> str:
-    """A form body that holds the word "payload" but no `payload` field, with each "payload" spelt "%70ayload"
-    (the same fields once decoded: "p" is no hex digit, so no escape can take it in, and "%70" is one whole
-    escape); any other body as it is (the same object). bolt's parse_body takes a form containing the word
-    for an interactive payload and reads nothing of it when it has no such field; spelt this way, bolt reads
-    the fields, just as they were sent."""
-    if not body or "payload" not in body or content_type == "application/json" or body.startswith("{"):
-        return body
-    if "payload" in _form(body):
-        return body  # an interactive payload: bolt reads its field
+def _form_fields(body: str, content_type: str) -> dict | None:
+    """A form body's fields, read once for both checks below (None for a JSON body, as bolt tells them)."""
+    if not body or content_type == "application/json" or body.startswith("{"):
+        return None
+    return _form(body)
+
+
+def _without_the_word_payload(body: str, fields: dict | None) -> str:
+    """A form body (its `fields` given) that holds the word "payload" but no `payload` field, with each
+    "payload" spelt "%70ayload" (the same fields once decoded: "p" is no hex digit, so no escape can take it
+    in, and "%70" is one whole escape); any other body as it is (the same object). bolt's parse_body takes a
+    form containing the word for an interactive payload and reads nothing of it when it has no such field;
+    spelt this way, bolt reads the fields, just as they were sent."""
+    if fields is None or "payload" not in body or "payload" in fields:
+        return body  # JSON, no such word, or an interactive payload: bolt reads its field
     return body.replace("payload", "%70ayload")
 
 
@@ -212,16 +218,16 @@ def _read_body(environ) -> bytes:
     return b"".join(chunks)
 
 
-def _parse_like_bolt(body: str, content_type: str) -> tuple[object, str]:
+def _parse_like_bolt(body: str, content_type: str, fields: dict | None) -> tuple[object, str]:
     """The body parsed the way bolt parses it (slack_bolt.request.internals.parse_body), so what is checked
     here is what its listeners get; and where it came from: "json" (a JSON body or a `payload` field) or
     "form" (a slash command's or ssl_check's fields). It is given the body as bolt will receive it (see
-    _without_the_word_payload), in which a form that holds the word "payload" has a `payload` field."""
+    _without_the_word_payload), in which a form that holds the word "payload" has a `payload` field, and the
+    form's fields (which that spelling leaves as they were)."""
     if not body:
         raise _Refused(400, "an empty body")
-    if content_type == "application/json" or body.startswith("{"):
+    if fields is None:
         return _json(body), "json"
-    fields = _form(body)
     if "payload" in body:  # bolt's own test: anywhere in the body, then the field or nothing
         payload = fields.get("payload")
         return (_json(payload), "json") if payload is not None else ({}, "form")

@@ -179,6 +179,35 @@ def test_every_page_of_a_long_list_is_paced_not_only_the_first(slack):
     assert now[0] == pytest.approx(len(pages) - 2, abs=0.01)
 
 
+def test_a_workspaces_paced_client_is_made_once_and_charges_only_its_own_buckets(slack):
+    """bolt hands each request a fresh client; the paced one made from it is kept and reused, but never for
+    another workspace: each workspace's posts wait only for its own."""
+    from bot.pacing import paced
+
+    slack.add_team("T2", bot_token="xoxb-T2", bot_user_id="UBOT2", name="Other Council")
+    slack.add_user("T2", "UT2", name="tess")
+    slack.add_channel("T2", "C2", name="other", members=["UT2"])
+    now = [0.0]
+    pacer = Pacer(
+        MemoryRateSlots(clock=lambda: now[0]),
+        channel_rate=100.0,
+        workspace_rate=1.0,  # one post a second per workspace
+        sleep=lambda d: now.__setitem__(0, now[0] + d),
+        clock=lambda: now[0],
+    )
+    settings = make_settings(slack)
+    first, again = (paced(web_client(settings, token="xoxb-T1"), pacer) for _ in range(2))
+    other = paced(web_client(settings, token="xoxb-T2"), pacer)
+    assert first is again and other is not first and other.token == "xoxb-T2"
+    for n in range(4):
+        first.chat_postMessage(channel="C1", text=f"post {n}")
+    waited = now[0]
+    assert waited >= 2.0  # the first workspace's posts kept its pace
+    other.chat_postMessage(channel="C2", text="the other workspace's first post goes at once")
+    assert now[0] == waited
+    assert [m.text for m in slack.top_level("C2", team_id="T2")] == ["the other workspace's first post goes at once"]
+
+
 def test_throttled_calls_wait_for_retry_after_and_nothing_is_lost(make_bot, slack):
     workspace = make_bot()
     slack.fail("chat.postMessage", status=429, retry_after=1, times=2)
