@@ -23,8 +23,6 @@ from bench.fake import SIGNING_SECRET
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "xoxb-T1"
 
-# -- bot processes -----------------------------------------------------------------------------------------
-
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -48,6 +46,7 @@ class AppProcess:
 
     workers = 1
     ready_mark = "Outbox:"  # the bot's log line once a worker's outbox senders run (one per worker)
+    healthz = True  # whether readiness also waits for GET /healthz (the bot's load-balancer check)
 
     def __init__(self, command: list[str], slack, db: Database, logs: Path, name: str, *, cwd: Path, **settings):
         self.name, self.port = name, free_port()
@@ -88,18 +87,18 @@ class AppProcess:
         from bench.app_process import READY
 
         server = cls([sys.executable, "-m", "bench.app_process", kind], slack, db, logs, kind, cwd=logs, **settings)
-        server.ready_mark = READY
+        server.ready_mark, server.healthz = READY, False
         return server
 
     def wait_ready(self, timeout: float = 60.0):
-        """Until the process says it is ready (every worker, for the bot: its outbox senders run) and, where it
-        has a database, /healthz answers; the URL Slack sends its requests to."""
+        """Until the process says it is ready (every worker, for the bot: its outbox senders run) and, for the
+        bot, /healthz answers; the URL Slack sends its requests to."""
         deadline = time.monotonic() + timeout
         while True:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}: {self.log_tail()}")
             said = self.log_path.read_text(errors="replace").count(self.ready_mark) >= self.workers
-            if said and (self.ready_mark != "Outbox:" or self._healthy()):
+            if said and (not self.healthz or self._healthy()):
                 break
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{self.name} was not ready in {timeout:.0f} s: {self.log_tail()}")
