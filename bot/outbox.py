@@ -27,8 +27,8 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
-from sqlalchemy import Executable
 
+from storage.group_commit import Write
 from storage.kinds import MessageKind
 from storage.models import OutboxMessage, utcnow
 from storage.outbox import OutboxStore, Owed
@@ -95,7 +95,7 @@ class FileContent:
 FollowUps = Callable[[OutboxMessage, str, str], list[Owed]]
 DrawFile = Callable[[WebClient, OutboxMessage], FileContent]
 # What a caller does in Slack once its message is there, returning statements for the sent mark's transaction.
-Meanwhile = Callable[[], Sequence[Executable]]
+Meanwhile = Callable[[], Sequence[Write]]
 
 
 class Sender:

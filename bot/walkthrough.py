@@ -54,6 +54,8 @@ class Walkthrough:
         self._prompt_text = lru_cache(maxsize=4096)(self._build_prompt)
         # So do an answered prompt's, without a comment, and the level chosen.
         self._answered_text = lru_cache(maxsize=8192)(self._build_answered)
+        # And the parent message's, and what it shows of the member's progress (_parent_state).
+        self._parent_text = lru_cache(maxsize=4096)(self._build_parent)
 
     def framework(self, round_: Round) -> Framework:
         return self.frameworks.require(round_.framework_id)
@@ -68,6 +70,22 @@ class Walkthrough:
             round_id=round_id, framework=framework, area=framework.area(area_id), level=level, comment=None
         )
 
+    def _build_parent(
+        self, framework_id: str, round_id: int, channel_id: str, state: tuple[int, bool, bool]
+    ) -> tuple[str, list[dict]]:
+        done, started, _ = state
+        return blocks.parent_message(
+            round_id=round_id,
+            channel_id=channel_id,
+            framework=self.frameworks.require(framework_id),
+            done=done,
+            started=started,
+        )
+
+    def parent_text(self, round_: Round, progress: Progress) -> tuple[str, list[dict]]:
+        """The parent message showing `progress` (shared, never to be changed by the caller)."""
+        return self._parent_text(round_.framework_id, round_.id, round_.channel_id, _parent_state(progress))
+
     # -- the parent message ----------------------------------------------------------------------------
 
     def progress(self, round_: Round, user_id: str) -> Progress:
@@ -76,12 +94,7 @@ class Walkthrough:
     def kickoff_message(self, round_: Round, participant: Participant) -> Owed:
         """The kick-off a new participant is owed: the parent message of their thread, sent to their user
         id (Slack opens the DM)."""
-        text, message_blocks = blocks.parent_message(
-            round_id=round_.id,
-            channel_id=round_.channel_id,
-            framework=self.framework(round_),
-            progress=Progress(self.framework(round_).area_ids),
-        )
+        text, message_blocks = self.parent_text(round_, Progress(self.framework(round_).area_ids))
         return Owed(
             key=outbox_keys.kickoff(round_.id, participant.user_id),
             kind=MessageKind.KICKOFF,
@@ -129,9 +142,7 @@ class Walkthrough:
 
     def _parent_update(self, client: WebClient, round_: Round, participant: Participant, progress: Progress):
         def update() -> None:  # drawn when it runs: a coalesced update that never runs is never drawn
-            text, message_blocks = blocks.parent_message(
-                round_id=round_.id, channel_id=round_.channel_id, framework=self.framework(round_), progress=progress
-            )
+            text, message_blocks = self.parent_text(round_, progress)
             client.chat_update(
                 channel=participant.dm_channel_id, ts=participant.thread_ts, text=text, blocks=message_blocks
             )

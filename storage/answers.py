@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from cachetools import TTLCache
-from sqlalchemy import Connection, Engine, Update, and_, bindparam, case, func, insert, literal, update
+from sqlalchemy import Connection, Engine, and_, bindparam, case, func, insert, literal, update
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 from framework.progress import Progress, PromptState
 
 from .db import insert_once
+from .group_commit import Write
 from .kinds import PromptStatus, RoundStatus
 from .models import Answer, AnswerChange, OutboxMessage, Participant, Prompt, Round, utcnow
 from .outbox import LEASE, Owed, insert_owed
@@ -490,7 +491,7 @@ class AnswerStore:
         """The area's prompt in Slack now shows the answer as of `revision` (never moves backwards, so a
         newer answer stored meanwhile stays pending)."""
         with self.engine.connect() as conn:
-            conn.execute(shown_update(team_id, round_id, user_id, area_id, revision))
+            conn.execute(*shown_update(team_id, round_id, user_id, area_id, revision))
             conn.commit()
 
     def pending_shows(
@@ -590,20 +591,24 @@ class AnswerStore:
 # -- the walk-through's reads and writes inside a caller's transaction --------------------------------------
 
 
-def shown_update(team_id: str, round_id: int, user_id: str, area_id: str, revision: int) -> Update:
-    """The statement recording that the area's prompt in Slack shows the answer as of `revision` (see
-    `AnswerStore.mark_shown`; the click runs it in the transaction that marks its next prompt sent)."""
-    return (
-        update(_PROMPT)
-        .where(
-            _PROMPT.c.team_id == team_id,
-            _PROMPT.c.round_id == round_id,
-            _PROMPT.c.user_id == user_id,
-            _PROMPT.c.area_id == area_id,
-            _PROMPT.c.shown_rev < revision,
-        )
-        .values(shown_rev=revision)
+_SHOWN = (
+    update(_PROMPT)
+    .where(
+        _PROMPT.c.team_id == bindparam("b_team"),
+        _PROMPT.c.round_id == bindparam("b_round"),
+        _PROMPT.c.user_id == bindparam("b_user"),
+        _PROMPT.c.area_id == bindparam("b_area"),
+        _PROMPT.c.shown_rev < bindparam("b_rev"),
     )
+    .values(shown_rev=bindparam("b_rev"))
+)
+
+
+def shown_update(team_id: str, round_id: int, user_id: str, area_id: str, revision: int) -> Write:
+    """The statement recording that the area's prompt in Slack shows the answer as of `revision` (see
+    `AnswerStore.mark_shown`; the click runs it in the transaction that marks its next prompt sent), with
+    its parameters: the statement is built once, as every click runs it."""
+    return _SHOWN, {"b_team": team_id, "b_round": round_id, "b_user": user_id, "b_area": area_id, "b_rev": revision}
 
 
 _PROMPT_ROW = (

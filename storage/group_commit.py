@@ -11,6 +11,11 @@ what they saw with a transaction each.
 A group that fails (one write refused, the database gone, a deadlock) is rolled back and its writes are tried
 again one transaction each, so one bad write fails only its own caller. Writes run in the order of the key
 their callers give (on PostgreSQL, groups of several processes then take row locks in one order).
+
+A write gets a `Batch`, not a bare connection. What it `execute`s runs at once (a write that reads, or needs
+a new row's id); what it `add`s (an UPDATE whose result it does not need) is held, and a group's held
+statements run once the group's writes have all been called, one executemany per statement: a group of ten
+marks costs three round trips instead of thirty, and SQLAlchemy's work per statement is paid once.
 """
 
 from __future__ import annotations
@@ -18,16 +23,39 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, Executable
 
 T = TypeVar("T")
+Write = tuple[Executable, dict[str, Any]]  # a statement and its parameters, to `add` to a group
+
+
+class Batch:
+    """A group's connection, with the statements its writes `add` held back until `flush`."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self._held: dict[Executable, list[dict[str, Any]]] = {}
+
+    def add(self, statement: Executable, params: dict[str, Any]) -> None:
+        """Run `statement` with `params` before the group commits, beside every other write's same statement."""
+        self._held.setdefault(statement, []).append(params)
+
+    def execute(self, statement: Executable, params: dict[str, Any] | None = None):
+        """Run `statement` now (after whatever is held: the order the writes gave stays)."""
+        self.flush()
+        return self.conn.execute(statement, params)
+
+    def flush(self) -> None:
+        held, self._held = self._held, {}
+        for statement, rows in held.items():
+            self.conn.execute(statement, rows)
 
 
 @dataclass
 class _Pending(Generic[T]):
-    write: Callable[[Connection], T]
+    write: Callable[[Batch], T]
     order: int
     done: bool = False
     result: T | None = None
@@ -36,7 +64,7 @@ class _Pending(Generic[T]):
 
 @dataclass
 class GroupCommit:
-    """`run(write)`: `write(conn)` committed, in a transaction shared with whatever else is waiting."""
+    """`run(write)`: `write(batch)` committed, in a transaction shared with whatever else is waiting."""
 
     engine: Engine
     groups: int = 0  # transactions committed (the tests count them)
@@ -45,7 +73,7 @@ class GroupCommit:
     _waiting: list[_Pending] = field(default_factory=list)
     _leading: bool = False
 
-    def run(self, write: Callable[[Connection], T], order: int = 0) -> T:
+    def run(self, write: Callable[[Batch], T], order: int = 0) -> T:
         pending: _Pending[T] = _Pending(write, order)
         with self._lock:
             self._waiting.append(pending)
@@ -71,7 +99,9 @@ class GroupCommit:
         if len(group) > 1:
             try:
                 with self.engine.connect() as conn:
-                    results = [pending.write(conn) for pending in group]
+                    batch = Batch(conn)
+                    results = [pending.write(batch) for pending in group]
+                    batch.flush()
                     conn.commit()
             except BaseException:
                 pass  # one transaction each, below: only the write that fails fails
@@ -84,7 +114,9 @@ class GroupCommit:
         for pending in group:
             try:
                 with self.engine.connect() as conn:
-                    pending.result = pending.write(conn)
+                    batch = Batch(conn)
+                    pending.result = pending.write(batch)
+                    batch.flush()
                     conn.commit()
                 self.groups += 1
                 self.grouped += 1

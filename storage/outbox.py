@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, Executable, bindparam, func, insert, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, tuple_, update
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from .group_commit import GroupCommit
+from .group_commit import Batch, GroupCommit, Write
 from .kinds import MessageKind
 from .models import OutboxMessage, Participant, Prompt, utcnow
 
@@ -143,24 +143,22 @@ class OutboxStore:
         """Extend the leases a live sender still holds: message id -> the attempt it leased. A message sent
         meanwhile, or leased again by another sender (a later attempt), is left alone, and a lease is only
         ever lengthened (a retry time set further off, e.g. waiting for a slow post, stays)."""
+        if not held:
+            return 0
         now = now or utcnow()
         until = now + self.lease_time
-        renewed = 0
         with Session(self.engine) as session:
-            for message_id, attempts in held.items():
-                result = session.exec(
-                    update(OutboxMessage)
-                    .where(
-                        OutboxMessage.id == message_id,
-                        OutboxMessage.attempts == attempts,
-                        col(OutboxMessage.ts).is_(None),
-                        OutboxMessage.next_attempt_at < until,
-                    )
-                    .values(next_attempt_at=until)
+            result = session.exec(
+                update(OutboxMessage)
+                .where(
+                    tuple_(OutboxMessage.id, OutboxMessage.attempts).in_(list(held.items())),
+                    col(OutboxMessage.ts).is_(None),
+                    OutboxMessage.next_attempt_at < until,
                 )
-                renewed += result.rowcount
+                .values(next_attempt_at=until)
+            )
             session.commit()
-        return renewed
+        return result.rowcount
 
     def mark_sent(
         self,
@@ -168,7 +166,7 @@ class OutboxStore:
         channel: str,
         ts: str,
         follow_ups: Sequence[Owed] = (),
-        also: Sequence[Executable] = (),
+        also: Sequence[Write] = (),
     ) -> list[OutboxMessage]:
         """Record Slack's ts on the message and on what it belongs to (the member's thread, the prompt), and
         enqueue the messages its being in Slack makes owed (a long summary's rest and its chart, in its
@@ -176,28 +174,28 @@ class OutboxStore:
         else the caller did in Slack meanwhile, e.g. the answered prompt shown: one commit for both).
         Returns the follow-ups (an already-enqueued key is not enqueued twice). Marks of messages sent at
         the same moment share a transaction (storage.group_commit): each returns once its own is committed."""
-        return self._marks.run(lambda conn: self._mark(conn, message, channel, ts, follow_ups, also), message.id)
+        return self._marks.run(lambda batch: self._mark(batch, message, channel, ts, follow_ups, also), message.id)
 
     def _mark(
-        self, conn: Connection, message: OutboxMessage, channel: str, ts: str, follow_ups: Sequence[Owed], also
+        self, batch: Batch, message: OutboxMessage, channel: str, ts: str, follow_ups: Sequence[Owed], also
     ) -> list[OutboxMessage]:
-        for statement in also:
-            conn.execute(statement)
-        conn.execute(_MARK_SENT, {"b_id": message.id, "b_ts": ts, "b_channel": channel, "b_at": utcnow()})
+        for statement, params in also:
+            batch.add(statement, params)
+        batch.add(_MARK_SENT, {"b_id": message.id, "b_ts": ts, "b_channel": channel, "b_at": utcnow()})
         if message.kind == MessageKind.KICKOFF and message.ref_id is not None:
-            conn.execute(_THREAD_SENT, {"b_id": message.ref_id, "b_channel": channel, "b_ts": ts})
+            batch.add(_THREAD_SENT, {"b_id": message.ref_id, "b_channel": channel, "b_ts": ts})
         elif message.kind == MessageKind.PROMPT and message.ref_id is not None:
-            conn.execute(_PROMPT_SENT, {"b_id": message.ref_id, "b_ts": ts})
+            batch.add(_PROMPT_SENT, {"b_id": message.ref_id, "b_ts": ts})
         if not follow_ups:
             return []
         known = set(
-            conn.execute(
+            batch.execute(
                 core_select(_OUTBOX.c.key).where(
                     _OUTBOX.c.team_id == message.team_id, _OUTBOX.c.key.in_([owed.key for owed in follow_ups])
                 )
             ).scalars()
         )
-        return [insert_owed(conn, message.team_id, owed) for owed in follow_ups if owed.key not in known]
+        return [insert_owed(batch.conn, message.team_id, owed) for owed in follow_ups if owed.key not in known]
 
     def mark_failed(self, message_id: int, reason: str, retry_at: datetime) -> None:
         with Session(self.engine) as session:

@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, create_engine, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.group_commit import GroupCommit
@@ -94,3 +94,58 @@ def test_a_caller_returns_only_once_its_write_is_committed(engine):
 
     assert group.run(write) == "written"
     assert names(engine) == {"mine"}  # read on another connection, straight after the call
+
+
+RENAME = update(ROWS).where(ROWS.c.name == bindparam("b_old")).values(name=bindparam("b_new"))
+
+
+def test_statements_a_group_adds_run_once_for_the_whole_group(engine):
+    """Seven callers each add the same UPDATE: their group runs it as one executemany, and every caller's row
+    is changed before any of them returns."""
+    with engine.begin() as conn:
+        conn.execute(insert(ROWS), [{"name": f"n{i}"} for i in range(8)])
+    executed = []
+    event.listen(engine, "before_cursor_execute", lambda *args: executed.append(len(args[3]) if args[5] else 1))
+    group = GroupCommit(engine)
+    hold = threading.Event()
+
+    def rename(old: str, *, first: bool = False):
+        def write(batch):
+            if first:
+                hold.wait(5)
+            batch.add(RENAME, {"b_old": old, "b_new": old.upper()})
+            return old
+
+        return write
+
+    writes = [("n0", rename("n0", first=True))] + [(f"n{i}", rename(f"n{i}")) for i in range(1, 8)]
+    threads, results, errors = run_together(group, writes)
+    hold.set()
+    for thread in threads:
+        thread.join(10)
+    assert executed == [1, 7]  # the first caller's statement alone, then the seven that waited: one executemany
+    assert errors == {} and set(results) == {f"n{i}" for i in range(8)}
+    assert names(engine) == {f"N{i}" for i in range(8)}
+
+
+def test_an_added_statement_that_is_refused_fails_only_its_own_caller(engine):
+    with engine.begin() as conn:
+        conn.execute(insert(ROWS), [{"name": "a"}, {"name": "b"}, {"name": "taken"}])
+    group = GroupCommit(engine)
+    hold = threading.Event()
+
+    def rename(old: str, new: str, *, first: bool = False):
+        def write(batch):
+            if first:
+                hold.wait(5)
+            batch.add(RENAME, {"b_old": old, "b_new": new})
+
+        return write
+
+    writes = [("first", rename("a", "A", first=True)), ("dup", rename("b", "taken")), ("c", rename("taken", "T"))]
+    threads, results, errors = run_together(group, writes)
+    hold.set()
+    for thread in threads:
+        thread.join(10)
+    assert set(errors) == {"dup"} and isinstance(errors["dup"], IntegrityError)
+    assert names(engine) == {"A", "b", "T"}

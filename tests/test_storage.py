@@ -83,6 +83,35 @@ def test_a_prompt_is_claimed_once_even_by_concurrent_requests(engine, nps):
     assert winner.message.attempts == 1 and stores.outbox.lease(winner.message.id) is None
 
 
+def test_a_live_sender_renews_only_the_leases_it_still_holds(engine):
+    """Renewing pushes back the lease of every message still held at the attempt the sender leased, in one
+    statement; a message sent meanwhile, or leased again by another sender since, is left alone."""
+    from datetime import timedelta
+
+    from storage.kinds import MessageKind
+    from storage.models import utcnow
+    from storage.outbox import OutboxStore, Owed
+
+    outbox = OutboxStore(engine, lease=timedelta(seconds=15))
+    owed = [
+        outbox.enqueue("T1", Owed(key=f"reminder:{i}", kind=MessageKind.REMINDER, channel="D1", text=str(i)))
+        for i in range(4)
+    ]
+    leased = [outbox.lease(message.id) for message in owed]
+    kept, also_kept, sent, taken_over = leased
+    outbox.mark_sent(sent, "D1", "1700000000.000100")
+    later = utcnow() + timedelta(seconds=16)  # every lease has run out: another sender takes one over
+    assert outbox.lease(taken_over.id, now=later).attempts == 2
+    held = {message.id: message.attempts for message in leased}
+
+    assert outbox.renew(held, now=later) == 2
+    assert outbox.renew({}) == 0
+    assert outbox.claim_due(now=later + timedelta(seconds=14), limit=10) == []  # renewed: still held
+    due_again = outbox.claim_due(now=later + timedelta(seconds=16), limit=10)
+    assert sorted(message.id for message in due_again) == sorted([kept.id, also_kept.id, taken_over.id])
+    assert outbox.by_key("T1", "reminder:2").ts == "1700000000.000100"
+
+
 def _prompt_message(area_id, prompt):
     from storage.kinds import MessageKind
     from storage.outbox import Owed

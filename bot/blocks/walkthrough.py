@@ -35,31 +35,33 @@ def theme_label(framework: Framework, area: KeyArea) -> str:
     return "Enabler" if theme.kind == "enabler" else f"Theme: {theme.title}"
 
 
-def progress_line(progress: Progress) -> str:
-    return f"{progress_bar(progress.done, progress.total)}  *{progress.done} of {progress.total}* areas answered"
+def progress_line(done: int, total: int) -> str:
+    return f"{progress_bar(done, total)}  *{done} of {total}* areas answered"
 
 
 def parent_message(
-    *, round_id: int, channel_id: str, framework: Framework, progress: Progress
+    *, round_id: int, channel_id: str, framework: Framework, done: int, started: bool
 ) -> tuple[str, list[dict]]:
-    """The top of a member's thread: what the round is, their progress, and Start or Continue."""
-    text = f"Maturity self-assessment for <#{channel_id}>: {progress.done} of {progress.total} areas answered"
+    """The top of a member's thread: what the round is, their progress (`done` of the framework's areas
+    answered), and Start or Continue (`started`: a prompt has been posted)."""
+    total = len(framework.areas)
+    text = f"Maturity self-assessment for <#{channel_id}>: {done} of {total} areas answered"
     intro = (
         f"*Maturity self-assessment* for <#{channel_id}>\n"
-        f"{escape(framework.title)} · {progress.total} areas\n"
+        f"{escape(framework.title)} · {total} areas\n"
         "I'll show you one area at a time in this thread. Read the levels and click the one that "
         "describes your team today. You can change an answer until the round closes."
     )
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=intro)),
-        ContextBlock(elements=[MarkdownTextObject(text=progress_line(progress))]),
+        ContextBlock(elements=[MarkdownTextObject(text=progress_line(done, total))]),
     ]
-    if progress.complete:
+    if done == total:
         blocks.append(
             SectionBlock(text=MarkdownTextObject(text="All areas answered: thank you! Your profile is in the thread."))
         )
     else:
-        label = "Continue" if progress.started else "Start"
+        label = "Continue" if started else "Start"
         blocks.append(
             ActionsBlock(
                 elements=[ButtonElement(text=label, action_id=values.CONTINUE, value=str(round_id), style="primary")]
