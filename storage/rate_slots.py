@@ -14,9 +14,10 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
-from sqlalchemy import Engine, bindparam, delete, func, text, update
+from sqlalchemy import Engine, TextClause, bindparam, delete, func, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import Session, col, select
 
@@ -119,6 +120,13 @@ SELECT (SELECT count(*) FROM charged), start.at, clock.now FROM start, clock
 """
 
 
+@lru_cache(maxsize=8)
+def _reserve_statement(buckets: int) -> TextClause:
+    """`_RESERVE` for that many buckets, built once (every post runs it; building it costs as much as its
+    round trip)."""
+    return text(_RESERVE.format(specs=", ".join(f"(:k{n}, :i{n}, :c{n})" for n in range(buckets))))
+
+
 class DatabaseRateSlots:
     """The buckets in PostgreSQL, shared by every process on the database. Times are the database
     server's clock, so processes on machines whose clocks differ still agree. Rows are locked in key order
@@ -155,11 +163,10 @@ class DatabaseRateSlots:
         call of a workspace goes through its bucket's row, so the lock is held only for this statement and its
         commit, with no round trip to Python in between."""
         unique = {b.key: b for b in buckets}
-        specs = ", ".join(f"(:k{n}, :i{n}, :c{n})" for n in range(len(unique)))
         params: dict[str, object] = {}
         for n, bucket in enumerate(unique.values()):
             params.update({f"k{n}": bucket.key, f"i{n}": bucket.interval, f"c{n}": bucket.credit})
-        statement = text(_RESERVE.format(specs=specs))
+        statement = _reserve_statement(len(unique))
         for _ in range(2):
             with self.engine.begin() as connection:
                 row = connection.execute(statement, params).first()
