@@ -134,6 +134,8 @@ class DatabaseRateSlots:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        # A reservation is one statement, its own transaction: no BEGIN and COMMIT round trips around it.
+        self._single_statements = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     def _locked(self, session: Session, keys: list[str]) -> tuple[float, dict[str, float]]:
         query = (
@@ -168,7 +170,7 @@ class DatabaseRateSlots:
             params.update({f"k{n}": bucket.key, f"i{n}": bucket.interval, f"c{n}": bucket.credit})
         statement = _reserve_statement(len(unique))
         for _ in range(2):
-            with self.engine.begin() as connection:
+            with self._single_statements.connect() as connection:
                 row = connection.execute(statement, params).first()
                 if row is not None:
                     count, start, now = row
