@@ -70,6 +70,8 @@ class Walkthrough:
             round_id=round_id, framework=framework, area=framework.area(area_id), level=level, comment=None
         )
 
+    # -- the parent message ----------------------------------------------------------------------------
+
     def _build_parent(
         self, framework_id: str, round_id: int, channel_id: str, state: tuple[int, bool, bool]
     ) -> tuple[str, list[dict]]:
@@ -85,8 +87,6 @@ class Walkthrough:
     def parent_text(self, round_: Round, progress: Progress) -> tuple[str, list[dict]]:
         """The parent message showing `progress` (shared, never to be changed by the caller)."""
         return self._parent_text(round_.framework_id, round_.id, round_.channel_id, _parent_state(progress))
-
-    # -- the parent message ----------------------------------------------------------------------------
 
     def progress(self, round_: Round, user_id: str) -> Progress:
         return self.stores.answers.progress(round_.team_id, round_.id, user_id, self.framework(round_).area_ids)
