@@ -14,8 +14,9 @@ their callers give (on PostgreSQL, groups of several processes then take row loc
 
 A write gets a `Batch`, not a bare connection. What it `execute`s runs at once (a write that reads, or needs
 a new row's id); what it `add`s (an UPDATE whose result it does not need) is held, and a group's held
-statements run once the group's writes have all been called, one executemany per statement: a group of ten
-marks costs three round trips instead of thirty, and SQLAlchemy's work per statement is paid once.
+statements run once the group's writes have all been called, one executemany per statement (in the order
+the statements were first added, each over its rows in the writes' order): a group of ten marks costs three
+round trips instead of thirty, and SQLAlchemy's work per statement is paid once.
 """
 
 from __future__ import annotations
