@@ -8,6 +8,7 @@ URL (``postgresql+psycopg://...``) and is what several processes should share.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -107,8 +108,9 @@ def _one_writer_at_a_time(engine: Engine) -> None:
     SQLite has one writer at a time. Left to itself, a writer that finds the database locked sleeps in
     SQLite's busy handler, in steps growing to 100 ms, however soon the lock is free: under a burst of clicks
     that turned a 20 ms click into 700 ms at the 95th percentile. A lock in the process wakes the next
-    writer the moment the last one commits. (The driver begins its transaction at the first write, so no
-    reader holds a snapshot across the wait; other processes on the same file still meet the busy handler.)"""
+    writer the moment the last one has committed (or rolled back). (The driver begins its transaction at the
+    first write, so no reader holds a snapshot across the wait; other processes on the same file still meet
+    the busy handler.)"""
     lock = threading.Lock()
 
     def before(connection, _cursor, statement, *_args) -> None:
@@ -121,9 +123,25 @@ def _one_writer_at_a_time(engine: Engine) -> None:
         if info.pop("writing", False):
             lock.release()
 
+    def ended(finish: str):
+        # SQLAlchemy tells of a commit or rollback before it asks the driver for it: released then, the lock
+        # would let the next writer in while this one still holds SQLite's, and that writer would meet the
+        # busy handler after all. So the driver's commit or rollback is done here first; SQLAlchemy's own,
+        # right after, finds no transaction open and does nothing (sqlite3's documented behaviour).
+        def listener(connection) -> None:
+            if connection.info.get("writing"):
+                try:
+                    getattr(connection.connection.dbapi_connection, finish)()
+                except sqlite3.Error:
+                    pass  # still open: SQLAlchemy's own call meets the error again and raises it as it should
+                finally:
+                    after(connection.info)
+
+        return listener
+
     event.listen(engine, "before_cursor_execute", before)
-    event.listen(engine, "commit", lambda connection: after(connection.info))
-    event.listen(engine, "rollback", lambda connection: after(connection.info))
+    event.listen(engine, "commit", ended("commit"))
+    event.listen(engine, "rollback", ended("rollback"))
     # A connection handed back to the pool without either (its thread failed mid-way) must not keep it.
     event.listen(engine.pool, "checkin", lambda _dbapi, record: after(record.info) if record else None)
 

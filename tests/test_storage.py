@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect, text
 
 from storage import Stores
 from storage.answers import NotInOpenRound
+from storage.db import make_engine
 from storage.rounds import RoundAlreadyOpen
 
 
@@ -399,3 +400,38 @@ def test_on_postgresql_a_round_closing_waits_for_an_answer_in_flight(postgres_en
     assert closed and closed[0] is not None
     [answer] = stores.answers.answers("T1", round_.id)
     assert answer.level == 3 and answer.updated_at <= closed[0][0].closed_at
+
+
+def test_on_sqlite_writers_of_one_process_never_meet_the_busy_handler(tmp_path):
+    """Clicks that write at once queue on the process's own lock, released only once a writer's commit (or
+    rollback) is done: with SQLite's busy timeout at zero, any overlap would fail at once as "database is
+    locked" instead of sleeping in the busy handler, as it did while the lock was let go before the commit."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'writers.db'}")
+
+    @event.listens_for(engine, "connect")
+    def _no_busy_wait(dbapi_connection, _record) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout=0")
+
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE clicks (id INTEGER PRIMARY KEY, kept INTEGER)"))
+    failures: list[str] = []
+
+    def click(keep: bool) -> None:
+        for _ in range(100):
+            try:
+                with engine.connect() as conn:
+                    conn.execute(text("INSERT INTO clicks (kept) VALUES (:kept)"), {"kept": keep})
+                    conn.execute(text("UPDATE clicks SET kept = kept WHERE id = 1"))
+                    conn.commit() if keep else conn.rollback()
+            except Exception as error:
+                failures.append(str(error).splitlines()[0])
+
+    threads = [threading.Thread(target=click, args=(i % 4 != 0,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*), min(kept) FROM clicks")).one() == (600, 1)
+    engine.dispose()
