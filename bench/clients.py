@@ -58,6 +58,7 @@ class Run:
     resets: int = 0
     errors: list[str] = field(default_factory=list)
     cpu_per_click: float = 0.0  # the app's process's CPU seconds a click, where it has a process of its own
+    machine_per_click: float = 0.0  # the whole machine's (every process: apps, simulated Slack, clients, database)
 
     @property
     def throughput(self) -> float:

@@ -168,6 +168,11 @@ def postgres_cpu_seconds() -> float:
     return total
 
 
+def machine_cpu_seconds() -> float:
+    """Busy CPU time of the whole machine so far (every process, the kernel's work for them too)."""
+    return machine_busy()[0] / os.sysconf("SC_CLK_TCK")
+
+
 def machine_busy() -> tuple[float, float]:
     """(busy, total) CPU time of the whole machine so far, from /proc/stat."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
