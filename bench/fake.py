@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from typing import Any
 
 from simulated_slack import AppServer, Driver, Event, Message, SimulatedSlack
@@ -144,3 +145,49 @@ class PromptWatch(SimulatedSlack):
         if arrival is not None:
             arrival.at, arrival.message = now, event.message
             arrival.event.set()
+
+
+class TopLevelPosts:
+    """A listener of the simulated Slack counting the top-level messages each member gets in their DM (their
+    kick-offs), and when the first and the last arrived. Told by the simulated Slack as it stores each one,
+    rather than found by reading its record of calls over and over: that copy, taken under the lock its request
+    threads share, grows with every call, and taken every few milliseconds it held those threads back, so that
+    the posts behind them arrived together, over Slack's limit."""
+
+    def __init__(self, slack: SimulatedSlack, team: str, members: list[str]):
+        self.lock = threading.Lock()
+        self.member_of = {slack.dm_channel(team, user_id): user_id for user_id in members}
+        self.count: Counter[str] = Counter()
+        self.first: float | None = None
+        self.last: float | None = None
+        slack.listen(self)
+
+    def __call__(self, event) -> None:
+        if event.kind != "post" or event.method != "chat.postMessage" or event.message is None:
+            return
+        user_id = self.member_of.get(event.channel)
+        if user_id is None or event.message.thread_ts:
+            return
+        now = time.perf_counter()
+        with self.lock:
+            self.count[user_id] += 1
+            self.first = self.first or now
+            self.last = now
+
+    def reached(self, owed: dict[str, int]) -> bool:
+        with self.lock:
+            return all(self.count[user_id] >= n for user_id, n in owed.items())
+
+    def wait(self, owed: dict[str, int], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self.reached(owed):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    def exactly(self, owed: dict[str, int]) -> tuple[int, int, int]:
+        """How many members got exactly what they were owed, more (duplicates), less (missing)."""
+        with self.lock:
+            got = [self.count[user_id] - n for user_id, n in owed.items()]
+        return sum(d == 0 for d in got), sum(d > 0 for d in got), sum(d < 0 for d in got)

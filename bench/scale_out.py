@@ -36,7 +36,7 @@ from pathlib import Path
 
 from bench.clients import Run, drive
 from bench.common import TEAM, Database, Row, fmt_ratio, ms, percentile, ratio
-from bench.fake import PromptWatch, workspace
+from bench.fake import PromptWatch, TopLevelPosts, workspace
 from bench.interactions import enrol
 from bench.processes import TOKEN, AppProcess, cpu_seconds, machine_busy, postgres_cpu_seconds
 from bot.members import PAGE_SIZE
@@ -64,49 +64,6 @@ QUIET = 2.5  # s without a Slack call: the bot's deferred progress updates (2 s)
 
 
 # -- what arrives at the simulated Slack -------------------------------------------------------------------
-
-
-class TopLevelPosts:
-    """A listener of the simulated Slack counting the top-level messages each member gets in their DM (their
-    kick-offs), and when the first and the last arrived."""
-
-    def __init__(self, slack, members: list[str]):
-        self.lock = threading.Lock()
-        self.member_of = {slack.dm_channel(TEAM, user_id): user_id for user_id in members}
-        self.count: Counter[str] = Counter()
-        self.first: float | None = None
-        self.last: float | None = None
-        slack.listen(self)
-
-    def __call__(self, event) -> None:
-        if event.kind != "post" or event.method != "chat.postMessage" or event.message is None:
-            return
-        user_id = self.member_of.get(event.channel)
-        if user_id is None or event.message.thread_ts:
-            return
-        now = time.perf_counter()
-        with self.lock:
-            self.count[user_id] += 1
-            self.first = self.first or now
-            self.last = now
-
-    def reached(self, owed: dict[str, int]) -> bool:
-        with self.lock:
-            return all(self.count[user_id] >= n for user_id, n in owed.items())
-
-    def wait(self, owed: dict[str, int], timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while not self.reached(owed):
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
-        return True
-
-    def exactly(self, owed: dict[str, int]) -> tuple[int, int, int]:
-        """How many members got exactly what they were owed, more (duplicates), less (missing)."""
-        with self.lock:
-            got = [self.count[user_id] - n for user_id, n in owed.items()]
-        return sum(d == 0 for d in got), sum(d > 0 for d in got), sum(d < 0 for d in got)
 
 
 @dataclass
@@ -197,7 +154,7 @@ def two_processes_kickoff(db: Database, *, members: int, logs: Path, quick: bool
     slack.enforce_rate_limits("chat.postMessage", per_channel=CHANNEL_LIMIT, per_workspace=WORKSPACE_LIMIT)
     owed = {user_id: 1 for users in channels.values() for user_id in users}
     owed[FACILITATOR] = len(channels)  # in both channels: a kick-off for each round
-    posts = TopLevelPosts(slack, list(owed))
+    posts = TopLevelPosts(slack, TEAM, list(owed))
     needed = sum(owed.values()) + len(channels)  # the kick-offs and each channel's announcement
     floor = (needed - SLACK_BURST) / WORKSPACE_LIMIT
     # --quick: 2 x 25 members are looked up one by one (users.info, Tier 4): 50 calls, 28 s at Slack's tiers.
@@ -404,7 +361,7 @@ def big_channel_kickoff(
         slack.enforce_rate_limits(method, per_channel=per_minute / 60, per_workspace=per_minute / 60)
     slack.enforce_rate_limits("chat.postMessage", per_channel=CHANNEL_LIMIT, per_workspace=kickoff_rate)
     owed = {user_id: 1 for user_id in [FACILITATOR, *members]}
-    posts = TopLevelPosts(slack, list(owed))
+    posts = TopLevelPosts(slack, TEAM, list(owed))
     pacing = {"MATURITY_WORKSPACE_RATE": f"{kickoff_rate * PACER_SHARE:g}", "MATURITY_TIER_SCALE": f"{tier_scale:g}"}
     process = AppProcess.python_m_bot(slack, db, logs, "big", **pacing)
     try:
