@@ -8,7 +8,6 @@ URL (``postgresql+psycopg://...``) and is what several processes should share.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from pathlib import Path
 
@@ -132,8 +131,8 @@ def _one_writer_at_a_time(engine: Engine) -> None:
             if connection.info.get("writing"):
                 try:
                     getattr(connection.connection.dbapi_connection, finish)()
-                except sqlite3.Error:
-                    pass  # still open: SQLAlchemy's own call meets the error again and raises it as it should
+                except Exception:  # still open, or the connection is gone: SQLAlchemy's own call, next, meets
+                    pass  # the same and raises it as it should (or, for a connection gone, has nothing to do)
                 finally:
                     after(connection.info)
 
