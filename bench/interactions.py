@@ -339,9 +339,7 @@ def timed_runs(
 
 
 def _cpu_text(run: Run) -> str:
-    if not run.cpu_per_click:
-        return ""
-    return f", {run.cpu_per_click * 1000:.1f} ms CPU a click ({run.machine_per_click * 1000:.1f} ms the whole machine)"
+    return f", {_cpu_figures((run.cpu_per_click, run.machine_per_click))}" if run.cpu_per_click else ""
 
 
 def count_and_burst(db: Database, sizes: Sizes, *, quick: bool, log=print) -> tuple[list[Row], dict]:

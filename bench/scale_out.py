@@ -38,13 +38,12 @@ from bench.clients import Run, drive
 from bench.common import TEAM, Database, Row, fmt_ratio, ms, percentile, ratio
 from bench.fake import PromptWatch, TopLevelPosts, workspace
 from bench.interactions import enrol
+from bench.kickoff import CHANNEL_LIMIT, WORKSPACE_LIMIT
 from bench.processes import TOKEN, AppProcess, cpu_seconds, machine_busy, postgres_cpu_seconds
 from bot.members import PAGE_SIZE
 
 BOT_USER = "UBOT"
 FACILITATOR = "UFAC"
-WORKSPACE_LIMIT = 20.0  # chat.postMessage a second per workspace, as the simulated Slack enforces it
-CHANNEL_LIMIT = 1.0  # chat.postMessage a second per channel (Slack's published limit)
 SLACK_BURST = 3  # the simulated Slack's buckets, like Slack's "short bursts"
 # Slack's published tiers (calls a minute per workspace) for the methods a kick-off reads the channel with.
 SLACK_TIERS = {
@@ -168,7 +167,7 @@ def two_processes_kickoff(db: Database, *, members: int, logs: Path, quick: bool
         if statuses != [200] * len(channels):
             raise RuntimeError(f"/maturity start answered {statuses}")
         complete = posts.wait(owed, timeout=floor * 3 + 90)
-        time.sleep(1.5)  # anything still to come would be a duplicate
+        posts.settle()
     finally:
         for process in processes:
             process.stop()
@@ -374,7 +373,7 @@ def big_channel_kickoff(
         pages = {"conversations.members": -(-channel_size // PAGE_SIZE), "users.list": -(-people // PAGE_SIZE)}
         reading = sum(max(0, n - SLACK_BURST) * 60 / tiers[m] for m, n in pages.items())
         complete = posts.wait(owed, timeout=reading * 2 + len(owed) / kickoff_rate * 3 + 60)
-        time.sleep(1.5)  # anything still to come would be a duplicate
+        posts.settle()
     finally:
         process.stop()
         calls = Calls(slack.recorded_calls())
